@@ -1,0 +1,97 @@
+import helmet from '@fastify/helmet';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { AppModule, Roles } from './app.module';
+import { createLogger, PinoNestLogger } from './common/logging/logger';
+import { ProblemFilter } from './common/problems/problem.filter';
+import { createValidationPipe } from './common/validation/validation';
+import { registerJsonParser } from './common/validation/json-body';
+import type { AppConfig } from './config/config';
+import { Metrics } from './health/metrics';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export const API_DESCRIPTION = `
+The registry of China's labor service brands (劳务品牌): organizations and keys, brands and their certification,
+trainees, skill certificates, placements and per-brand statistics.
+
+**Authentication**: \`Authorization: Bearer <api key>\` on every route except \`/health/*\`, \`/metrics\`, \`/docs*\`,
+\`/.well-known/jwks.json\` and \`/v1/public/*\`.
+
+**Errors** are RFC 9457 \`application/problem+json\` documents \`{ type, title, status, detail, code, errors? }\`;
+branch on \`code\`. A path id that is not a UUID is 400 \`VALIDATION_FAILED\`; an object you may not see is 404.
+
+**Lists** take \`limit\` (1–500, default 50) and an opaque \`cursor\` and answer \`{ items, nextCursor }\`, newest
+first, keyset-paginated: no row is skipped or repeated while rows are inserted.
+
+**Idempotency**: any POST may carry \`Idempotency-Key\` (1–255 printable ASCII characters, scoped to the API key).
+The same key and body within 24 h return the first response with \`Idempotent-Replayed: true\`; another body 422
+\`IDEMPOTENCY_KEY_REUSED\`; while the first is running 409 \`IDEMPOTENCY_IN_PROGRESS\`. Server errors (5xx) are not
+stored, so a retry after one does the work.
+
+**Limits**: JSON bodies up to 1 MiB (413 \`PAYLOAD_TOO_LARGE\`); a per-key rate limit (429 \`RATE_LIMITED\` with
+\`Retry-After\`; \`RateLimit-Limit\`, \`RateLimit-Remaining\` and \`RateLimit-Reset\` on every authenticated response).
+Strings are stored as sent; a NUL character anywhere in a body is refused.
+
+**Region codes** (GB/T 2260): \`XX0000\` is a province and covers \`XX****\`; \`XXXX00\` a city covering
+\`XXXX**\`; any other code a district covering itself. \`100000\` stands for the national level and covers every code.
+`;
+
+export interface CreatedApp {
+  app: NestFastifyApplication;
+  logger: Logger;
+}
+
+export async function createApp(config: AppConfig, roles: Roles = { api: true, worker: config.role !== 'api' }): Promise<CreatedApp> {
+  const logger = createLogger(config.logLevel);
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: false,
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, roles), adapter, {
+    logger: new PinoNestLogger(logger),
+    abortOnError: false,
+    // Our own JSON parser replaces Fastify's (see registerJsonParser); Nest must not add a third.
+    bodyParser: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+
+  await app.register(helmet, {
+    // The Swagger UI at /docs needs inline scripts and styles; the API itself serves only JSON.
+    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'", "'unsafe-inline'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] } },
+    crossOriginEmbedderPolicy: false,
+  });
+  registerJsonParser(fastify, config.bodyLimitBytes);
+  fastify.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  app.get(Metrics).instrument(fastify);
+
+  app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Labor service brands API')
+      .setDescription(API_DESCRIPTION)
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer lbk_…`' })
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+
+  await app.init();
+  await fastify.ready();
+  return { app, logger };
+}

@@ -1,0 +1,37 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+/** One row per change (and per platform read): append-only, enforced by a trigger in the database. */
+@Entity('audit_log')
+@Index('ix_audit_log_object', ['objectType', 'objectId', 'id'])
+@Index('ix_audit_log_actor', ['actorOrganizationId', 'id'])
+export class AuditEntry {
+  @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
+  id: string;
+
+  @Column({ type: 'timestamptz', precision: 3, default: () => 'now()' })
+  occurredAt: Date;
+
+  /** Null for the system itself (scheduled jobs, bootstrap). */
+  @Column({ type: 'uuid', nullable: true })
+  actorOrganizationId: string | null;
+
+  @Column({ type: 'uuid', nullable: true })
+  actorApiKeyId: string | null;
+
+  /** Dotted verb, e.g. `organization.create`, `brand.certify`, `trainee.erase`, `read`. */
+  @Column({ type: 'text' })
+  action: string;
+
+  @Column({ type: 'text' })
+  objectType: string;
+
+  @Column({ type: 'text', nullable: true })
+  objectId: string | null;
+
+  @Column({ type: 'uuid', nullable: true })
+  brandId: string | null;
+
+  /** Facts about the change; never personal data (names, identity numbers, phones). */
+  @Column({ type: 'jsonb', default: () => `'{}'::jsonb` })
+  details: Record<string, unknown>;
+}

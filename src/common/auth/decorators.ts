@@ -1,0 +1,23 @@
+import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { OrganizationKind } from '../../organizations/organization.entity';
+import type { Actor } from './actor';
+
+export const PUBLIC_ROUTE = 'labor-brands:public';
+export const ALLOWED_KINDS = 'labor-brands:kinds';
+
+/** The route needs no API key (health, metrics, docs, JWKS, public verification). */
+export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_ROUTE, true);
+
+/** Only organizations of these kinds may call the route; others get 403 FORBIDDEN. */
+export const AllowKinds = (...kinds: OrganizationKind[]): MethodDecorator & ClassDecorator => SetMetadata(ALLOWED_KINDS, kinds);
+
+export interface AuthenticatedRequest extends FastifyRequest {
+  actor?: Actor;
+}
+
+export const CurrentActor = createParamDecorator((_data: unknown, ctx: ExecutionContext): Actor => {
+  const actor = ctx.switchToHttp().getRequest<AuthenticatedRequest>().actor;
+  if (!actor) throw new Error('CurrentActor used on a route without authentication');
+  return actor;
+});

@@ -1,0 +1,137 @@
+import { CallHandler, ExecutionContext, HttpStatus, Inject, Injectable, NestInterceptor } from '@nestjs/common';
+import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
+import { Reflector } from '@nestjs/core';
+import { createHash } from 'node:crypto';
+import type { FastifyReply } from 'fastify';
+import { from, Observable, switchMap, catchError, throwError, mergeMap } from 'rxjs';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../../config/config';
+import type { AuthenticatedRequest } from '../auth/decorators';
+import { ProblemError } from '../problems/problem';
+import { toProblem } from '../problems/to-problem';
+import { StoredResponse } from './stored-response';
+
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+const REPLAYED_HEADERS = ['location'];
+
+/** JSON with object keys sorted, so `{a,b}` and `{b,a}` count as the same request. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * `Idempotency-Key` for every POST: the first request with a key does the work and its response is stored;
+ * a retry with the same key and body gets that response again (`Idempotent-Replayed: true`); the same key with
+ * another body is 422, and while the first is still running, 409. Server failures (5xx) are not stored, so a
+ * retry after one does the work.
+ *
+ * Routes that stream their body (imports) hash what the request says about it instead: path, content type and
+ * length, and the `Content-MD5`/`Digest` a careful client sends.
+ */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly reflector: Reflector,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const header = request.headers['idempotency-key'];
+    if (request.method !== 'POST' || header === undefined || !request.actor) return next.handle();
+    const key = Array.isArray(header) ? header.join(',') : header;
+    if (!KEY_PATTERN.test(key)) {
+      throw new ProblemError('VALIDATION_FAILED', 'Idempotency-Key must be 1 to 255 printable ASCII characters', [
+        { field: 'Idempotency-Key', code: 'INVALID_HEADER', message: 'must be 1 to 255 printable ASCII characters' },
+      ]);
+    }
+    const apiKeyId = request.actor.apiKeyId;
+    const requestHash = this.hashRequest(request);
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    const successStatus = this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ?? HttpStatus.CREATED;
+
+    const handled = (): Observable<unknown> =>
+      next.handle().pipe(
+        mergeMap(async (body: unknown) => {
+          const headers: Record<string, string> = {};
+          for (const name of REPLAYED_HEADERS) {
+            const value = reply.getHeader(name);
+            if (typeof value === 'string') headers[name] = value;
+          }
+          await this.complete(apiKeyId, key, successStatus, body ?? null, headers);
+          return body;
+        }),
+        catchError((err: unknown) => {
+          const { document, headers } = toProblem(err);
+          const settle =
+            document.status >= 500
+              ? this.forget(apiKeyId, key)
+              : this.complete(apiKeyId, key, document.status, document, { ...headers, 'content-type': 'application/problem+json; charset=utf-8' });
+          return from(settle.catch(() => undefined)).pipe(switchMap(() => throwError(() => err)));
+        }),
+      );
+    // Errors of begin() (reused key, in progress, replay) must not settle the record: it belongs to the first request.
+    return from(this.begin(apiKeyId, key, requestHash)).pipe(switchMap(handled));
+  }
+
+  private hashRequest(request: AuthenticatedRequest): Buffer {
+    const path = request.url.split('?')[0];
+    const streamed = request.body === undefined || typeof (request.body as { pipe?: unknown })?.pipe === 'function';
+    const material = streamed
+      ? [request.headers['content-type'], request.headers['content-length'], request.headers['content-md5'], request.headers['digest']].map(String).join('|')
+      : canonical(request.body);
+    return createHash('sha256').update(`${request.method} ${path}\n${material}`).digest();
+  }
+
+  private async begin(apiKeyId: string, key: string, requestHash: Buffer): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const acquired: unknown[] = await this.dataSource.query(
+        `INSERT INTO idempotency_keys (api_key_id, key, request_hash, state) VALUES ($1, $2, $3, 'in_progress')
+         ON CONFLICT (api_key_id, key) DO UPDATE
+            SET request_hash = EXCLUDED.request_hash, state = 'in_progress', response_status = NULL,
+                response_body = NULL, response_headers = NULL, created_at = now(), completed_at = NULL
+          WHERE idempotency_keys.created_at < now() - make_interval(hours => $4)
+         RETURNING 1`,
+        [apiKeyId, key, requestHash, this.config.idempotencyTtlHours],
+      );
+      if (acquired.length) return;
+      const rows: Array<{ request_hash: Buffer; state: string; response_status: number; response_body: unknown; response_headers: Record<string, string> | null }> =
+        await this.dataSource.query(
+          `SELECT request_hash, state, response_status, response_body, response_headers FROM idempotency_keys WHERE api_key_id = $1 AND key = $2`,
+          [apiKeyId, key],
+        );
+      const existing = rows[0];
+      if (!existing) continue; // forgotten after a server error meanwhile: try to take it again
+      if (!existing.request_hash.equals(requestHash)) {
+        throw new ProblemError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request; use a new key for a new request');
+      }
+      if (existing.state !== 'completed') {
+        throw new ProblemError('IDEMPOTENCY_IN_PROGRESS', 'The first request with this Idempotency-Key is still being processed; retry shortly', undefined, {
+          'retry-after': '1',
+        });
+      }
+      throw new StoredResponse(existing.response_status, existing.response_body, { ...(existing.response_headers ?? {}), 'idempotent-replayed': 'true' });
+    }
+    throw new ProblemError('IDEMPOTENCY_IN_PROGRESS', 'The Idempotency-Key is contended; retry shortly', undefined, { 'retry-after': '1' });
+  }
+
+  private async complete(apiKeyId: string, key: string, status: number, body: unknown, headers: Record<string, string>): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE idempotency_keys SET state = 'completed', response_status = $3, response_body = $4, response_headers = $5, completed_at = now()
+        WHERE api_key_id = $1 AND key = $2`,
+      [apiKeyId, key, status, JSON.stringify(body), headers],
+    );
+  }
+
+  private async forget(apiKeyId: string, key: string): Promise<void> {
+    await this.dataSource.query(`DELETE FROM idempotency_keys WHERE api_key_id = $1 AND key = $2`, [apiKeyId, key]);
+  }
+}

@@ -1,0 +1,39 @@
+import { LoggerService } from '@nestjs/common';
+import pino, { Logger } from 'pino';
+
+/**
+ * One pino logger for Fastify's request logs and Nest's own messages. Request logs carry method, route, status,
+ * duration and the request id; never headers (API keys), bodies or query strings (personal data).
+ */
+export function createLogger(level: string): Logger {
+  return pino({
+    level,
+    base: { service: 'labor-brands' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: ['req.headers', 'headers.authorization', '*.authorization', '*.nationalId', '*.phone', '*.fullName'], remove: true },
+    serializers: {
+      req: (req: { method: string; url: string; id: string }) => ({ method: req.method, path: req.url.split('?')[0], id: req.id }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      err: pino.stdSerializers.err,
+    },
+  });
+}
+
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+  log(message: unknown, context?: string): void {
+    this.logger.info({ context }, String(message));
+  }
+  error(message: unknown, trace?: string, context?: string): void {
+    this.logger.error({ context, trace }, String(message));
+  }
+  warn(message: unknown, context?: string): void {
+    this.logger.warn({ context }, String(message));
+  }
+  debug(message: unknown, context?: string): void {
+    this.logger.debug({ context }, String(message));
+  }
+  verbose(message: unknown, context?: string): void {
+    this.logger.trace({ context }, String(message));
+  }
+}

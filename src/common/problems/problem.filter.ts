@@ -1,0 +1,30 @@
+import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { StoredResponse } from '../idempotency/stored-response';
+import { toProblem } from './to-problem';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+export function sendProblem(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  if (err instanceof StoredResponse) {
+    void reply
+      .status(err.status)
+      .headers(err.headers)
+      .type(err.headers['content-type'] ?? 'application/json; charset=utf-8')
+      .send(err.body === null ? undefined : JSON.stringify(err.body));
+    return;
+  }
+  const { document, headers, unexpected } = toProblem(err);
+  if (unexpected) request.log.error({ err }, 'request failed unexpectedly');
+  if (reply.sent) return;
+  void reply.status(document.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send({ ...document, instance: request.url.split('?')[0] });
+}
+
+/** Every error leaving a Nest handler becomes an RFC 9457 problem document. */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    sendProblem(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+  }
+}

@@ -1,0 +1,89 @@
+import { HttpException } from '@nestjs/common';
+import { FieldError, ProblemCode, ProblemDocument, ProblemError, problemDocument } from './problem';
+
+export interface ProblemResponse {
+  document: ProblemDocument;
+  headers: Record<string, string>;
+  /** True when the failure is ours, not the caller's: logged with its stack, never shown. */
+  unexpected: boolean;
+}
+
+/** Errors of Fastify's own body handling, which happen before any Nest code runs. */
+const FASTIFY_CODES: Record<string, ProblemCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+/** Connection-level failures of Postgres or Redis: the request may succeed if retried. */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH',
+  '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006',
+]);
+
+const HTTP_STATUS_CODES: Record<number, ProblemCode> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'INVALID_TRANSITION',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string }; message?: string; name?: string };
+  const code = e?.driverError?.code ?? e?.code;
+  if (code && UNAVAILABLE_CODES.has(code)) return true;
+  const message = e?.message ?? '';
+  return (
+    message.includes('Connection terminated') ||
+    message.includes('timeout exceeded when trying to connect') ||
+    message.includes("Stream isn't writeable") ||
+    message.includes('Connection is closed') ||
+    e?.name === 'MaxRetriesPerRequestError'
+  );
+}
+
+export function toProblem(err: unknown): ProblemResponse {
+  if (err instanceof ProblemError) {
+    return { document: err.toDocument(), headers: err.headers ?? {}, unexpected: false };
+  }
+  const fastifyCode = (err as { code?: string })?.code;
+  if (fastifyCode && FASTIFY_CODES[fastifyCode]) {
+    const code = FASTIFY_CODES[fastifyCode];
+    const detail =
+      code === 'PAYLOAD_TOO_LARGE' ? 'The request body exceeds the size limit of this route'
+      : code === 'UNSUPPORTED_MEDIA_TYPE' ? 'This route does not accept that Content-Type'
+      : code === 'MALFORMED_JSON' ? 'The body is not well-formed JSON'
+      : (err as Error).message;
+    return { document: problemDocument(code, detail), headers: {}, unexpected: false };
+  }
+  if (err instanceof SyntaxError && (err as { statusCode?: number }).statusCode === 400) {
+    return { document: problemDocument('MALFORMED_JSON', 'The body is not well-formed JSON'), headers: {}, unexpected: false };
+  }
+  if (err instanceof HttpException) {
+    const status = err.getStatus();
+    const code = HTTP_STATUS_CODES[status];
+    if (code) {
+      const detail = status === 404 ? 'No such route or object' : err.message;
+      return { document: problemDocument(code, detail), headers: {}, unexpected: false };
+    }
+  }
+  const status = (err as { statusCode?: number })?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500 && HTTP_STATUS_CODES[status]) {
+    return { document: problemDocument(HTTP_STATUS_CODES[status]), headers: {}, unexpected: false };
+  }
+  if (isUnavailable(err)) {
+    return { document: problemDocument('SERVICE_UNAVAILABLE'), headers: { 'retry-after': '1' }, unexpected: true };
+  }
+  return { document: problemDocument('INTERNAL_ERROR', 'An unexpected error occurred; it has been logged'), headers: {}, unexpected: true };
+}
+
+export type { FieldError };

@@ -1,0 +1,110 @@
+/**
+ * The service's whole configuration, read once from the environment and validated before anything starts,
+ * so a bad deployment fails at boot with every problem named instead of at the first request.
+ */
+export type Role = 'api' | 'worker' | 'both';
+
+export interface AppConfig {
+  role: Role;
+  port: number;
+  host: string;
+  databaseUrl: string;
+  databasePoolSize: number;
+  redisUrl: string;
+  /** Prefix of every Redis key and BullMQ queue; lets several deployments (or test files) share one Redis. */
+  redisPrefix: string;
+  bootstrapAdminKey: string | null;
+  logLevel: string;
+  /** Requests allowed per API key per window; 0 disables the limit. */
+  rateLimitMax: number;
+  rateLimitWindowMs: number;
+  /** JSON bodies above this many bytes answer 413. */
+  bodyLimitBytes: number;
+  importBodyLimitBytes: number;
+  /** How long a looked-up API key is trusted before it is read again: the bound on revocation delay. */
+  apiKeyCacheTtlMs: number;
+  idempotencyTtlHours: number;
+  runMigrations: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const problems: string[] = [];
+
+  const str = (name: string, fallback: string): string => {
+    const v = env[name];
+    return v === undefined || v === '' ? fallback : v;
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+  const url = (name: string, fallback: string, protocols: string[]): string => {
+    const v = str(name, fallback);
+    try {
+      const u = new URL(v);
+      if (!protocols.includes(u.protocol)) problems.push(`${name} must use ${protocols.join(' or ')} (got ${u.protocol})`);
+    } catch {
+      problems.push(`${name} is not a valid URL`);
+    }
+    return v;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
+    if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
+    problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  };
+
+  const role = str('ROLE', 'both');
+  if (!['api', 'worker', 'both'].includes(role)) problems.push(`ROLE must be api, worker or both (got "${role}")`);
+
+  const bootstrapAdminKey = env.BOOTSTRAP_ADMIN_KEY ? env.BOOTSTRAP_ADMIN_KEY : null;
+  if (bootstrapAdminKey !== null && bootstrapAdminKey.length < 24) {
+    problems.push('BOOTSTRAP_ADMIN_KEY must be at least 24 characters (a guessable admin key is worse than none)');
+  }
+
+  const redisPrefix = str('REDIS_PREFIX', 'lb');
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(redisPrefix)) problems.push('REDIS_PREFIX must be 1-64 letters, digits, _ or -');
+
+  const config: AppConfig = {
+    role: role as Role,
+    port: int('PORT', 3000, 0, 65535),
+    host: str('HOST', '0.0.0.0'),
+    databaseUrl: url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/labor_brands', ['postgres:', 'postgresql:']),
+    databasePoolSize: int('DATABASE_POOL_SIZE', 20, 1, 500),
+    redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisPrefix,
+    bootstrapAdminKey,
+    logLevel: str('LOG_LEVEL', 'info'),
+    rateLimitMax: int('RATE_LIMIT_MAX', 6000, 0, 10_000_000),
+    rateLimitWindowMs: int('RATE_LIMIT_WINDOW_MS', 60_000, 100, 86_400_000),
+    bodyLimitBytes: int('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    importBodyLimitBytes: int('IMPORT_BODY_LIMIT_BYTES', 200 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
+    apiKeyCacheTtlMs: int('API_KEY_CACHE_TTL_MS', 1000, 0, 1000),
+    idempotencyTtlHours: int('IDEMPOTENCY_TTL_HOURS', 24, 1, 24 * 30),
+    runMigrations: bool('RUN_MIGRATIONS', true),
+  };
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
+    problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${config.logLevel}")`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { MIGRATIONS } from '../../migrations';
+import { loadConfig } from '../config/config';
+import { ENTITIES } from './entities';
+import { SnakeNamingStrategy } from './naming';
+
+export function dataSourceOptions(databaseUrl: string, poolSize = 20): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: databaseUrl,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'schema_migrations',
+    migrationsTransactionMode: 'each',
+    namingStrategy: new SnakeNamingStrategy(),
+    // gen_random_uuid() is built into Postgres 13+: no extension needed for uuid keys.
+    uuidExtension: 'pgcrypto',
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    extra: { max: poolSize, application_name: 'labor-brands', statement_timeout: 30_000 },
+  };
+}
+
+/** Used by the TypeORM CLI (`npm run migration:*`); the app builds its own from the validated config. */
+export default new DataSource(dataSourceOptions(loadConfig().databaseUrl));

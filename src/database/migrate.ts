@@ -1,0 +1,29 @@
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from './data-source';
+import { ensureDatabase } from './ensure-database';
+
+/**
+ * Applies pending migrations. Several instances may start at once: a session advisory lock lets one migrate
+ * while the others wait, then find nothing left to do.
+ */
+export async function migrate(databaseUrl: string, log: (msg: string) => void = () => undefined): Promise<string[]> {
+  await ensureDatabase(databaseUrl);
+  const lock = new Client({ connectionString: databaseUrl });
+  await lock.connect();
+  try {
+    await lock.query(`SELECT pg_advisory_lock(hashtext('labor-brands:migrations'))`);
+    const dataSource = new DataSource({ ...dataSourceOptions(databaseUrl, 2) });
+    await dataSource.initialize();
+    try {
+      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      for (const m of applied) log(`migration applied: ${m.name}`);
+      return applied.map((m) => m.name);
+    } finally {
+      await dataSource.destroy();
+    }
+  } finally {
+    await lock.query(`SELECT pg_advisory_unlock(hashtext('labor-brands:migrations'))`).catch(() => undefined);
+    await lock.end();
+  }
+}

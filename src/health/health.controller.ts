@@ -1,0 +1,72 @@
+import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+import { Public } from '../common/auth/decorators';
+import { ProblemSchema } from '../common/openapi/problems';
+import { problemDocument } from '../common/problems/problem';
+import { PROBLEM_CONTENT_TYPE } from '../common/problems/problem.filter';
+import { REDIS } from '../common/redis/redis';
+import { Metrics } from './metrics';
+
+const CHECK_TIMEOUT_MS = 1500;
+
+function withTimeout<T>(p: Promise<T>): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS).unref())]);
+}
+
+@ApiTags('Operations')
+@Public()
+@Controller()
+export class HealthController {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly metrics: Metrics,
+  ) {}
+
+  @Get('health/live')
+  @ApiOperation({ summary: 'Liveness: 200 while the process runs' })
+  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('health/ready')
+  @ApiOperation({ summary: 'Readiness: 200 when Postgres and Redis answer, else 503 naming what is down' })
+  @ApiOkResponse({ schema: { example: { status: 'ok', checks: { postgres: 'up', redis: 'up' } } } })
+  @ApiServiceUnavailableResponse({ type: ProblemSchema, description: '`SERVICE_UNAVAILABLE` with `checks` naming the dependency that is down' })
+  async ready(@Res() reply: FastifyReply): Promise<void> {
+    const [postgres, redis] = await Promise.all([
+      withTimeout(this.dataSource.query('SELECT 1')).then(() => 'up' as const, () => 'down' as const),
+      withTimeout(this.redis.ping()).then(() => 'up' as const, () => 'down' as const),
+    ]);
+    const checks = { postgres, redis };
+    if (postgres === 'up' && redis === 'up') {
+      await reply.status(200).send({ status: 'ok', checks });
+      return;
+    }
+    const down = Object.entries(checks).filter(([, v]) => v === 'down').map(([k]) => k);
+    await reply
+      .status(503)
+      .type(PROBLEM_CONTENT_TYPE)
+      .header('retry-after', '5')
+      .send({ ...problemDocument('SERVICE_UNAVAILABLE', `${down.join(' and ')} ${down.length > 1 ? 'are' : 'is'} not answering`), checks });
+  }
+
+  @Get('metrics')
+  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
+  @ApiOperation({ summary: 'Prometheus metrics: request counts and latency by route and status, outbox backlog and age, queue depths, statistics lag' })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'Prometheus text exposition format' })
+  metricsText(): Promise<string> {
+    return this.metrics.registry.metrics();
+  }
+
+  @Get('favicon.ico')
+  @ApiExcludeEndpoint()
+  favicon(@Res() reply: FastifyReply): void {
+    void reply.status(204).send();
+  }
+}

@@ -1,0 +1,58 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Job, Queue, Worker } from 'bullmq';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { queueOptions, workerOptions } from '../events/bullmq';
+import { MAINTENANCE_JOBS, MaintenanceJobData, QUEUES } from '../events/queues';
+
+const HOUR_MS = 3_600_000;
+
+/** Worker role: runs scheduled housekeeping. Shutdown waits for the job in hand to finish. */
+@Injectable()
+export class MaintenanceWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(MaintenanceWorker.name);
+  private queue?: Queue<MaintenanceJobData>;
+  private worker?: Worker<MaintenanceJobData>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.queue = new Queue(QUEUES.maintenance, queueOptions(this.config));
+    this.queue.on('error', (err) => this.logger.warn(`maintenance queue: ${err.message}`));
+    await this.queue.upsertJobScheduler(MAINTENANCE_JOBS.purgeIdempotencyKeys, { every: HOUR_MS }, { name: MAINTENANCE_JOBS.purgeIdempotencyKeys, data: {} });
+    this.worker = new Worker(QUEUES.maintenance, (job) => this.process(job), workerOptions(this.config, 1));
+    this.worker.on('error', (err) => this.logger.warn(`maintenance worker: ${err.message}`));
+  }
+
+  async process(job: Job<MaintenanceJobData>): Promise<unknown> {
+    switch (job.name) {
+      case MAINTENANCE_JOBS.purgeIdempotencyKeys:
+        return this.purgeIdempotencyKeys();
+      default:
+        throw new Error(`unknown maintenance job ${job.name}`);
+    }
+  }
+
+  /** Deletes records past their replay window in small batches so the purge never holds long locks. */
+  async purgeIdempotencyKeys(): Promise<{ purged: number }> {
+    let purged = 0;
+    for (;;) {
+      const rows: unknown[] = await this.dataSource.query(
+        `DELETE FROM idempotency_keys WHERE ctid IN (
+           SELECT ctid FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1) LIMIT 5000)
+         RETURNING 1`,
+        [this.config.idempotencyTtlHours],
+      );
+      purged += rows.length;
+      if (rows.length < 5000) return { purged };
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.worker?.close();
+    await this.queue?.close();
+  }
+}

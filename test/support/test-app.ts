@@ -1,0 +1,116 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { createApp } from '../../src/app.factory';
+import { AppConfig, loadConfig } from '../../src/config/config';
+
+export interface Response<T = any> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+  text: string;
+}
+
+export interface RequestOptions {
+  key?: string | null;
+  body?: unknown;
+  /** Sent as is, with the given content type (for malformed JSON, CSV, …). */
+  raw?: string | Buffer;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  config: AppConfig;
+  dataSource: DataSource;
+  platformKey: string;
+  databaseUrl: string;
+  request<T = any>(method: string, url: string, options?: RequestOptions): Promise<Response<T>>;
+  close(): Promise<void>;
+}
+
+const ADMIN_URL = (): string => process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** A fresh database cloned from the migrated template; every test file gets its own. */
+export async function createTestDatabase(): Promise<string> {
+  const template = process.env.LB_TEST_TEMPLATE;
+  if (!template) throw new Error('LB_TEST_TEMPLATE is not set: run the tests through jest (global setup)');
+  const name = `lb_t_${randomBytes(6).toString('hex')}`;
+  const client = new Client({ connectionString: ADMIN_URL() });
+  await client.connect();
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
+        break;
+      } catch (err) {
+        // Two files cloning at the same instant: "source database is being accessed by other users".
+        if ((err as { code?: string }).code !== '55006' || attempt > 20) throw err;
+        await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+      }
+    }
+  } finally {
+    await client.end();
+  }
+  const url = new URL(ADMIN_URL());
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function dropTestDatabase(databaseUrl: string): Promise<void> {
+  const name = new URL(databaseUrl).pathname.slice(1);
+  const client = new Client({ connectionString: ADMIN_URL() });
+  await client.connect();
+  await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await client.end();
+}
+
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const databaseUrl = await createTestDatabase();
+  const platformKey = `lbk_test_${randomBytes(24).toString('base64url')}`;
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_PREFIX: `lbt_${randomBytes(5).toString('hex')}`,
+    BOOTSTRAP_ADMIN_KEY: platformKey,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    DATABASE_POOL_SIZE: '10',
+    ...env,
+  });
+  const { app } = await createApp(config, { api: true, worker: false });
+  const dataSource = app.get(DataSource);
+
+  const request = async <T = any>(method: string, url: string, options: RequestOptions = {}): Promise<Response<T>> => {
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    const key = options.key === undefined ? platformKey : options.key;
+    if (key !== null) headers.authorization = `Bearer ${key}`;
+    let payload: string | Buffer | undefined;
+    if (options.raw !== undefined) {
+      payload = options.raw;
+      if (options.contentType) headers['content-type'] = options.contentType;
+    } else if (options.body !== undefined) {
+      payload = JSON.stringify(options.body);
+      headers['content-type'] = options.contentType ?? 'application/json';
+    }
+    const res = await app.inject({ method: method as 'GET', url, headers, payload });
+    let body: unknown = undefined;
+    const type = String(res.headers['content-type'] ?? '');
+    if (res.body && type.includes('json')) body = JSON.parse(res.body);
+    return { status: res.statusCode, headers: res.headers as Response['headers'], body: body as T, text: res.body };
+  };
+
+  return {
+    app,
+    config,
+    dataSource,
+    platformKey,
+    databaseUrl,
+    request,
+    async close() {
+      await app.close();
+      await dropTestDatabase(databaseUrl);
+    },
+  };
+}
