@@ -2,6 +2,7 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PlatformReadAuditInterceptor } from './audit/platform-read-audit.interceptor';
+import { BrandsModule } from './brands/brands.module';
 import { AuthGuard } from './common/auth/auth.guard';
 import { CommonModule } from './common/common.module';
 import { IdempotencyInterceptor } from './common/idempotency/idempotency.interceptor';
@@ -17,7 +18,7 @@ export interface Roles {
 }
 
 /** Domain modules: their services serve both roles; their controllers only matter where HTTP is served. */
-const DOMAIN_MODULES: Type[] = [OrganizationsModule];
+const DOMAIN_MODULES: Type[] = [OrganizationsModule, BrandsModule];
 
 @Module({})
 class WorkerModule {}
@@ -30,7 +31,7 @@ export class AppModule {
       TypeOrmModule.forRoot({ ...dataSourceOptions(config.databaseUrl, config.databasePoolSize) }),
       ...DOMAIN_MODULES,
     ];
-    if (roles.worker) imports.push({ module: WorkerModule, providers: [MaintenanceWorker] });
+    if (roles.worker) imports.push({ module: WorkerModule, imports: [BrandsModule], providers: [MaintenanceWorker] });
     return {
       module: AppModule,
       imports,

@@ -32,6 +32,6 @@ export class AuditEntry {
   brandId: string | null;
 
   /** Facts about the change; never personal data (names, identity numbers, phones). */
-  @Column({ type: 'jsonb', default: () => `'{}'::jsonb` })
+  @Column({ type: 'jsonb', default: {} })
   details: Record<string, unknown>;
 }

@@ -1,9 +1,13 @@
 import 'reflect-metadata';
+import { types } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
 import { loadConfig } from '../config/config';
 import { ENTITIES } from './entities';
 import { SnakeNamingStrategy } from './naming';
+
+// A SQL `date` is a civil date, not an instant: keep it as 'YYYY-MM-DD' instead of a Date at local midnight.
+types.setTypeParser(types.builtins.DATE, (value: string) => value);
 
 export function dataSourceOptions(databaseUrl: string, poolSize = 20): DataSourceOptions {
   return {

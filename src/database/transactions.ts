@@ -29,3 +29,12 @@ export function pgConstraint(err: unknown): string | undefined {
   const e = err as { constraint?: string; driverError?: { constraint?: string } };
   return e?.driverError?.constraint ?? e?.constraint;
 }
+
+/**
+ * Rows of an UPDATE or DELETE … RETURNING run through TypeORM's `query()`, which answers those commands with
+ * `[rows, affectedCount]` rather than the rows alone.
+ */
+export function returnedRows<T>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return result as T[];
+}

@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
  * The transactional outbox: every domain event is inserted in the transaction of the change it describes, and
@@ -8,7 +8,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Index('ix_outbox_undelivered', ['seq'], { where: 'delivered_at IS NULL' })
 @Index('ix_outbox_aggregate', ['aggregateId', 'seq'])
 export class OutboxEvent {
-  @PrimaryColumn({ type: 'uuid', default: () => 'gen_random_uuid()' })
+  @PrimaryGeneratedColumn('uuid')
   id: string;
 
   @Index('ux_outbox_seq', { unique: true })
@@ -30,7 +30,7 @@ export class OutboxEvent {
   type: string;
 
   /** Ids and facts only, never personal data. */
-  @Column({ type: 'jsonb', default: () => `'{}'::jsonb` })
+  @Column({ type: 'jsonb', default: {} })
   data: Record<string, unknown>;
 
   @Column({ type: 'uuid', nullable: true })

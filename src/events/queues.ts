@@ -11,6 +11,8 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export const MAINTENANCE_JOBS = {
   purgeIdempotencyKeys: 'purge-idempotency-keys',
+  /** Records `expired` for brands past validUntil; API.md asks for it within a minute. */
+  expireBrands: 'expire-brands',
 } as const;
 
 export type MaintenanceJobName = (typeof MAINTENANCE_JOBS)[keyof typeof MAINTENANCE_JOBS];

@@ -1,11 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Job, Queue, Worker } from 'bullmq';
 import { DataSource } from 'typeorm';
+import { BrandsService } from '../brands/brands.service';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { returnedRows } from '../database/transactions';
 import { queueOptions, workerOptions } from '../events/bullmq';
 import { MAINTENANCE_JOBS, MaintenanceJobData, QUEUES } from '../events/queues';
 
 const HOUR_MS = 3_600_000;
+const BRAND_EXPIRY_EVERY_MS = 30_000;
 
 /** Worker role: runs scheduled housekeeping. Shutdown waits for the job in hand to finish. */
 @Injectable()
@@ -16,6 +19,7 @@ export class MaintenanceWorker implements OnApplicationBootstrap, OnApplicationS
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly brands: BrandsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -23,6 +27,7 @@ export class MaintenanceWorker implements OnApplicationBootstrap, OnApplicationS
     this.queue = new Queue(QUEUES.maintenance, queueOptions(this.config));
     this.queue.on('error', (err) => this.logger.warn(`maintenance queue: ${err.message}`));
     await this.queue.upsertJobScheduler(MAINTENANCE_JOBS.purgeIdempotencyKeys, { every: HOUR_MS }, { name: MAINTENANCE_JOBS.purgeIdempotencyKeys, data: {} });
+    await this.queue.upsertJobScheduler(MAINTENANCE_JOBS.expireBrands, { every: BRAND_EXPIRY_EVERY_MS }, { name: MAINTENANCE_JOBS.expireBrands, data: {} });
     this.worker = new Worker(QUEUES.maintenance, (job) => this.process(job), workerOptions(this.config, 1));
     this.worker.on('error', (err) => this.logger.warn(`maintenance worker: ${err.message}`));
   }
@@ -31,6 +36,8 @@ export class MaintenanceWorker implements OnApplicationBootstrap, OnApplicationS
     switch (job.name) {
       case MAINTENANCE_JOBS.purgeIdempotencyKeys:
         return this.purgeIdempotencyKeys();
+      case MAINTENANCE_JOBS.expireBrands:
+        return { expired: await this.brands.expireDue() };
       default:
         throw new Error(`unknown maintenance job ${job.name}`);
     }
@@ -40,12 +47,12 @@ export class MaintenanceWorker implements OnApplicationBootstrap, OnApplicationS
   async purgeIdempotencyKeys(): Promise<{ purged: number }> {
     let purged = 0;
     for (;;) {
-      const rows: unknown[] = await this.dataSource.query(
+      const rows = returnedRows<unknown>(await this.dataSource.query(
         `DELETE FROM idempotency_keys WHERE ctid IN (
            SELECT ctid FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1) LIMIT 5000)
          RETURNING 1`,
         [this.config.idempotencyTtlHours],
-      );
+      ));
       purged += rows.length;
       if (rows.length < 5000) return { purged };
     }

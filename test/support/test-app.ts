@@ -67,9 +67,22 @@ export async function dropTestDatabase(databaseUrl: string): Promise<void> {
   await client.end();
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const databaseUrl = await createTestDatabase();
-  const platformKey = `lbk_test_${randomBytes(24).toString('base64url')}`;
+export interface StartOptions {
+  /**
+   * Run on this (already migrated) database instead of a fresh clone: a second instance of the same deployment.
+   * The database then belongs to whoever created it; `close()` leaves it in place, so close such apps first.
+   */
+  databaseUrl?: string;
+}
+
+/**
+ * A migrated database of its own, a Redis prefix of its own and a platform key (`BOOTSTRAP_ADMIN_KEY`, random
+ * unless `env` sets one); `env` overrides any environment variable the app reads.
+ */
+export async function startTestApp(env: Record<string, string> = {}, start: StartOptions = {}): Promise<TestApp> {
+  const ownsDatabase = start.databaseUrl === undefined;
+  const databaseUrl = start.databaseUrl ?? (await createTestDatabase());
+  const platformKey = env.BOOTSTRAP_ADMIN_KEY ?? `lbk_test_${randomBytes(24).toString('base64url')}`;
   const config = loadConfig({
     DATABASE_URL: databaseUrl,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -79,7 +92,13 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     DATABASE_POOL_SIZE: '10',
     ...env,
   });
-  const { app } = await createApp(config, { api: true, worker: false });
+  let app: NestFastifyApplication;
+  try {
+    ({ app } = await createApp(config, { api: true, worker: false }));
+  } catch (err) {
+    if (ownsDatabase) await dropTestDatabase(databaseUrl);
+    throw err;
+  }
   const dataSource = app.get(DataSource);
 
   const request = async <T = any>(method: string, url: string, options: RequestOptions = {}): Promise<Response<T>> => {
@@ -110,7 +129,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     request,
     async close() {
       await app.close();
-      await dropTestDatabase(databaseUrl);
+      if (ownsDatabase) await dropTestDatabase(databaseUrl);
     },
   };
 }

@@ -24,6 +24,33 @@ export const Policy = {
     return actor.organizationId === organizationId || actor.kind === 'platform';
   },
 
+  /**
+   * The region-code prefix a bureau's jurisdiction covers ('' for the national level), for SQL filters;
+   * null for every other kind of organization.
+   */
+  jurisdictionPrefix(actor: Actor): string | null {
+    if (actor.kind !== 'bureau') return null;
+    const r = actor.regionCode;
+    if (r === '100000') return '';
+    if (r.endsWith('0000')) return r.slice(0, 2);
+    if (r.endsWith('00')) return r.slice(0, 4);
+    return r;
+  },
+
+  /** Drafts and submitted brands are seen by their operator, covering bureaus and the platform; the rest is public. */
+  canSeeBrand(actor: Actor, brand: { status: string; operatorId: string; regionCode: string }): boolean {
+    if (brand.status !== 'draft' && brand.status !== 'submitted') return true;
+    return actor.kind === 'platform' || actor.organizationId === brand.operatorId || Policy.hasJurisdiction(actor, brand.regionCode);
+  },
+
+  isBrandOperator(actor: Actor, brand: { operatorId: string }): boolean {
+    return actor.organizationId === brand.operatorId;
+  },
+
+  requireBrandOperator(actor: Actor, brand: { operatorId: string }): void {
+    if (!Policy.isBrandOperator(actor, brand)) throw new ProblemError('FORBIDDEN', "Only the brand's operator may do this");
+  },
+
   requireActsFor(actor: Actor, organizationId: string): void {
     if (!Policy.actsFor(actor, organizationId)) throw new ProblemError('FORBIDDEN', 'Only that organization or the platform may do this');
   },

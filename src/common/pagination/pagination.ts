@@ -64,9 +64,20 @@ export function toPage<R, T>(rows: R[], limit: number, keyOf: (row: R) => Readon
 
 export const pageLimit = (q: PageQuery): number => q.limit ?? DEFAULT_PAGE_SIZE;
 
-/** Cursor timestamps must be full ISO instants; anything else is a forged cursor. */
+/**
+ * Cursor timestamps must be the ISO instants the server wrote (`Date#toISOString`, years 0001–9999, which Postgres
+ * reads too); anything else is a forged cursor. `Date.parse` alone is not enough: it accepts `'1'` or
+ * `'March 7 2024'`, which Postgres refuses (a 500) or reads differently.
+ */
+const CURSOR_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 export function cursorTimestamp(value: string | number | null): string {
-  if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) {
+  if (
+    typeof value !== 'string' ||
+    !CURSOR_INSTANT.test(value) ||
+    value.startsWith('0000') ||
+    Number.isNaN(Date.parse(value)) ||
+    new Date(value).toISOString() !== value
+  ) {
     throw new ProblemError('VALIDATION_FAILED', 'cursor is not a cursor this list returned', [
       { field: 'cursor', code: 'INVALID_CURSOR', message: 'pass the nextCursor of the previous page unchanged' },
     ]);

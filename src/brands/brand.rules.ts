@@ -1,0 +1,79 @@
+/**
+ * The certification workflow of a labor service brand, as pure rules (API.md, Brands):
+ *
+ *   draft ──submit──▶ submitted ──certify──▶ certified ──suspend──▶ suspended
+ *     ▲                   │                     ▲   │                 │
+ *     └──────reject───────┘                     │   └──revoke──▶ revoked ◀──revoke──┘
+ *                                               └────reinstate────────┘
+ *
+ * A certified (or suspended) brand past `validUntil` is `expired`: final, and treated as not certified.
+ */
+export const BRAND_STATUSES = ['draft', 'submitted', 'certified', 'suspended', 'revoked', 'expired'] as const;
+export type BrandStatus = (typeof BRAND_STATUSES)[number];
+
+export const BRAND_LEVELS = ['national', 'provincial', 'municipal', 'district'] as const;
+export type BrandLevel = (typeof BRAND_LEVELS)[number];
+
+export const BRAND_ACTIONS = ['create', 'submit', 'certify', 'reject', 'suspend', 'reinstate', 'revoke', 'expire'] as const;
+export type BrandAction = (typeof BRAND_ACTIONS)[number];
+export type BrandDecision = Exclude<BrandAction, 'create'>;
+
+/** Who may take each action: the operator (the HR firm), a bureau with jurisdiction, or the system's scheduler. */
+export type BrandDecider = 'operator' | 'bureau' | 'system';
+
+interface Transition {
+  from: readonly BrandStatus[];
+  to: BrandStatus;
+  by: BrandDecider;
+  /** Past-tense event name, `brand.<event>`. */
+  event: string;
+}
+
+export const BRAND_TRANSITIONS: Record<BrandDecision, Transition> = {
+  submit: { from: ['draft'], to: 'submitted', by: 'operator', event: 'brand.submitted' },
+  certify: { from: ['submitted'], to: 'certified', by: 'bureau', event: 'brand.certified' },
+  reject: { from: ['submitted'], to: 'draft', by: 'bureau', event: 'brand.rejected' },
+  suspend: { from: ['certified'], to: 'suspended', by: 'bureau', event: 'brand.suspended' },
+  reinstate: { from: ['suspended'], to: 'certified', by: 'bureau', event: 'brand.reinstated' },
+  revoke: { from: ['certified', 'suspended'], to: 'revoked', by: 'bureau', event: 'brand.revoked' },
+  expire: { from: ['certified', 'suspended'], to: 'expired', by: 'system', event: 'brand.expired' },
+};
+
+export type TransitionCheck = { ok: true; to: BrandStatus } | { ok: false; reason: string };
+
+export function checkBrandTransition(current: BrandStatus, action: BrandDecision): TransitionCheck {
+  const t = BRAND_TRANSITIONS[action];
+  if (!t.from.includes(current)) {
+    return { ok: false, reason: `cannot ${action} a brand that is ${current}; ${action} applies to ${t.from.join(' or ')} brands` };
+  }
+  return { ok: true, to: t.to };
+}
+
+/** Only drafts may be edited: once submitted, the bureau decides on exactly what it was shown. */
+export function canEditBrand(status: BrandStatus): boolean {
+  return status === 'draft';
+}
+
+/** Statuses whose brands only the operator, the covering bureaus and the platform may see. */
+export const NON_PUBLIC_STATUSES: readonly BrandStatus[] = ['draft', 'submitted'];
+
+/** The date in China (UTC+8): validity dates are civil dates there, whatever the server's zone. */
+export function chinaToday(now: Date = new Date()): string {
+  return new Date(now.getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
+}
+
+/**
+ * The status a reader sees: a certified or suspended brand whose `validUntil` (inclusive) has passed reads as
+ * `expired` even before the scheduled job records it.
+ */
+export function effectiveBrandStatus(stored: BrandStatus, validUntil: string | null, today: string = chinaToday()): BrandStatus {
+  if ((stored === 'certified' || stored === 'suspended') && validUntil !== null && validUntil < today) return 'expired';
+  return stored;
+}
+
+/** Certified and within validity: the only state in which a brand may issue certificates or propose placements. */
+export function isBrandCertified(stored: BrandStatus, validUntil: string | null, today: string = chinaToday()): boolean {
+  return effectiveBrandStatus(stored, validUntil, today) === 'certified';
+}
+
+export const OCCUPATION_CODE = /^\d-\d{2}-\d{2}-\d{2}$/;
