@@ -5,11 +5,15 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppModule, Roles } from './app.module';
+import { AuditLog } from './audit/audit-log';
+import { ApiKeyResolver } from './common/auth/api-key-cache';
 import { createLogger, PinoNestLogger } from './common/logging/logger';
 import { ProblemFilter } from './common/problems/problem.filter';
 import { createValidationPipe } from './common/validation/validation';
-import { registerJsonParser } from './common/validation/json-body';
+import { registerImportParser, registerJsonParser } from './common/validation/json-body';
 import type { AppConfig } from './config/config';
+import { BullQueues } from './events/bull-queues';
+import { mountQueueBoard } from './events/queue-board';
 import { Metrics } from './health/metrics';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -38,6 +42,13 @@ Strings are stored as sent; a NUL character anywhere in a body is refused.
 
 **Region codes** (GB/T 2260): \`XX0000\` is a province and covers \`XX****\`; \`XXXX00\` a city covering
 \`XXXX**\`; any other code a district covering itself. \`100000\` stands for the national level and covers every code.
+
+**Queues** (platform keys only): \`/admin/queues\` is the queue dashboard (Bull Board) for a person in a browser.
+Besides \`Authorization: Bearer <key>\` it accepts HTTP Basic credentials with any user name and the API key as the
+password, since a browser cannot send a bearer header itself: opened without credentials it answers 401 with a
+Basic challenge and the browser asks for them. Dead letters (jobs that failed every try, kept 7 days) are also
+listed as JSON at \`GET /v1/admin/failed-jobs\` and retried with \`POST /v1/admin/failed-jobs/{queue}/{jobId}/retry\`.
+Domain events reach their processors at least once: a job's id is its event id and its name the event type.
 `;
 
 export interface CreatedApp {
@@ -45,7 +56,16 @@ export interface CreatedApp {
   logger: Logger;
 }
 
-export async function createApp(config: AppConfig, roles: Roles = { api: true, worker: config.role !== 'api' }): Promise<CreatedApp> {
+export interface CreateAppOptions {
+  /**
+   * Called once every provider exists and before any lifecycle hook runs (onModuleInit, the workers'
+   * onApplicationBootstrap): the place to reach into the container first, e.g. a test registering event handlers
+   * before the domain-events worker takes its first job.
+   */
+  beforeInit?: (app: NestFastifyApplication) => void | Promise<void>;
+}
+
+export async function createApp(config: AppConfig, roles: Roles = { api: true, worker: config.role !== 'api' }, options: CreateAppOptions = {}): Promise<CreatedApp> {
   const logger = createLogger(config.logLevel);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
@@ -71,10 +91,13 @@ export async function createApp(config: AppConfig, roles: Roles = { api: true, w
     crossOriginEmbedderPolicy: false,
   });
   registerJsonParser(fastify, config.bodyLimitBytes);
+  registerImportParser(fastify);
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
   app.get(Metrics).instrument(fastify);
+  // Platform keys only (Bearer, or HTTP Basic with the key as password, for browsers): see queue-board.ts.
+  await mountQueueBoard(fastify, app.get(BullQueues), app.get(ApiKeyResolver), app.get(AuditLog));
 
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());
@@ -91,6 +114,7 @@ export async function createApp(config: AppConfig, roles: Roles = { api: true, w
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 
+  await options.beforeInit?.(app);
   await app.init();
   await fastify.ready();
   return { app, logger };

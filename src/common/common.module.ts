@@ -2,9 +2,12 @@ import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@n
 import Redis from 'ioredis';
 import { AuditLog } from '../audit/audit-log';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { BullQueues } from '../events/bull-queues';
+import { EventHandlers } from '../events/event-processing';
 import { Outbox } from '../events/outbox';
 import { Metrics } from '../health/metrics';
 import { ApiKeyResolver } from './auth/api-key-cache';
+import { PII_CIPHER, piiCipherProvider } from './crypto/pii.provider';
 import { RateLimiter } from './auth/rate-limiter';
 import { createRedis, REDIS } from './redis/redis';
 
@@ -28,8 +31,11 @@ export class CommonModule {
       RateLimiter,
       AuditLog,
       Outbox,
+      BullQueues,
+      EventHandlers,
       Metrics,
+      piiCipherProvider,
     ];
-    return { module: CommonModule, providers, exports: [APP_CONFIG, REDIS, ApiKeyResolver, RateLimiter, AuditLog, Outbox, Metrics] };
+    return { module: CommonModule, providers, exports: [APP_CONFIG, REDIS, ApiKeyResolver, RateLimiter, AuditLog, Outbox, BullQueues, EventHandlers, Metrics, PII_CIPHER] };
   }
 }

@@ -25,6 +25,31 @@ export interface AppConfig {
   apiKeyCacheTtlMs: number;
   idempotencyTtlHours: number;
   runMigrations: boolean;
+  /** Outbox relay (worker role): the safety-net poll between LISTEN wake-ups, and rows claimed per batch. */
+  outboxPollMs: number;
+  outboxBatchSize: number;
+  /** Domain-event jobs processed at once by one worker process. */
+  eventWorkerConcurrency: number;
+  /**
+   * A worker holds a lock on each job in hand for `eventLockDurationMs` (renewed at half that); the stalled
+   * checker runs every `eventStalledIntervalMs` and re-queues jobs whose lock expired (their worker died), so a
+   * killed worker's jobs run again after at most about the sum of the two.
+   */
+  eventLockDurationMs: number;
+  eventStalledIntervalMs: number;
+  /** Tries per domain-event job before it becomes a dead letter (failed, kept 7 days); exponential backoff. */
+  eventJobAttempts: number;
+  /** How long a brand's recomputation waits after its first event, gathering a burst into one computation. */
+  statisticsDebounceMs: number;
+  /** NODE_ENV=production: development keys are refused and every secret must come from the environment. */
+  production: boolean;
+  /** `kid:base64key,…` (first encrypts); parsed and checked by the PII keyring at start-up. */
+  piiEncryptionKeys: string | undefined;
+  piiHmacKey: string | undefined;
+  /** Ed25519 JWK(s) or a PKCS#8 PEM; parsed by the credential keyring at start-up. */
+  credentialSigningKey: string | undefined;
+  /** Public base URL of this service, written into credentials as their verification address. */
+  publicBaseUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -99,6 +124,18 @@ export function loadConfig(env: Env = process.env): AppConfig {
     apiKeyCacheTtlMs: int('API_KEY_CACHE_TTL_MS', 1000, 0, 1000),
     idempotencyTtlHours: int('IDEMPOTENCY_TTL_HOURS', 24, 1, 24 * 30),
     runMigrations: bool('RUN_MIGRATIONS', true),
+    outboxPollMs: int('OUTBOX_POLL_MS', 500, 10, 60_000),
+    outboxBatchSize: int('OUTBOX_BATCH_SIZE', 500, 1, 10_000),
+    eventWorkerConcurrency: int('EVENT_WORKER_CONCURRENCY', 8, 1, 1000),
+    eventLockDurationMs: int('EVENT_LOCK_DURATION_MS', 30_000, 1000, 3_600_000),
+    eventStalledIntervalMs: int('EVENT_STALLED_INTERVAL_MS', 15_000, 100, 3_600_000),
+    eventJobAttempts: int('EVENT_JOB_ATTEMPTS', 8, 1, 100),
+    statisticsDebounceMs: int('STATISTICS_DEBOUNCE_MS', 150, 0, 60_000),
+    production: env.NODE_ENV === 'production',
+    piiEncryptionKeys: env.PII_ENCRYPTION_KEYS || undefined,
+    piiHmacKey: env.PII_HMAC_KEY || undefined,
+    credentialSigningKey: env.CREDENTIAL_SIGNING_KEY || undefined,
+    publicBaseUrl: url('PUBLIC_BASE_URL', 'http://localhost:3000', ['http:', 'https:']).replace(/\/+$/, ''),
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${config.logLevel}")`);

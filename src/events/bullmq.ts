@@ -1,8 +1,19 @@
 import { ConnectionOptions, QueueOptions, WorkerOptions } from 'bullmq';
+import type { RedisOptions } from 'ioredis';
 import type { AppConfig } from '../config/config';
+
+/**
+ * Reconnect quickly and steadily (a refused connection costs nothing). BullMQ's own default backs off to 20 s
+ * between attempts, so after a Redis outage of a few seconds the queues would stay away for up to 20 s more.
+ */
+const reconnectDelay = (times: number): number => Math.min(times * 100, 1000);
 
 /** BullMQ connection settings from REDIS_URL; workers need `maxRetriesPerRequest: null` to block on Redis. */
 export function bullConnection(config: AppConfig): ConnectionOptions {
+  return redisOptions(config);
+}
+
+function redisOptions(config: AppConfig): RedisOptions {
   const url = new URL(config.redisUrl);
   return {
     host: url.hostname,
@@ -13,7 +24,17 @@ export function bullConnection(config: AppConfig): ConnectionOptions {
     tls: url.protocol === 'rediss:' ? {} : undefined,
     maxRetriesPerRequest: null,
     enableOfflineQueue: true,
+    retryStrategy: reconnectDelay,
   };
+}
+
+/**
+ * A producer's connection that fails fast while Redis is away instead of queueing commands until it is back:
+ * the outbox relay must roll back and retry rather than hold its transaction open, and the dashboard, the
+ * admin routes and the metrics must answer rather than hang.
+ */
+export function producerConnection(config: AppConfig): ConnectionOptions {
+  return { ...redisOptions(config), enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 };
 }
 
 export function queueOptions(config: AppConfig): QueueOptions {
@@ -31,4 +52,13 @@ export function queueOptions(config: AppConfig): QueueOptions {
 
 export function workerOptions(config: AppConfig, concurrency: number): WorkerOptions {
   return { connection: bullConnection(config), prefix: `${config.redisPrefix}:bull`, concurrency, maxStalledCount: 3, stalledInterval: 15_000 };
+}
+
+/** The domain-events worker: concurrency, job lock and stalled-job check from the configuration. */
+export function eventWorkerOptions(config: AppConfig): WorkerOptions {
+  return {
+    ...workerOptions(config, config.eventWorkerConcurrency),
+    lockDuration: config.eventLockDurationMs,
+    stalledInterval: config.eventStalledIntervalMs,
+  };
 }

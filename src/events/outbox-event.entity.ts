@@ -7,6 +7,8 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 @Entity('outbox_events')
 @Index('ix_outbox_undelivered', ['seq'], { where: 'delivered_at IS NULL' })
 @Index('ix_outbox_aggregate', ['aggregateId', 'seq'])
+// The statistics stamp each brand's figures with its newest event.
+@Index('ix_outbox_brand', ['brandId', 'seq'])
 export class OutboxEvent {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -24,10 +24,14 @@ export interface AppendedEvent {
 export class Outbox {
   async append(manager: EntityManager, actor: Actor | null, events: DomainEvent[]): Promise<AppendedEvent[]> {
     if (events.length === 0) return [];
+    // One round trip: the rows and the wake-up call together (Postgres folds the identical notifications of a
+    // transaction into one, delivered at commit).
     const rows: AppendedEvent[] = await manager.query(
-      `INSERT INTO outbox_events (brand_id, aggregate_type, aggregate_id, type, data, actor_organization_id)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::jsonb[], $6::uuid[])
-       RETURNING id, seq, occurred_at AS "occurredAt"`,
+      `WITH appended AS (
+         INSERT INTO outbox_events (brand_id, aggregate_type, aggregate_id, type, data, actor_organization_id)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::jsonb[], $6::uuid[])
+         RETURNING id, seq, occurred_at)
+       SELECT id, seq, occurred_at AS "occurredAt", pg_notify('${OUTBOX_CHANNEL}', '') AS notified FROM appended`,
       [
         events.map((e) => e.brandId),
         events.map((e) => e.aggregateType),
@@ -37,7 +41,6 @@ export class Outbox {
         events.map(() => actor?.organizationId ?? null),
       ],
     );
-    await manager.query(`SELECT pg_notify($1, '')`, [OUTBOX_CHANNEL]);
     return rows;
   }
 }

@@ -2,6 +2,17 @@ import { Injectable } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { BullQueues, QUEUE_NAMES } from '../events/bull-queues';
+
+/** The job states whose counts are exported per queue. */
+const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
+/** A scrape must answer while Redis is away: its queue gauges are then left out. */
+const QUEUE_COUNT_TIMEOUT_MS = 1000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([promise, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), ms)))]).finally(() => clearTimeout(timer));
+}
 
 /**
  * Prometheus metrics. The registry is per application instance (not prom-client's global one), so several
@@ -19,7 +30,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(dataSource: DataSource) {
+  readonly statisticsRecompute = new Histogram({
+    name: 'statistics_recompute_seconds',
+    help: "Time to recompute one brand's figures from the source tables",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  constructor(dataSource: DataSource, queues: BullQueues) {
     collectDefaultMetrics({ register: this.registry });
     new Gauge({
       name: 'outbox_backlog_events',
@@ -32,6 +50,44 @@ export class Metrics {
       },
     });
     const backlogAge = new Gauge({ name: 'outbox_oldest_undelivered_age_seconds', help: 'Age of the oldest undelivered domain event', registers: [this.registry] });
+    new Gauge({
+      name: 'statistics_lag_seconds',
+      help: "Age of the oldest recent domain event not yet reflected in its brand's figures (0 when all are)",
+      registers: [this.registry],
+      async collect() {
+        // Bounded to the newest 100,000 events so a scrape stays cheap on a long history.
+        const [row] = await dataSource.query(
+          `SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(o.occurred_at)), 0)::float8 AS lag
+             FROM outbox_events o LEFT JOIN brand_statistics s ON s.brand_id = o.brand_id
+            WHERE o.brand_id IS NOT NULL AND o.seq > (SELECT COALESCE(max(seq), 0) - 100000 FROM outbox_events)
+              AND o.seq > COALESCE(s.last_event_seq, 0)`,
+        );
+        this.set(row.lag);
+      },
+    });
+    new Gauge({
+      name: 'queue_jobs',
+      help: 'Jobs per queue and state (waiting, active, delayed, failed = dead letters), read from Redis at scrape time',
+      labelNames: ['queue', 'state'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        await Promise.all(
+          QUEUE_NAMES.map(async (name) => {
+            try {
+              const counts = await withTimeout(queues.get(name).getJobCounts(...QUEUE_STATES), QUEUE_COUNT_TIMEOUT_MS);
+              for (const state of QUEUE_STATES) this.set({ queue: name, state }, counts[state] ?? 0);
+            } catch {
+              // Redis away: no sample rather than a stale one (alert on absent(queue_jobs) or on readiness).
+            }
+          }),
+        );
+      },
+    });
+  }
+
+  observeRecompute(seconds: number): void {
+    this.statisticsRecompute.observe(seconds);
   }
 
   /** Times every request by its route pattern (never the raw URL, which would explode label cardinality). */

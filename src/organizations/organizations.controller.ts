@@ -5,6 +5,7 @@ import type { Actor } from '../common/auth/actor';
 import { AllowKinds, CurrentActor } from '../common/auth/decorators';
 import { ApiProblems, STANDARD_AUTH_PROBLEMS, STANDARD_POST_PROBLEMS } from '../common/openapi/problems';
 import { PageQuery } from '../common/pagination/pagination';
+import { EmptyBody } from '../common/validation/empty-body';
 import { UuidParam } from '../common/validation/validation';
 import {
   ApiKeyPage,
@@ -69,10 +70,15 @@ export class OrganizationsController {
 
   @Post('organizations/:id/api-keys')
   @IDEMPOTENCY_HEADER
-  @ApiOperation({ summary: 'Create another API key (the platform, or the organization itself)', description: 'The request has no body. The secret is shown once.' })
+  @ApiOperation({ summary: 'Create another API key (the platform, or the organization itself)', description: 'The request has no body (or `{}`; any field is a 400). The secret is shown once.' })
   @ApiCreatedResponse({ type: CreatedApiKeyView, headers: { Location: { description: 'URL of the new key', schema: { type: 'string' } } } })
   @ApiProblems(...STANDARD_POST_PROBLEMS, 403, 404, [409, '`IDEMPOTENCY_IN_PROGRESS`'])
-  async createKey(@CurrentActor() actor: Actor, @UuidParam('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<CreatedApiKeyView> {
+  async createKey(
+    @CurrentActor() actor: Actor,
+    @UuidParam('id') id: string,
+    @EmptyBody() _body: undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<CreatedApiKeyView> {
     const key = await this.organizations.createApiKey(actor, id);
     void reply.header('location', `/v1/organizations/${id}/api-keys/${key.id}`);
     return key;

@@ -6,7 +6,7 @@ import { ApiKeyResolver } from '../common/auth/api-key-cache';
 import { Policy } from '../common/auth/policy';
 import { cursorTimestamp, cursorUuid, decodeCursor, Page, pageLimit, toPage } from '../common/pagination/pagination';
 import { notFound, ProblemError } from '../common/problems/problem';
-import { inTransaction, pgConstraint, pgErrorCode, returnedRows } from '../database/transactions';
+import { inTransaction, pgConstraint, pgErrorCode } from '../database/transactions';
 import { Outbox } from '../events/outbox';
 import { ApiKey } from './api-key.entity';
 import { hashApiKeySecret, newApiKeySecret } from './api-key-secret';
@@ -122,13 +122,15 @@ export class OrganizationsService {
     await this.getOrganization(organizationId);
     Policy.requireActsFor(actor, organizationId);
     await inTransaction(this.dataSource, async (manager) => {
-      const rows = returnedRows<{ revoked_now: boolean }>(await manager.query(
-        `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 AND organization_id = $2
-         RETURNING (revoked_at = now()) AS revoked_now`,
+      // Lock, then decide. (Comparing the stored time with now() after the update cannot tell a first revocation:
+      // revoked_at keeps milliseconds, now() has microseconds.) A concurrent revoker waits here, then sees it done.
+      const rows: Array<{ revoked_at: Date | null }> = await manager.query(
+        `SELECT revoked_at FROM api_keys WHERE id = $1 AND organization_id = $2 FOR UPDATE`,
         [keyId, organizationId],
-      ));
+      );
       if (!rows.length) throw notFound('API key');
-      if (rows[0].revoked_now) {
+      if (rows[0].revoked_at === null) {
+        await manager.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [keyId]);
         await this.audit.record(manager, actor, { action: 'api_key.revoke', objectType: 'api_key', objectId: keyId, details: { organizationId } });
       }
     });

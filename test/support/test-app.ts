@@ -1,8 +1,10 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory';
+import { REDIS } from '../../src/common/redis/redis';
 import { AppConfig, loadConfig } from '../../src/config/config';
 
 export interface Response<T = any> {
@@ -73,6 +75,29 @@ export interface StartOptions {
    * The database then belongs to whoever created it; `close()` leaves it in place, so close such apps first.
    */
   databaseUrl?: string;
+  /**
+   * Also run the worker role in this app (outbox relay, domain-events worker, maintenance), like `ROLE=both`.
+   * Several such apps on one database and `REDIS_PREFIX` are several worker processes of one deployment.
+   */
+  worker?: boolean;
+  /** Runs before the app's lifecycle hooks (see CreateAppOptions.beforeInit), e.g. to register event handlers. */
+  beforeInit?: (app: NestFastifyApplication) => void | Promise<void>;
+}
+
+/** Resolves once the client is ready or has failed to connect (or after `timeoutMs`); never rejects. */
+async function redisSettled(redis: Redis, timeoutMs = 3000): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve) => {
+    const settle = (): void => {
+      clearTimeout(timer);
+      redis.off('ready', settle);
+      redis.off('error', settle);
+      resolve();
+    };
+    const timer = setTimeout(settle, timeoutMs);
+    redis.once('ready', settle);
+    redis.once('error', settle);
+  });
 }
 
 /**
@@ -94,11 +119,14 @@ export async function startTestApp(env: Record<string, string> = {}, start: Star
   });
   let app: NestFastifyApplication;
   try {
-    ({ app } = await createApp(config, { api: true, worker: false }));
+    ({ app } = await createApp(config, { api: true, worker: start.worker ?? false }, { beforeInit: start.beforeInit }));
   } catch (err) {
     if (ownsDatabase) await dropTestDatabase(databaseUrl);
     throw err;
   }
+  // The app does not wait for Redis at start-up (it degrades without it: readiness says so, the rate limit fails
+  // open). Tests expect Redis connected when it is up, so wait for the connection to settle either way.
+  await redisSettled(app.get<Redis>(REDIS));
   const dataSource = app.get(DataSource);
 
   const request = async <T = any>(method: string, url: string, options: RequestOptions = {}): Promise<Response<T>> => {

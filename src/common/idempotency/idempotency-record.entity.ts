@@ -21,8 +21,14 @@ export class IdempotencyRecord {
   @Column({ type: 'int', nullable: true })
   responseStatus: number | null;
 
-  @Column({ type: 'jsonb', nullable: true })
-  responseBody: unknown;
+  /** The response body, encrypted like personal data: a stored response may show a trainee's name or phone. */
+  @Column({ type: 'bytea', nullable: true })
+  responseCipher: Buffer | null;
+
+  /** Ids of the objects the response shows, so erasing a person also erases the responses that show them. */
+  @Index('ix_idempotency_keys_resources', { synchronize: false })
+  @Column({ type: 'uuid', array: true, default: () => `'{}'` })
+  resourceIds: string[];
 
   @Column({ type: 'jsonb', nullable: true })
   responseHeaders: Record<string, string> | null;

@@ -6,12 +6,32 @@ import type { FastifyReply } from 'fastify';
 import { from, Observable, switchMap, catchError, throwError, mergeMap } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../../config/config';
+import { PiiCipher } from '../crypto/pii-cipher';
+import { PII_CIPHER } from '../crypto/pii.provider';
 import type { AuthenticatedRequest } from '../auth/decorators';
 import { ProblemError } from '../problems/problem';
-import { toProblem } from '../problems/to-problem';
+import { documentForRequest, toProblem } from '../problems/to-problem';
 import { StoredResponse } from './stored-response';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+/** AES-GCM associated data of stored responses: their ciphertexts cannot pass for any other field's. */
+const STORED_RESPONSE_CONTEXT = 'idempotency_response';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The ids of the objects a response shows: its own `id`, its nested objects' and its `items`'. */
+export function resourceIds(body: unknown): string[] {
+  const ids = new Set<string>();
+  const visit = (value: unknown, depth: number): void => {
+    if (!value || typeof value !== 'object' || depth > 2) return;
+    if (Array.isArray(value)) return value.forEach((v) => visit(v, depth + 1));
+    for (const [k, v] of Object.entries(value)) {
+      if ((k === 'id' || k.endsWith('Id')) && typeof v === 'string' && UUID.test(v)) ids.add(v.toLowerCase());
+      else if (typeof v === 'object') visit(v, depth + 1);
+    }
+  };
+  visit(body, 0);
+  return [...ids];
+}
 const REPLAYED_HEADERS = ['location'];
 
 /** JSON with object keys sorted, so `{a,b}` and `{b,a}` count as the same request. */
@@ -32,6 +52,9 @@ function canonical(value: unknown): string {
  * another body is 422, and while the first is still running, 409. Server failures (5xx) are not stored, so a
  * retry after one does the work.
  *
+ * Stored bodies are encrypted with the PII key (a response may show a trainee's name or phone) and indexed by
+ * the ids they show, so a trainee's erasure deletes them too.
+ *
  * Routes that stream their body (imports) hash what the request says about it instead: path, content type and
  * length, and the `Content-MD5`/`Digest` a careful client sends.
  */
@@ -41,6 +64,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     private readonly dataSource: DataSource,
     private readonly reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(PII_CIPHER) private readonly cipher: PiiCipher,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -71,10 +95,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
         }),
         catchError((err: unknown) => {
           const { document, headers } = toProblem(err);
+          // A 4xx is stored exactly as the problem filter sends it (instance included), so its replay is the same body.
           const settle =
             document.status >= 500
               ? this.forget(apiKeyId, key)
-              : this.complete(apiKeyId, key, document.status, document, { ...headers, 'content-type': 'application/problem+json; charset=utf-8' });
+              : this.complete(apiKeyId, key, document.status, documentForRequest(document, request.url), {
+                  ...headers,
+                  'content-type': 'application/problem+json; charset=utf-8',
+                });
           return from(settle.catch(() => undefined)).pipe(switchMap(() => throwError(() => err)));
         }),
       );
@@ -97,15 +125,15 @@ export class IdempotencyInterceptor implements NestInterceptor {
         `INSERT INTO idempotency_keys (api_key_id, key, request_hash, state) VALUES ($1, $2, $3, 'in_progress')
          ON CONFLICT (api_key_id, key) DO UPDATE
             SET request_hash = EXCLUDED.request_hash, state = 'in_progress', response_status = NULL,
-                response_body = NULL, response_headers = NULL, created_at = now(), completed_at = NULL
+                response_cipher = NULL, resource_ids = '{}', response_headers = NULL, created_at = now(), completed_at = NULL
           WHERE idempotency_keys.created_at < now() - make_interval(hours => $4)
          RETURNING 1`,
         [apiKeyId, key, requestHash, this.config.idempotencyTtlHours],
       );
       if (acquired.length) return;
-      const rows: Array<{ request_hash: Buffer; state: string; response_status: number; response_body: unknown; response_headers: Record<string, string> | null }> =
+      const rows: Array<{ request_hash: Buffer; state: string; response_status: number; response_cipher: Buffer | null; response_headers: Record<string, string> | null }> =
         await this.dataSource.query(
-          `SELECT request_hash, state, response_status, response_body, response_headers FROM idempotency_keys WHERE api_key_id = $1 AND key = $2`,
+          `SELECT request_hash, state, response_status, response_cipher, response_headers FROM idempotency_keys WHERE api_key_id = $1 AND key = $2`,
           [apiKeyId, key],
         );
       const existing = rows[0];
@@ -118,16 +146,19 @@ export class IdempotencyInterceptor implements NestInterceptor {
           'retry-after': '1',
         });
       }
-      throw new StoredResponse(existing.response_status, existing.response_body, { ...(existing.response_headers ?? {}), 'idempotent-replayed': 'true' });
+      const bodyText = existing.response_cipher ? this.cipher.decrypt(existing.response_cipher, STORED_RESPONSE_CONTEXT) : null;
+      throw new StoredResponse(existing.response_status, bodyText, { ...(existing.response_headers ?? {}), 'idempotent-replayed': 'true' });
     }
     throw new ProblemError('IDEMPOTENCY_IN_PROGRESS', 'The Idempotency-Key is contended; retry shortly', undefined, { 'retry-after': '1' });
   }
 
   private async complete(apiKeyId: string, key: string, status: number, body: unknown, headers: Record<string, string>): Promise<void> {
+    const text = body === null || body === undefined ? null : JSON.stringify(body);
     await this.dataSource.query(
-      `UPDATE idempotency_keys SET state = 'completed', response_status = $3, response_body = $4, response_headers = $5, completed_at = now()
+      `UPDATE idempotency_keys SET state = 'completed', response_status = $3, response_cipher = $4, resource_ids = $5::uuid[],
+              response_headers = $6, completed_at = now()
         WHERE api_key_id = $1 AND key = $2`,
-      [apiKeyId, key, status, JSON.stringify(body), headers],
+      [apiKeyId, key, status, text === null ? null : this.cipher.encrypt(text, STORED_RESPONSE_CONTEXT), resourceIds(body), headers],
     );
   }
 

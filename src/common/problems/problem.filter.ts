@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { StoredResponse } from '../idempotency/stored-response';
-import { toProblem } from './to-problem';
+import { documentForRequest, toProblem } from './to-problem';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -11,13 +11,13 @@ export function sendProblem(err: unknown, request: FastifyRequest, reply: Fastif
       .status(err.status)
       .headers(err.headers)
       .type(err.headers['content-type'] ?? 'application/json; charset=utf-8')
-      .send(err.body === null ? undefined : JSON.stringify(err.body));
+      .send(err.bodyText ?? undefined);
     return;
   }
   const { document, headers, unexpected } = toProblem(err);
   if (unexpected) request.log.error({ err }, 'request failed unexpectedly');
   if (reply.sent) return;
-  void reply.status(document.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send({ ...document, instance: request.url.split('?')[0] });
+  void reply.status(document.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(documentForRequest(document, request.url));
 }
 
 /** Every error leaving a Nest handler becomes an RFC 9457 problem document. */

@@ -86,4 +86,9 @@ export function toProblem(err: unknown): ProblemResponse {
   return { document: problemDocument('INTERNAL_ERROR', 'An unexpected error occurred; it has been logged'), headers: {}, unexpected: true };
 }
 
+/** The document as sent: `instance` is the request's path (never its query string, which may hold personal data). */
+export function documentForRequest(document: ProblemDocument, url: string): ProblemDocument {
+  return { ...document, instance: url.split('?')[0] };
+}
+
 export type { FieldError };

@@ -1,5 +1,6 @@
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
 import { validateCreditCode } from '../identifiers/credit-code';
+import { parseNationalId } from '../identifiers/national-id';
 import { validateRegionCode } from '../identifiers/region-code';
 
 function identifierDecorator(name: string, check: (value: string) => { ok: true } | { ok: false; reason: string }, label: string) {
@@ -26,3 +27,13 @@ export const IsCreditCode = identifierDecorator('isCreditCode', validateCreditCo
 
 /** GB/T 2260 six-digit administrative division code; failures answer INVALID_REGION_CODE. */
 export const IsRegionCode = identifierDecorator('isRegionCode', validateRegionCode, 'a six-digit GB/T 2260 code');
+
+/** GB 11643-1999 resident identity number (a final lower-case x accepted); failures answer INVALID_NATIONAL_ID. */
+export const IsNationalId = identifierDecorator(
+  'isNationalId',
+  (value) => {
+    const r = parseNationalId(value.length === 18 && value.endsWith('x') ? `${value.slice(0, 17)}X` : value);
+    return r.ok ? { ok: true } : r;
+  },
+  'an 18-character resident identity number',
+);

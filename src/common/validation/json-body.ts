@@ -26,7 +26,9 @@ function findNul(value: unknown, path: string): string | null {
  * JSON, and NUL characters refused wherever they occur.
  */
 export function registerJsonParser(fastify: FastifyInstance, bodyLimit: number): void {
-  fastify.removeContentTypeParser(['application/json']);
+  // Fastify also parses text/plain by default; a JSON route must answer such a body 415, not try to validate a
+  // string. Routes that take other media types (imports) register their own parsers.
+  fastify.removeContentTypeParser(['application/json', 'text/plain']);
   fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_req, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.length === 0) return done(new ProblemError('MALFORMED_JSON', 'The body is empty; send a JSON document'), undefined);
@@ -49,5 +51,21 @@ export function registerJsonParser(fastify: FastifyInstance, bodyLimit: number):
       );
     }
     done(null, parsed);
+  });
+}
+
+/** Routes that take a streamed file body instead of JSON. */
+const STREAMED_ROUTE = /\/trainees\/import$/;
+
+/**
+ * CSV and NDJSON bodies are handed to the import route as the raw stream (never buffered: files reach 200 MiB);
+ * every other route answers them 415. The import route counts bytes itself (see limitImportBody).
+ */
+export function registerImportParser(fastify: FastifyInstance): void {
+  fastify.addContentTypeParser(['text/csv', 'application/x-ndjson'], (request, payload, done) => {
+    if (!STREAMED_ROUTE.test(request.routeOptions.url ?? '')) {
+      return done(new ProblemError('UNSUPPORTED_MEDIA_TYPE', 'This route takes application/json'), undefined);
+    }
+    done(null, payload);
   });
 }

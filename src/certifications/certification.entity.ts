@@ -1,0 +1,102 @@
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Brand } from '../brands/brand.entity';
+import { Organization } from '../organizations/organization.entity';
+import { Trainee } from '../trainees/trainee.entity';
+import type { CertificationStatus } from './certification.rules';
+
+/**
+ * A trainee's skill certificate under a brand, with the signed Verifiable Credential that describes it.
+ * Everything the public verification route shows is on this row or the brand's (the masked holder name is kept
+ * here at issue), so verification never reads the trainee and keeps working after the trainee is erased.
+ */
+@Entity('certifications')
+@Check('ck_certifications_level', 'level BETWEEN 1 AND 5')
+@Check('ck_certifications_status', `status IN ('active', 'revoked')`)
+@Check('ck_certifications_revocation', `(status = 'revoked') = (revoked_at IS NOT NULL)`)
+@Index('ux_certifications_serial', ['serial'], { unique: true })
+@Index('ix_certifications_trainee_issued', ['traineeId', 'issuedAt', 'id'])
+// Brand statistics count the distinct trainees with an active, unexpired certificate of a brand.
+@Index('ix_certifications_brand_status', ['brandId', 'status'])
+export class Certification {
+  /** Chosen by the service before the insert: the signed credential names it. */
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  /** Public, human-typable serial (`LB-XXXX-XXXX-XXXX-XXXC`, random): the key of the public verification route. */
+  @Column({ type: 'text' })
+  serial: string;
+
+  @Column({ type: 'uuid' })
+  traineeId: string;
+
+  @ManyToOne(() => Trainee, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'trainee_id', foreignKeyConstraintName: 'fk_certifications_trainee' })
+  trainee?: Trainee;
+
+  @Column({ type: 'uuid' })
+  brandId: string;
+
+  @ManyToOne(() => Brand, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'brand_id', foreignKeyConstraintName: 'fk_certifications_brand' })
+  brand?: Brand;
+
+  /** The brand's occupation at the time of issue, as certified. */
+  @Column({ type: 'varchar', length: 10 })
+  occupationCode: string;
+
+  @Column({ type: 'text' })
+  occupationName: string;
+
+  /** 1 (高级技师, the highest) to 5 (初级工). */
+  @Column({ type: 'int' })
+  level: number;
+
+  /** The brand's operator or a bureau with jurisdiction. */
+  @Column({ type: 'uuid' })
+  issuerId: string;
+
+  @ManyToOne(() => Organization, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'issuer_id', foreignKeyConstraintName: 'fk_certifications_issuer' })
+  issuer?: Organization;
+
+  @Column({ type: 'timestamptz', precision: 3 })
+  issuedAt: Date;
+
+  /** Last day of validity (inclusive, a civil date in China); null: no end. */
+  @Column({ type: 'date', nullable: true })
+  validUntil: string | null;
+
+  @Column({ type: 'text', default: 'active' })
+  status: CertificationStatus;
+
+  @Column({ type: 'timestamptz', precision: 3, nullable: true })
+  revokedAt: Date | null;
+
+  @Column({ type: 'text', nullable: true })
+  revocationReason: string | null;
+
+  @Column({ type: 'uuid', nullable: true })
+  revokedById: string | null;
+
+  @ManyToOne(() => Organization, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'revoked_by_id', foreignKeyConstraintName: 'fk_certifications_revoked_by' })
+  revokedBy?: Organization;
+
+  /** The compact JWS (EdDSA, `typ: vc+jwt`) of the Verifiable Credential. */
+  @Column({ type: 'text' })
+  credential: string;
+
+  /** `kid` of the key that signed the credential, so a key rotation can find what it signed. */
+  @Column({ type: 'text' })
+  credentialKeyId: string;
+
+  /** The holder's name as shown to verifiers (张*), fixed at issue. */
+  @Column({ type: 'text' })
+  holderNameMasked: string;
+
+  @Column({ type: 'int', default: 1 })
+  version: number;
+
+  @Column({ type: 'timestamptz', precision: 3, default: () => 'now()' })
+  createdAt: Date;
+}

@@ -1,0 +1,31 @@
+import { Logger, Module } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { TraineesModule } from '../trainees/trainees.module';
+import { CertificateVerificationController, CertificationsController } from './certifications.controller';
+import { CertificationsService, CREDENTIAL_KEYRING } from './certifications.service';
+import { CredentialKeyring, loadCredentialKeyring } from './credential';
+
+@Module({
+  imports: [TraineesModule],
+  controllers: [CertificationsController, CertificateVerificationController],
+  providers: [
+    {
+      // Read once at start-up: a bad CREDENTIAL_SIGNING_KEY fails the boot, naming the problem but never the key.
+      provide: CREDENTIAL_KEYRING,
+      inject: [APP_CONFIG],
+      useFactory: async (config: AppConfig): Promise<CredentialKeyring> => {
+        const { keyring, generated } = await loadCredentialKeyring(config.credentialSigningKey, { allowDevelopmentKey: !config.production });
+        if (generated) {
+          new Logger('Credentials').warn(
+            `CREDENTIAL_SIGNING_KEY is not set: signing certificates with a generated development key (kid ${keyring.current.kid}); ` +
+              'credentials signed now will not verify after a restart (never in production)',
+          );
+        }
+        return keyring;
+      },
+    },
+    CertificationsService,
+  ],
+  exports: [CertificationsService],
+})
+export class CertificationsModule {}

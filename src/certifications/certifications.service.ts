@@ -1,0 +1,276 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditLog } from '../audit/audit-log';
+import { Brand } from '../brands/brand.entity';
+import { BrandStatus, effectiveBrandStatus } from '../brands/brand.rules';
+import type { Actor } from '../common/auth/actor';
+import { Policy } from '../common/auth/policy';
+import { requireVersion } from '../common/http/if-match';
+import { cursorTimestamp, cursorUuid, decodeCursor, Page, pageLimit, toPage } from '../common/pagination/pagination';
+import { notFound, ProblemError, validationFailed } from '../common/problems/problem';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { inTransaction, pgConstraint, pgErrorCode } from '../database/transactions';
+import { Outbox } from '../events/outbox';
+import { Organization } from '../organizations/organization.entity';
+import { maskName } from '../trainees/trainee.rules';
+import { TraineesService } from '../trainees/trainees.service';
+import { Certification } from './certification.entity';
+import { checkIssue, checkRevoke, CertificationCheck, generateSerial, IssuerRelation, isCertificationValid, parseSerial, RevokerRelation } from './certification.rules';
+import { buildCredential, certificationLevelName, CredentialKeyring, jwks, publicVerificationUrl, signCredential } from './credential';
+import type { CertificationView, IssueCertificationDto, PublicCertificationView } from './dto/certification.dto';
+
+export const CREDENTIAL_KEYRING = Symbol('CREDENTIAL_KEYRING');
+
+/** A serial collision (75 random bits) is all but impossible; should one happen, the issue is retried with a new serial. */
+const SERIAL_ATTEMPTS = 3;
+
+function requireOk(check: CertificationCheck, action: string): void {
+  if (!check.ok) throw new ProblemError(check.code, check.code === 'INVALID_TRANSITION' ? `Cannot ${action}: ${check.reason}` : check.reason);
+}
+
+@Injectable()
+export class CertificationsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly trainees: TraineesService,
+    private readonly audit: AuditLog,
+    private readonly outbox: Outbox,
+    @Inject(CREDENTIAL_KEYRING) private readonly keyring: CredentialKeyring,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  present(c: Certification, now = new Date()): CertificationView {
+    return {
+      id: c.id,
+      serial: c.serial,
+      traineeId: c.traineeId,
+      brandId: c.brandId,
+      occupationCode: c.occupationCode,
+      occupationName: c.occupationName,
+      level: c.level,
+      levelName: certificationLevelName(c.level),
+      issuerId: c.issuerId,
+      issuedAt: c.issuedAt.toISOString(),
+      validUntil: c.validUntil,
+      status: c.status,
+      valid: isCertificationValid(c.status, c.validUntil, now),
+      revokedAt: c.revokedAt ? c.revokedAt.toISOString() : null,
+      revokedById: c.revokedById,
+      revocationReason: c.revocationReason,
+      holderNameMasked: c.holderNameMasked,
+      credential: c.credential,
+      verificationUrl: publicVerificationUrl(this.config.publicBaseUrl, c.serial),
+      version: c.version,
+      createdAt: c.createdAt.toISOString(),
+    };
+  }
+
+  /** The public key set that verifies every credential this service signed (current key first). */
+  jwks(): ReturnType<typeof jwks> {
+    return jwks(this.keyring);
+  }
+
+  /**
+   * Issues a certificate: the row, its signed credential, the `certification.issued` event and the audit entry
+   * in one transaction. The trainee row is locked (an erasure or withdrawal waits, or goes first and is seen),
+   * and the brand is read FOR SHARE so a concurrent suspension either commits first and is seen or waits.
+   */
+  async issue(actor: Actor, traineeId: string, dto: IssueCertificationDto): Promise<CertificationView> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await inTransaction(this.dataSource, (m) => this.issueIn(m, actor, traineeId, dto));
+      } catch (err) {
+        if (attempt < SERIAL_ATTEMPTS && pgErrorCode(err) === '23505' && pgConstraint(err) === 'ux_certifications_serial') continue;
+        throw err;
+      }
+    }
+  }
+
+  private async issueIn(m: EntityManager, actor: Actor, traineeId: string, dto: IssueCertificationDto): Promise<CertificationView> {
+    const { trainee } = await this.trainees.getVisible(actor, traineeId, m, true);
+    const brand = await m.findOneOrFail(Brand, { where: { id: trainee.brandId }, lock: { mode: 'pessimistic_read' } });
+    const by: IssuerRelation = Policy.isBrandOperator(actor, brand) ? 'operator' : Policy.hasJurisdiction(actor, brand.regionCode) ? 'bureau' : 'other';
+    requireOk(checkIssue({ by, brand, trainee }), 'issue a certificate');
+
+    const issuer = await m.findOneByOrFail(Organization, { id: actor.organizationId });
+    const id = randomUUID();
+    const serial = generateSerial();
+    // A Date holds whole milliseconds, as timestamptz(3) does: the row and the signed credential state one instant.
+    const issuedAt = new Date();
+    const holderNameMasked = maskName(trainee.fullName ?? '') || '*';
+    const validUntil = dto.validUntil ?? null;
+    const credential = await signCredential(
+      buildCredential({
+        serial,
+        certificationId: id,
+        issuer: { id: issuer.id, name: issuer.name },
+        brand: { id: brand.id, name: brand.name },
+        occupationCode: brand.occupationCode,
+        occupationName: brand.occupationName,
+        level: dto.level,
+        holderNameMasked,
+        issuedAt,
+        validUntil: validUntil ?? undefined,
+        baseUrl: this.config.publicBaseUrl,
+      }),
+      this.keyring,
+      { now: issuedAt },
+    );
+    const certification = m.create(Certification, {
+      id,
+      serial,
+      traineeId: trainee.id,
+      brandId: brand.id,
+      occupationCode: brand.occupationCode,
+      occupationName: brand.occupationName,
+      level: dto.level,
+      issuerId: issuer.id,
+      issuedAt,
+      validUntil,
+      status: 'active',
+      revokedAt: null,
+      revocationReason: null,
+      revokedById: null,
+      credential,
+      credentialKeyId: this.keyring.current.kid,
+      holderNameMasked,
+      version: 1,
+      createdAt: issuedAt,
+    });
+    await m.insert(Certification, certification);
+    await this.outbox.append(m, actor, [
+      {
+        type: 'certification.issued',
+        aggregateType: 'certification',
+        aggregateId: id,
+        brandId: brand.id,
+        data: { certificationId: id, traineeId: trainee.id, brandId: brand.id, level: dto.level, issuerId: issuer.id, validUntil, status: 'active' },
+      },
+    ]);
+    await this.audit.record(m, actor, { action: 'certification.issue', objectType: 'certification', objectId: id, brandId: brand.id, details: { traineeId: trainee.id, level: dto.level, serial } });
+    return this.present(certification, issuedAt);
+  }
+
+  /** A trainee's certificates, newest first, for whoever may see the trainee. */
+  async listForTrainee(actor: Actor, traineeId: string, query: { limit?: number; cursor?: string }): Promise<Page<CertificationView>> {
+    await this.trainees.getVisible(actor, traineeId);
+    const limit = pageLimit(query);
+    const after = decodeCursor(query.cursor, 2);
+    const qb = this.dataSource
+      .getRepository(Certification)
+      .createQueryBuilder('c')
+      .where('c.trainee_id = :traineeId', { traineeId })
+      .orderBy('c.issued_at', 'DESC')
+      .addOrderBy('c.id', 'DESC')
+      .limit(limit + 1);
+    if (after) qb.andWhere('(c.issued_at, c.id) < (:at, :id)', { at: cursorTimestamp(after[0]), id: cursorUuid(after[1]) });
+    const rows = await qb.getMany();
+    const now = new Date();
+    return toPage(rows, limit, (c) => [c.issuedAt.toISOString(), c.id], (c) => this.present(c, now));
+  }
+
+  /** A certificate is visible to whoever may see its trainee; to anyone else it does not exist. */
+  private async loadVisible(actor: Actor, id: string, m: EntityManager, lock: boolean): Promise<{ certification: Certification; brand: Brand }> {
+    const certification = await m.findOne(Certification, { where: { id }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+    if (!certification) throw notFound('Certification');
+    try {
+      const { brand } = await this.trainees.getVisible(actor, certification.traineeId, m);
+      return { certification, brand };
+    } catch (err) {
+      if (err instanceof ProblemError && err.code === 'NOT_FOUND') throw notFound('Certification');
+      throw err;
+    }
+  }
+
+  async get(actor: Actor, id: string): Promise<CertificationView> {
+    return this.present((await this.loadVisible(actor, id, this.dataSource.manager, false)).certification);
+  }
+
+  /** active → revoked, by the issuer or a covering bureau. The row lock makes one of concurrent revocations win. */
+  async revoke(actor: Actor, id: string, reason: string, ifMatch: number | undefined): Promise<CertificationView> {
+    return inTransaction(this.dataSource, async (m) => {
+      const { certification: c, brand } = await this.loadVisible(actor, id, m, true);
+      const by: RevokerRelation = actor.organizationId === c.issuerId ? 'issuer' : Policy.hasJurisdiction(actor, brand.regionCode) ? 'bureau' : 'other';
+      // Who may act first (403), then the version the caller read (409 VERSION_CONFLICT), then the status (409).
+      if (by === 'other') requireOk(checkRevoke({ by, status: c.status }), 'revoke');
+      requireVersion(c.version, ifMatch, 'The certification');
+      requireOk(checkRevoke({ by, status: c.status }), 'revoke');
+
+      const now = new Date();
+      Object.assign(c, { status: 'revoked', revokedAt: now, revocationReason: reason, revokedById: actor.organizationId, version: c.version + 1 });
+      await m.update(Certification, { id }, { status: c.status, revokedAt: now, revocationReason: reason, revokedById: actor.organizationId, version: c.version });
+      await this.outbox.append(m, actor, [
+        {
+          type: 'certification.revoked',
+          aggregateType: 'certification',
+          aggregateId: id,
+          brandId: c.brandId,
+          data: { certificationId: id, traineeId: c.traineeId, brandId: c.brandId, level: c.level, issuerId: c.issuerId, revokedById: actor.organizationId, validUntil: c.validUntil, status: c.status },
+        },
+      ]);
+      await this.audit.record(m, actor, { action: 'certification.revoke', objectType: 'certification', objectId: id, brandId: c.brandId, details: { fromStatus: 'active', toStatus: 'revoked' } });
+      return this.present(c, now);
+    });
+  }
+
+  /**
+   * The public check of a certificate by its serial: no key, read from Postgres on every call (no cache), so a
+   * revocation shows on the next request. It reads the certificate, its brand and issuer, never the trainee.
+   */
+  async verify(serialInput: string): Promise<PublicCertificationView> {
+    const parsed = parseSerial(serialInput);
+    if (!parsed.ok) {
+      throw parsed.reason === 'CHECK_SYMBOL'
+        ? validationFailed('serial', 'INVALID_CHECK_CHARACTER', 'serial has a wrong check character: a symbol was probably mistyped')
+        : validationFailed('serial', 'INVALID_SERIAL', 'serial must look like LB-XXXX-XXXX-XXXX-XXXX');
+    }
+    const rows: Array<{
+      id: string;
+      serial: string;
+      status: Certification['status'];
+      level: number;
+      occupation_code: string;
+      occupation_name: string;
+      holder_name_masked: string;
+      issued_at: Date;
+      valid_until: string | null;
+      revoked_at: Date | null;
+      credential: string;
+      brand_id: string;
+      brand_name: string;
+      brand_region_code: string;
+      brand_status: BrandStatus;
+      brand_valid_until: string | null;
+      issuer_id: string;
+      issuer_name: string;
+    }> = await this.dataSource.query(
+      `SELECT c.id, c.serial, c.status, c.level, c.occupation_code, c.occupation_name, c.holder_name_masked, c.issued_at, c.valid_until,
+              c.revoked_at, c.credential, b.id AS brand_id, b.name AS brand_name, b.region_code AS brand_region_code,
+              b.status AS brand_status, b.valid_until AS brand_valid_until, o.id AS issuer_id, o.name AS issuer_name
+         FROM certifications c
+         JOIN brands b ON b.id = c.brand_id
+         JOIN organizations o ON o.id = c.issuer_id
+        WHERE c.serial = $1`,
+      [parsed.serial],
+    );
+    const r = rows[0];
+    if (!r) throw notFound('Certification');
+    return {
+      valid: isCertificationValid(r.status, r.valid_until),
+      serial: r.serial,
+      status: r.status,
+      level: r.level,
+      levelName: certificationLevelName(r.level),
+      brand: { id: r.brand_id, name: r.brand_name, regionCode: r.brand_region_code, status: effectiveBrandStatus(r.brand_status, r.brand_valid_until) },
+      issuer: { id: r.issuer_id, name: r.issuer_name },
+      occupationCode: r.occupation_code,
+      occupationName: r.occupation_name,
+      holderNameMasked: r.holder_name_masked,
+      issuedAt: r.issued_at.toISOString(),
+      validUntil: r.valid_until,
+      revokedAt: r.revoked_at ? r.revoked_at.toISOString() : null,
+      credential: r.credential,
+    };
+  }
+}

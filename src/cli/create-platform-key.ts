@@ -1,0 +1,34 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { AuditLog } from '../audit/audit-log';
+import { ConfigError, loadConfig } from '../config/config';
+import { dataSourceOptions } from '../database/data-source';
+import { migrate } from '../database/migrate';
+import { newApiKeySecret } from '../organizations/api-key-secret';
+import { ensureBootstrapAdmin } from '../organizations/bootstrap';
+import { OrganizationsService } from '../organizations/organizations.service';
+
+/**
+ * `npm run key:create`: prints a new platform API key, for a first key without BOOTSTRAP_ADMIN_KEY. It is printed
+ * once and stored only hashed, like every other key; run it again for another key.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  await migrate(config.databaseUrl);
+  const dataSource = await new DataSource(dataSourceOptions(config.databaseUrl, 2)).initialize();
+  try {
+    const secret = newApiKeySecret();
+    const audit = new AuditLog(dataSource);
+    // Only the key-writing parts of the service are used here; no cache or outbox is involved.
+    const organizations = new OrganizationsService(dataSource, audit, undefined as never, undefined as never);
+    await ensureBootstrapAdmin(dataSource, organizations, audit, secret);
+    process.stdout.write(`${secret}\n`);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : `key:create failed: ${(err as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,54 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { producerConnection, queueOptions } from './bullmq';
+import { QUEUES, QueueName } from './queues';
+
+const ERROR_LOG_EVERY_MS = 60_000;
+
+export const QUEUE_NAMES: readonly QueueName[] = Object.values(QUEUES);
+
+export function isQueueName(name: string): name is QueueName {
+  return (QUEUE_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * One producer-side `Queue` per queue name, created on first use and shared by whoever needs it in this process:
+ * the outbox relay adds jobs, the dashboard, the admin routes and the metrics read them. Their connections fail
+ * fast while Redis is away (see producerConnection). Workers keep connections of their own.
+ */
+@Injectable()
+export class BullQueues implements OnApplicationShutdown {
+  private readonly logger = new Logger(BullQueues.name);
+  private readonly queues = new Map<QueueName, Queue>();
+  private readonly lastErrorLog = new Map<QueueName, number>();
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  get<T = unknown>(name: QueueName): Queue<T> {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { ...queueOptions(this.config), connection: producerConnection(this.config) });
+      // ioredis reports every failed reconnect; one line a minute per queue is enough (the relay logs outages).
+      queue.on('error', (err) => {
+        const now = Date.now();
+        if (now - (this.lastErrorLog.get(name) ?? 0) < ERROR_LOG_EVERY_MS) return;
+        this.lastErrorLog.set(name, now);
+        this.logger.warn(`queue ${name}: ${err.message}`);
+      });
+      this.queues.set(name, queue);
+    }
+    return queue as Queue<T>;
+  }
+
+  /** Every queue of QUEUES, in declaration order. */
+  all(): Queue[] {
+    return QUEUE_NAMES.map((name) => this.get(name));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const queues = [...this.queues.values()];
+    this.queues.clear();
+    await Promise.all(queues.map((q) => q.close().catch(() => undefined)));
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The placement workflow (API.md, Placements):
+ *
+ *   proposed ──confirm──▶ confirmed ──end──▶ ended
+ *      ├──reject──▶ rejected
+ *      └──withdraw──▶ withdrawn
+ */
+export const PLACEMENT_STATUSES = ['proposed', 'confirmed', 'rejected', 'withdrawn', 'ended'] as const;
+export type PlacementStatus = (typeof PLACEMENT_STATUSES)[number];
+
+export const SALARY_PERIODS = ['monthly', 'annual'] as const;
+export type SalaryPeriod = (typeof SALARY_PERIODS)[number];
+
+export type PlacementAction = 'confirm' | 'reject' | 'withdraw' | 'end' | 'change_salary';
+
+/** Who may take an action: the named employer, the brand's operator, or either. */
+export type PlacementActor = 'employer' | 'operator' | 'employer_or_operator';
+
+interface Rule {
+  from: readonly PlacementStatus[];
+  to: PlacementStatus;
+  by: PlacementActor;
+  event: string;
+}
+
+export const PLACEMENT_RULES: Record<PlacementAction, Rule> = {
+  confirm: { from: ['proposed'], to: 'confirmed', by: 'employer', event: 'placement.confirmed' },
+  reject: { from: ['proposed'], to: 'rejected', by: 'employer', event: 'placement.rejected' },
+  withdraw: { from: ['proposed'], to: 'withdrawn', by: 'operator', event: 'placement.withdrawn' },
+  end: { from: ['confirmed'], to: 'ended', by: 'employer_or_operator', event: 'placement.ended' },
+  // A salary change keeps the status: only a running job has a salary to change.
+  change_salary: { from: ['confirmed'], to: 'confirmed', by: 'employer', event: 'placement.salary_changed' },
+};
+
+export type PlacementCheck = { ok: true; to: PlacementStatus } | { ok: false; reason: string };
+
+export function checkPlacementAction(current: PlacementStatus, action: PlacementAction): PlacementCheck {
+  const rule = PLACEMENT_RULES[action];
+  if (!rule.from.includes(current)) {
+    return { ok: false, reason: `cannot ${action.replace('_', ' ')} a ${current} placement; only a ${rule.from.join(' or ')} one` };
+  }
+  return { ok: true, to: rule.to };
+}
+
+/** Proposed and confirmed placements are open: a trainee has at most one. */
+export const OPEN_PLACEMENT_STATUSES: readonly PlacementStatus[] = ['proposed', 'confirmed'];
+
+/** Annual equivalent of a salary as given: twelve monthly salaries (API.md), an annual one as is. */
+export function annualSalaryFen(salaryFen: number, period: SalaryPeriod): number {
+  return period === 'monthly' ? salaryFen * 12 : salaryFen;
+}

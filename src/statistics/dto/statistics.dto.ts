@@ -1,0 +1,89 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, Matches } from 'class-validator';
+import { OCCUPATION_CODE } from '../../brands/brand.rules';
+import { PageQuery } from '../../common/pagination/pagination';
+
+export class SalaryView {
+  @ApiProperty({ description: 'Active (confirmed, not ended) placements counted' }) sampleSize: number;
+  @ApiProperty({ nullable: true, type: Number, description: 'percentile_cont(0.5) of current annual salaries, fen, rounded to the nearest fen' }) medianAnnualFen: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'percentile_cont(0.25), linear interpolation' }) p25AnnualFen: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'percentile_cont(0.75), linear interpolation' }) p75AnnualFen: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Arithmetic mean, rounded to the nearest fen' }) meanAnnualFen: number | null;
+  @ApiProperty({ description: 'True when sampleSize < 5 and you are not privileged: the salary figures are then null' }) suppressed: boolean;
+}
+
+export class TraineesByStatusView {
+  @ApiProperty() registered: number;
+  @ApiProperty() training: number;
+  @ApiProperty() completed: number;
+  @ApiProperty() placed: number;
+  @ApiProperty() withdrawn: number;
+}
+
+export class BrandStatisticsView {
+  @ApiProperty({ format: 'uuid' }) brandId: string;
+  @ApiProperty({ description: "All the brand's trainees, erased ones included" }) traineeCount: number;
+  @ApiProperty({ type: TraineesByStatusView }) traineesByStatus: TraineesByStatusView;
+  @ApiProperty({ description: 'Trainees holding an active, unexpired certification' }) certifiedTraineeCount: number;
+  @ApiProperty({ nullable: true, type: Number, description: 'certifiedTraineeCount / traineeCount (0–1); null without trainees' }) certificationRate: number | null;
+  @ApiProperty({ description: 'Trainees who have had a confirmed placement (active or ended)' }) placedTraineeCount: number;
+  @ApiProperty({ nullable: true, type: Number, description: 'placedTraineeCount / traineeCount (0–1); null without trainees' }) placementRate: number | null;
+  @ApiProperty() activePlacementCount: number;
+  @ApiProperty() endedPlacementCount: number;
+  @ApiProperty({ description: 'Distinct employers of confirmed placements (active or ended)' }) employerCount: number;
+  @ApiProperty({ type: SalaryView }) salary: SalaryView;
+  @ApiProperty({ nullable: true, type: Number, description: 'Median over trainees with an active placement and an expected salary of (current monthly ÷ expected monthly − 1) × 100; suppressed with the salary' }) medianSalaryUpliftPct: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Median days (fractional) from registration to first confirmation' }) medianDaysToPlacement: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Of placements confirmed at least 6 calendar months ago, the share not ended within 6 months of confirmation; null when none is old enough' }) retention6mRate: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'As retention6mRate, over 12 months' }) retention12mRate: number | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Time of the newest event included' }) asOf: string | null;
+  @ApiProperty({ format: 'date-time' }) computedAt: string;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) lastEventId: string | null;
+}
+
+export class BrandStatisticsListItem extends BrandStatisticsView {
+  @ApiProperty() brandName: string;
+  @ApiProperty() regionCode: string;
+  @ApiProperty() occupationCode: string;
+}
+
+export class BrandStatisticsPage {
+  @ApiProperty({ type: [BrandStatisticsListItem] }) items: BrandStatisticsListItem[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}
+
+export const STATISTICS_SORTS = ['medianAnnualFen', 'placementRate', 'traineeCount', 'placedTraineeCount'] as const;
+export type StatisticsSort = (typeof STATISTICS_SORTS)[number];
+
+export class ListBrandStatisticsQuery extends PageQuery {
+  @ApiPropertyOptional({ description: 'Region code prefix, 2–6 digits' })
+  @IsOptional()
+  @Matches(/^\d{2,6}$/, { message: 'regionCode must be a prefix of 2 to 6 digits' })
+  regionCode?: string;
+
+  @ApiPropertyOptional({ example: '4-04-05-05' })
+  @IsOptional()
+  @Matches(OCCUPATION_CODE, { message: 'occupationCode must look like 4-04-05-05' })
+  occupationCode?: string;
+
+  @ApiPropertyOptional({ enum: STATISTICS_SORTS, default: 'traineeCount', description: 'Brands without a value (or whose salary is suppressed) come last in either order' })
+  @IsOptional()
+  @IsIn(STATISTICS_SORTS)
+  sort?: StatisticsSort;
+
+  @ApiPropertyOptional({ enum: ['asc', 'desc'], default: 'desc' })
+  @IsOptional()
+  @IsIn(['asc', 'desc'])
+  order?: 'asc' | 'desc';
+}
+
+export class RegionStatisticsView {
+  @ApiProperty() regionCode: string;
+  @ApiProperty() brandCount: number;
+  @ApiProperty() traineeCount: number;
+  @ApiProperty() placedTraineeCount: number;
+  @ApiProperty() activePlacementCount: number;
+  @ApiProperty({ type: SalaryView }) salary: SalaryView;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) asOf: string | null;
+  @ApiProperty({ format: 'date-time' }) computedAt: string;
+}

@@ -1,0 +1,49 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { Actor } from '../common/auth/actor';
+import { CurrentActor } from '../common/auth/decorators';
+import { validateRegionCode } from '../common/identifiers/region-code';
+import { ApiProblems, STANDARD_AUTH_PROBLEMS } from '../common/openapi/problems';
+import { ProblemError } from '../common/problems/problem';
+import { UuidParam } from '../common/validation/validation';
+import { BrandStatisticsPage, BrandStatisticsView, ListBrandStatisticsQuery, RegionStatisticsView } from './dto/statistics.dto';
+import { StatisticsService } from './statistics.service';
+
+const DEFINITIONS =
+  'Computed by the workers from events and exact: quartiles and median are Postgres `percentile_cont` (linear interpolation; an even count\'s median is the mean of the two middle values) over the current annual salary of active placements, each rounded to the nearest fen. With fewer than 5 salaries every salary figure and `medianSalaryUpliftPct` are null (`suppressed: true`) except for the operator, bureaus with jurisdiction and the platform. Visible within about 1 s of the commit; figures that move with time alone (retention, expiry) are refreshed daily.';
+
+@ApiTags('Statistics')
+@ApiBearerAuth()
+@Controller('v1')
+export class StatisticsController {
+  constructor(private readonly statistics: StatisticsService) {}
+
+  @Get('brands/:id/statistics')
+  @ApiOperation({ summary: "A brand's figures (whoever may see the brand)", description: DEFINITIONS })
+  @ApiOkResponse({ type: BrandStatisticsView })
+  @ApiProblems(400, 404, ...STANDARD_AUTH_PROBLEMS)
+  forBrand(@CurrentActor() actor: Actor, @UuidParam('id') id: string): Promise<BrandStatisticsView> {
+    return this.statistics.forBrand(actor, id);
+  }
+
+  @Get('statistics/brands')
+  @ApiOperation({ summary: 'Figures of public brands, filtered and sorted, keyset-paginated in the chosen order', description: `${DEFINITIONS} Default order: traineeCount, descending; ties by brand id.` })
+  @ApiOkResponse({ type: BrandStatisticsPage })
+  @ApiProblems(400, ...STANDARD_AUTH_PROBLEMS)
+  list(@CurrentActor() actor: Actor, @Query() query: ListBrandStatisticsQuery): Promise<BrandStatisticsPage> {
+    return this.statistics.list(actor, query);
+  }
+
+  @Get('statistics/regions/:regionCode')
+  @ApiParam({ name: 'regionCode', example: '310000', description: 'GB/T 2260 code; covers codes as a jurisdiction does (100000: the nation)' })
+  @ApiOperation({ summary: "A region's figures over the public brands it covers", description: 'A true median over all their active placements (never a median of medians), fresh within 5 s. Suppression as for a brand; covering bureaus and the platform are privileged.' })
+  @ApiOkResponse({ type: RegionStatisticsView })
+  @ApiProblems(400, ...STANDARD_AUTH_PROBLEMS)
+  forRegion(@CurrentActor() actor: Actor, @Param('regionCode') regionCode: string): Promise<RegionStatisticsView> {
+    const valid = validateRegionCode(regionCode);
+    if (!valid.ok) {
+      throw new ProblemError('INVALID_REGION_CODE', `regionCode ${valid.reason}`, [{ field: 'regionCode', code: 'INVALID_REGION_CODE', message: `regionCode ${valid.reason}` }]);
+    }
+    return this.statistics.forRegion(actor, regionCode);
+  }
+}

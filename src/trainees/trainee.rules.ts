@@ -1,0 +1,51 @@
+/**
+ * A trainee's course through a brand (API.md, Trainees):
+ *
+ *   registered ──▶ training ──▶ completed ──(placement confirmed)──▶ placed ──(placement ended)──▶ completed
+ *        └────────────┴──────────────┴──────▶ withdrawn   (any status but placed)
+ *
+ * `placed` belongs to the system: it is set while a confirmed placement is active and cleared when it ends.
+ */
+export const TRAINEE_STATUSES = ['registered', 'training', 'completed', 'placed', 'withdrawn'] as const;
+export type TraineeStatus = (typeof TRAINEE_STATUSES)[number];
+
+/** The statuses an operator may set through PATCH. */
+export const OPERATOR_SETTABLE_STATUSES = ['registered', 'training', 'completed', 'withdrawn'] as const;
+export type OperatorSettableStatus = (typeof OPERATOR_SETTABLE_STATUSES)[number];
+
+export const TARGET_GROUPS = ['graduate', 'veteran', 'rural_migrant', 'unemployed', 'disabled'] as const;
+export type TargetGroup = (typeof TARGET_GROUPS)[number];
+
+const OPERATOR_MOVES: Record<TraineeStatus, readonly TraineeStatus[]> = {
+  registered: ['training', 'withdrawn'],
+  training: ['completed', 'withdrawn'],
+  completed: ['withdrawn'],
+  placed: [],
+  withdrawn: [],
+};
+
+export type TraineeTransitionCheck = { ok: true } | { ok: false; reason: string };
+
+/** An operator's status change; setting the current status again is not a change and is allowed. */
+export function checkOperatorStatusChange(from: TraineeStatus, to: TraineeStatus): TraineeTransitionCheck {
+  if (from === to) return { ok: true };
+  if (to === 'placed') return { ok: false, reason: 'placed is set by the system when an employer confirms a placement' };
+  if (from === 'placed') return { ok: false, reason: 'a placed trainee changes status when the placement ends' };
+  if (!OPERATOR_MOVES[from].includes(to)) {
+    const allowed = OPERATOR_MOVES[from];
+    return { ok: false, reason: `a ${from} trainee cannot become ${to}${allowed.length ? `; next: ${allowed.join(' or ')}` : ''}` };
+  }
+  return { ok: true };
+}
+
+/** Only these may have a placement confirmed (withdrawn people are gone; placed ones already work). */
+export function canBePlaced(status: TraineeStatus): boolean {
+  return status === 'registered' || status === 'training' || status === 'completed';
+}
+
+/** Chinese names shown to people who may not see them: first character kept, the rest `*` (张三丰 → 张**). */
+export function maskName(fullName: string): string {
+  const chars = Array.from(fullName.trim());
+  if (chars.length === 0) return '';
+  return chars[0] + '*'.repeat(Math.max(1, chars.length - 1));
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { BrandsModule } from '../brands/brands.module';
+import { TraineesController } from './trainees.controller';
+import { TraineesService } from './trainees.service';
+
+@Module({
+  imports: [BrandsModule],
+  controllers: [TraineesController],
+  providers: [TraineesService],
+  exports: [TraineesService],
+})
+export class TraineesModule {}

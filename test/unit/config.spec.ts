@@ -1,0 +1,168 @@
+import { ConfigError, loadConfig } from '../../src/config/config';
+
+const STRONG_KEY = 'lbk_0123456789abcdefghijklmnopqrstuvwxyz';
+
+/** The ConfigError `loadConfig` throws for this environment (fails the test if it does not throw one). */
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+  it('has working defaults for an empty environment', () => {
+    expect(loadConfig({})).toMatchObject({
+      role: 'both',
+      port: 3000,
+      host: '0.0.0.0',
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/labor_brands',
+      databasePoolSize: 20,
+      redisUrl: 'redis://127.0.0.1:6379',
+      redisPrefix: 'lb',
+      bootstrapAdminKey: null,
+      logLevel: 'info',
+      rateLimitMax: 6000,
+      rateLimitWindowMs: 60_000,
+      bodyLimitBytes: 1024 * 1024,
+      importBodyLimitBytes: 200 * 1024 * 1024,
+      apiKeyCacheTtlMs: 1000,
+      idempotencyTtlHours: 24,
+      runMigrations: true,
+    });
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ PORT: '', ROLE: '', BOOTSTRAP_ADMIN_KEY: '', DATABASE_URL: '', RUN_MIGRATIONS: '' })).toMatchObject({
+      port: 3000,
+      role: 'both',
+      bootstrapAdminKey: null,
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/labor_brands',
+      runMigrations: true,
+    });
+  });
+
+  it('reads every variable it is given', () => {
+    const config = loadConfig({
+      ROLE: 'api',
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      DATABASE_URL: 'postgresql://app:pw@db.internal:6543/brands',
+      DATABASE_POOL_SIZE: '50',
+      REDIS_URL: 'rediss://cache.internal:6380/2',
+      REDIS_PREFIX: 'prod-lb_1',
+      BOOTSTRAP_ADMIN_KEY: STRONG_KEY,
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_MAX: '0',
+      RATE_LIMIT_WINDOW_MS: '1000',
+      BODY_LIMIT_BYTES: '2048',
+      IMPORT_BODY_LIMIT_BYTES: '4096',
+      API_KEY_CACHE_TTL_MS: '0',
+      IDEMPOTENCY_TTL_HOURS: '48',
+      RUN_MIGRATIONS: 'false',
+    });
+    expect(config).toMatchObject({
+      role: 'api',
+      port: 8080,
+      host: '127.0.0.1',
+      databaseUrl: 'postgresql://app:pw@db.internal:6543/brands',
+      databasePoolSize: 50,
+      redisUrl: 'rediss://cache.internal:6380/2',
+      redisPrefix: 'prod-lb_1',
+      bootstrapAdminKey: STRONG_KEY,
+      logLevel: 'warn',
+      rateLimitMax: 0,
+      rateLimitWindowMs: 1000,
+      bodyLimitBytes: 2048,
+      importBodyLimitBytes: 4096,
+      apiKeyCacheTtlMs: 0,
+      idempotencyTtlHours: 48,
+      runMigrations: false,
+    });
+  });
+
+  it.each([
+    ['1', true],
+    ['yes', true],
+    ['TRUE', true],
+    ['0', false],
+    ['no', false],
+    ['False', false],
+  ])('reads RUN_MIGRATIONS=%s as %s', (raw, value) => {
+    expect(loadConfig({ RUN_MIGRATIONS: raw }).runMigrations).toBe(value);
+  });
+
+  it.each(['api', 'worker', 'both'])('accepts ROLE=%s', (role) => {
+    expect(loadConfig({ ROLE: role }).role).toBe(role);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['PORT', '80.5'],
+    ['PORT', ' 80'],
+    ['DATABASE_URL', 'nonsense'],
+    ['DATABASE_URL', 'mysql://root@127.0.0.1/brands'],
+    ['DATABASE_POOL_SIZE', '0'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
+    ['REDIS_URL', 'not a url'],
+    ['REDIS_PREFIX', 'has spaces'],
+    ['REDIS_PREFIX', 'x'.repeat(65)],
+    ['ROLE', 'x'],
+    ['ROLE', 'API'],
+    ['BOOTSTRAP_ADMIN_KEY', 'short'],
+    ['BOOTSTRAP_ADMIN_KEY', 'x'.repeat(23)],
+    ['LOG_LEVEL', 'loud'],
+    ['RATE_LIMIT_MAX', 'many'],
+    ['RATE_LIMIT_WINDOW_MS', '10'],
+    ['BODY_LIMIT_BYTES', '1'],
+    ['API_KEY_CACHE_TTL_MS', '5000'],
+    ['IDEMPOTENCY_TTL_HOURS', '0'],
+    ['RUN_MIGRATIONS', 'maybe'],
+  ])('names %s in the error when it is %p', (name, value) => {
+    const err = configError({ [name]: value });
+    expect(err.name).toBe('ConfigError');
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0]).toContain(name);
+    expect(err.message).toContain(name);
+    expect(err.message).toMatch(/^Invalid configuration:\n {2}- /);
+  });
+
+  it('reports every bad variable at once', () => {
+    const err = configError({ PORT: 'abc', DATABASE_URL: 'nonsense', ROLE: 'x', BOOTSTRAP_ADMIN_KEY: 'short' });
+    expect(err.problems).toHaveLength(4);
+    for (const name of ['PORT', 'DATABASE_URL', 'ROLE', 'BOOTSTRAP_ADMIN_KEY']) {
+      expect(err.problems.filter((p) => p.includes(name))).toHaveLength(1);
+      expect(err.message).toContain(name);
+    }
+  });
+
+  it('never repeats a secret in the error', () => {
+    const err = configError({ BOOTSTRAP_ADMIN_KEY: 'hunter2-short', PORT: 'abc' });
+    expect(err.message).not.toContain('hunter2');
+  });
+
+  it('accepts a bootstrap key of exactly 24 characters', () => {
+    expect(loadConfig({ BOOTSTRAP_ADMIN_KEY: 'k'.repeat(24) }).bootstrapAdminKey).toBe('k'.repeat(24));
+  });
+
+  it('accepts the bounds of the numeric ranges', () => {
+    expect(loadConfig({ PORT: '0' }).port).toBe(0);
+    expect(loadConfig({ PORT: '65535' }).port).toBe(65535);
+    expect(loadConfig({ API_KEY_CACHE_TTL_MS: '1000' }).apiKeyCacheTtlMs).toBe(1000);
+  });
+
+  it('reads process.env by default', () => {
+    const saved = process.env;
+    process.env = { PORT: '4321' };
+    try {
+      expect(loadConfig().port).toBe(4321);
+    } finally {
+      process.env = saved;
+    }
+  });
+});
