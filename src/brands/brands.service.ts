@@ -3,6 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditLog } from '../audit/audit-log';
 import type { Actor } from '../common/auth/actor';
 import { Policy } from '../common/auth/policy';
+import { prefixRange } from '../common/identifiers/region-code';
 import { requireVersion } from '../common/http/if-match';
 import { cursorTimestamp, cursorUuid, decodeCursor, Page, pageLimit, toPage } from '../common/pagination/pagination';
 import { notFound, ProblemError } from '../common/problems/problem';
@@ -52,11 +53,6 @@ function presentDecision(d: BrandDecisionRecord): BrandDecisionView {
 /** `%`, `_` and `\` are wildcards to LIKE; a search for them must find them literally. */
 const likeEscape = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-/** The inclusive code range of a region prefix: `3101` is `310100`–`310199`, which a plain btree index serves. */
-function regionRange(prefix: string): [string, string] {
-  return [prefix.padEnd(6, '0'), prefix.padEnd(6, '9')];
-}
-
 @Injectable()
 export class BrandsService {
   constructor(
@@ -93,7 +89,7 @@ export class BrandsService {
     if (!Policy.isPlatform(actor)) {
       const prefix = Policy.jurisdictionPrefix(actor);
       const covered = prefix === null ? 'FALSE' : prefix === '' ? 'TRUE' : 'b.region_code BETWEEN :jLow AND :jHigh';
-      const [jLow, jHigh] = regionRange(prefix ?? '');
+      const [jLow, jHigh] = prefixRange(prefix ?? '');
       qb.andWhere(`(b.status NOT IN ('draft', 'submitted') OR b.operator_id = :me OR ${covered})`, { me: actor.organizationId, jLow, jHigh });
     }
     if (query.status === 'expired') {
@@ -104,7 +100,7 @@ export class BrandsService {
       qb.andWhere('b.status = :status', { status: query.status });
     }
     if (query.regionCode) {
-      const [low, high] = regionRange(query.regionCode);
+      const [low, high] = prefixRange(query.regionCode);
       qb.andWhere('b.region_code BETWEEN :low AND :high', { low, high });
     }
     if (query.occupationCode) qb.andWhere('b.occupation_code = :occupationCode', { occupationCode: query.occupationCode });

@@ -5,6 +5,7 @@ import { Brand } from '../brands/brand.entity';
 import { chinaToday, isBrandCertified } from '../brands/brand.rules';
 import type { Actor } from '../common/auth/actor';
 import { Policy } from '../common/auth/policy';
+import { prefixRange } from '../common/identifiers/region-code';
 import { requireVersion } from '../common/http/if-match';
 import { cursorTimestamp, cursorUuid, decodeCursor, Page, pageLimit, toPage } from '../common/pagination/pagination';
 import { notFound, ProblemError, validationFailed } from '../common/problems/problem';
@@ -285,8 +286,8 @@ export class PlacementsService {
     } else if (actor.kind === 'hr_firm') {
       qb.andWhere('p.brand_id IN (SELECT b.id FROM brands b WHERE b.operator_id = :me)', { me: actor.organizationId });
     } else if (actor.kind === 'bureau') {
-      const prefix = Policy.jurisdictionPrefix(actor) ?? '';
-      qb.andWhere('p.brand_id IN (SELECT b.id FROM brands b WHERE b.region_code BETWEEN :low AND :high)', { low: prefix.padEnd(6, '0'), high: prefix.padEnd(6, '9') });
+      const [low, high] = prefixRange(Policy.jurisdictionPrefix(actor) ?? '');
+      qb.andWhere('p.brand_id IN (SELECT b.id FROM brands b WHERE b.region_code BETWEEN :low AND :high)', { low, high });
     }
     if (query.brandId) qb.andWhere('p.brand_id = :brandId', { brandId: query.brandId });
     if (query.employerId) qb.andWhere('p.employer_id = :employerId', { employerId: query.employerId });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { chinaToday } from '../brands/brand.rules';
-import { regionCovers } from '../common/identifiers/region-code';
+import { coverPrefix, prefixRange, regionCovers } from '../common/identifiers/region-code';
 import { interpolateQuantile, quantileRanks, roundFen } from './statistics.math';
 
 const QUARTILES = [0.25, 0.5, 0.75] as const;
@@ -20,12 +20,6 @@ export function coveringRegions(regionCode: string): string[] {
   return [...new Set(candidates)].filter((c) => regionCovers(c, regionCode));
 }
 
-/** Bounds of the codes a region covers, for BETWEEN on a plain btree index. */
-export function coveredRange(regionCode: string): [string, string] {
-  if (regionCode === '100000') return ['000000', '999999'];
-  const prefix = regionCode.endsWith('0000') ? regionCode.slice(0, 2) : regionCode.endsWith('00') ? regionCode.slice(0, 4) : regionCode;
-  return [prefix.padEnd(6, '0'), prefix.padEnd(6, '9')];
-}
 
 /**
  * Computes the figures from the source tables in one REPEATABLE READ snapshot, so every figure and the event
@@ -161,7 +155,7 @@ export class StatisticsCalculator {
 
   /** A region's figures over all placements of the public brands it covers: one percentile_cont, never a median of medians. */
   async recomputeRegion(regionCode: string): Promise<void> {
-    const [low, high] = coveredRange(regionCode);
+    const [low, high] = prefixRange(coverPrefix(regionCode));
     await this.dataSource.transaction('REPEATABLE READ', async (m) => {
       const [r] = await m.query(
         `WITH b AS (SELECT id FROM brands WHERE region_code BETWEEN $1 AND $2 AND status NOT IN ('draft', 'submitted')),

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { BrandsService } from '../brands/brands.service';
 import type { Actor } from '../common/auth/actor';
 import { Policy } from '../common/auth/policy';
-import { regionCovers } from '../common/identifiers/region-code';
+import { prefixRange, regionCovers } from '../common/identifiers/region-code';
 import { decodeCursor, cursorUuid, encodeCursor, Page, pageLimit } from '../common/pagination/pagination';
 import { ProblemError } from '../common/problems/problem';
 import type { BrandStatisticsListItem, BrandStatisticsView, ListBrandStatisticsQuery, RegionStatisticsView, SalaryView, StatisticsSort } from './dto/statistics.dto';
@@ -91,7 +91,10 @@ export class StatisticsService {
       return `$${params.length}`;
     };
     const where = [`b.status NOT IN ('draft', 'submitted')`];
-    if (query.regionCode) where.push(`s.region_code BETWEEN ${p(query.regionCode.padEnd(6, '0'))} AND ${p(query.regionCode.padEnd(6, '9'))}`);
+    if (query.regionCode) {
+      const [low, high] = prefixRange(query.regionCode);
+      where.push(`s.region_code BETWEEN ${p(low)} AND ${p(high)}`);
+    }
     if (query.occupationCode) where.push(`s.occupation_code = ${p(query.occupationCode)}`);
     const cursor = decodeCursor(query.cursor, 2);
     if (cursor) {

@@ -233,7 +233,8 @@ export class TraineesService {
       const { trainee, brand, viewer } = await this.getVisible(actor, id, m, true);
       if (viewer !== 'operator' && !Policy.isPlatform(actor)) throw new ProblemError('FORBIDDEN', "Only the brand's operator or the platform may erase a trainee");
       if (trainee.erased) return this.present(trainee, viewer);
-      Object.assign(trainee, {
+      const now = new Date();
+      const erasure: Partial<Trainee> = {
         fullName: null,
         nationalIdCipher: null,
         nationalIdHash: null,
@@ -242,23 +243,12 @@ export class TraineesService {
         phoneMasked: null,
         piiKeyId: null,
         erased: true,
-        erasedAt: new Date(),
+        erasedAt: now,
         version: trainee.version + 1,
-        updatedAt: new Date(),
-      });
-      await m.update(Trainee, { id }, {
-        fullName: null,
-        nationalIdCipher: null,
-        nationalIdHash: null,
-        nationalIdMasked: null,
-        phoneCipher: null,
-        phoneMasked: null,
-        piiKeyId: null,
-        erased: true,
-        erasedAt: trainee.erasedAt,
-        version: trainee.version,
-        updatedAt: trainee.updatedAt,
-      });
+        updatedAt: now,
+      };
+      await m.update(Trainee, { id }, erasure);
+      Object.assign(trainee, erasure);
       // Responses kept for Idempotency-Key replays may show this person: they go too.
       await m.query(`DELETE FROM idempotency_keys WHERE resource_ids @> ARRAY[$1]::uuid[]`, [id]);
       await this.outbox.append(m, actor, [{ type: 'trainee.erased', aggregateType: 'trainee', aggregateId: id, brandId: brand.id, data: { traineeId: id, brandId: brand.id } }]);

@@ -1,4 +1,4 @@
-import { regionCovers } from '../identifiers/region-code';
+import { coverPrefix, regionCovers } from '../identifiers/region-code';
 import { ProblemError } from '../problems/problem';
 import type { Actor } from './actor';
 
@@ -29,12 +29,7 @@ export const Policy = {
    * null for every other kind of organization.
    */
   jurisdictionPrefix(actor: Actor): string | null {
-    if (actor.kind !== 'bureau') return null;
-    const r = actor.regionCode;
-    if (r === '100000') return '';
-    if (r.endsWith('0000')) return r.slice(0, 2);
-    if (r.endsWith('00')) return r.slice(0, 4);
-    return r;
+    return actor.kind === 'bureau' ? coverPrefix(actor.regionCode) : null;
   },
 
   /** Drafts and submitted brands are seen by their operator, covering bureaus and the platform; the rest is public. */

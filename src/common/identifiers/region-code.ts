@@ -103,3 +103,19 @@ export function regionCovers(jurisdiction: string, region: string): boolean {
       return region === jurisdiction;
   }
 }
+
+/**
+ * The prefix shared by every code a region covers: '' for the nation, `XX` for a province, `XXXX` for a city,
+ * the whole code for a district. Assumes a valid code.
+ */
+export function coverPrefix(regionCode: string): string {
+  if (regionCode === NATIONAL_REGION_CODE) return '';
+  if (regionCode.endsWith('0000')) return regionCode.slice(0, 2);
+  if (regionCode.endsWith('00')) return regionCode.slice(0, 4);
+  return regionCode;
+}
+
+/** The inclusive range of six-digit codes a prefix stands for (`3101` → 310100–310199): a plain btree index serves it. */
+export function prefixRange(prefix: string): [string, string] {
+  return [prefix.padEnd(6, '0'), prefix.padEnd(6, '9')];
+}
