@@ -9,7 +9,7 @@ import { Metrics } from '../health/metrics';
 import { ApiKeyResolver } from './auth/api-key-cache';
 import { PII_CIPHER, piiCipherProvider } from './crypto/pii.provider';
 import { RateLimiter } from './auth/rate-limiter';
-import { createRedis, REDIS } from './redis/redis';
+import { connectedRedis, REDIS } from './redis/redis';
 
 class RedisCloser implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
@@ -25,7 +25,7 @@ export class CommonModule {
   static forRoot(config: AppConfig): DynamicModule {
     const providers = [
       { provide: APP_CONFIG, useValue: config },
-      { provide: REDIS, useFactory: () => createRedis(config.redisUrl, `labor-brands:${config.role}`) },
+      { provide: REDIS, useFactory: () => connectedRedis(config.redisUrl, `labor-brands:${config.role}`) },
       RedisCloser,
       ApiKeyResolver,
       RateLimiter,

@@ -55,6 +55,20 @@ describe('Idempotency-Key', () => {
     expect((await t.request('GET', '/v1/me', { key: first.body.apiKey.secret })).body.apiKeyId).toBe(first.body.apiKey.id);
   });
 
+  it('keeps no API key secret in clear for the replay', async () => {
+    const key = randomUUID();
+    const body = orgBody();
+    const first = await post(body, key);
+    expect(first.status).toBe(201);
+    const secret: string = first.body.apiKey.secret;
+    const [hits] = await t.dataSource.query(`SELECT count(*)::int AS n FROM idempotency_keys k WHERE position($1 in row_to_json(k)::text) > 0`, [secret.slice(4)]);
+    expect(hits.n).toBe(0);
+    // The replay still answers the same body to the same API key.
+    const replay = await post(body, key);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body).toEqual(first.body);
+  });
+
   it('answers 422 IDEMPOTENCY_KEY_REUSED to the same key with another body, doing nothing', async () => {
     const key = randomUUID();
     const body = orgBody();

@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { ProblemError } from '../problems/problem';
 
@@ -10,7 +10,8 @@ export const MAX_PAGE_SIZE = 500;
 export class PageQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE, description: 'Items per page; outside 1–500 is a 400.' })
   @IsOptional()
-  @Type(() => Number)
+  // Plain digits only: Number() would also take '1e2', ' 5' or '0x10'.
+  @Transform(({ value }) => (typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : value))
   @IsInt()
   @Min(1)
   @Max(MAX_PAGE_SIZE)

@@ -21,3 +21,24 @@ export function createRedis(url: string, name: string): Redis {
   redis.on('error', () => undefined);
   return redis;
 }
+
+/**
+ * Waits (at most `timeoutMs`) for the first connection, so a freshly started instance is ready and limits rates
+ * from its first request. A Redis that is down delays start-up by the timeout only: the service then runs
+ * degraded (readiness says so) and reconnects in the background.
+ */
+export async function connectedRedis(url: string, name: string, timeoutMs = 2000): Promise<Redis> {
+  const redis = createRedis(url, name);
+  if (redis.status === 'ready') return redis;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    timer.unref();
+    redis.once('ready', done);
+  });
+  return redis;
+}
