@@ -187,9 +187,29 @@ export class StatisticsCalculator {
     });
   }
 
-  /** Every brand and every region any brand lies in, from scratch (`npm run stats:rebuild`, the daily refresh). */
+  /** Every brand and every region any brand lies in, from scratch (`npm run stats:rebuild`). */
   async rebuildAll(): Promise<{ brands: number; regions: number }> {
-    const brands: Array<{ id: string; region_code: string }> = await this.dataSource.query(`SELECT id, region_code FROM brands`);
+    return this.recomputeBrands(await this.dataSource.query(`SELECT id, region_code FROM brands`));
+  }
+
+  /**
+   * The daily refresh: only brands whose figures can move with time alone — a placement confirmed within the
+   * last 13 months (its 6- or 12-month retention window may close today) or a certification whose validity ends
+   * around today. A quiet brand is not recomputed.
+   */
+  async refreshTimeDependent(today = chinaToday()): Promise<{ brands: number; regions: number }> {
+    return this.recomputeBrands(
+      await this.dataSource.query(
+        `SELECT id, region_code FROM brands WHERE id IN (
+           SELECT brand_id FROM placements WHERE confirmed_at > now() - interval '13 months'
+           UNION
+           SELECT brand_id FROM certifications WHERE status = 'active' AND valid_until BETWEEN $1::date - 2 AND $1::date)`,
+        [today],
+      ),
+    );
+  }
+
+  private async recomputeBrands(brands: Array<{ id: string; region_code: string }>): Promise<{ brands: number; regions: number }> {
     for (const b of brands) await this.recomputeBrand(b.id);
     const regions = [...new Set(brands.flatMap((b) => coveringRegions(b.region_code)))];
     for (const r of regions) await this.recomputeRegion(r);

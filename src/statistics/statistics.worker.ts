@@ -78,7 +78,7 @@ export class StatisticsWorker implements OnModuleInit, OnApplicationBootstrap, O
         return { regionCode };
       }
       case STATISTICS_JOBS.refreshAll:
-        return this.calculator.rebuildAll();
+        return this.calculator.refreshTimeDependent();
       default:
         throw new Error(`unknown statistics job ${job.name}`);
     }

@@ -185,6 +185,22 @@ describe('brand statistics', () => {
     expect(Number(incremental.salary_sample_size)).toBeGreaterThan(5);
   });
 
+  it('the daily refresh recomputes only brands whose figures can move with time', async () => {
+    const quiet = await createCertifiedBrand(t, firm.key, bureau.key, { ...SEED_BRANDS.xuhuiAiTrainer, name: '安静品牌' });
+    await registerTrainee(t, firm.key, quiet.id);
+    const busy = await createCertifiedBrand(t, firm.key, bureau.key, { ...SEED_BRANDS.xuhuiAiTrainer, name: '就业品牌' });
+    await place(busy.id, 1_000_000, 'monthly', employers[0]);
+    for (const b of [quiet, busy]) {
+      const last = await newestEvent(b.id);
+      await waitFor(() => stats(b.id), (r) => r.body.lastEventId === last);
+    }
+    const computedAt = async (id: string): Promise<string> => (await t.dataSource.query(`SELECT computed_at::text AS c FROM brand_statistics WHERE brand_id = $1`, [id]))[0].c;
+    const [quietBefore, busyBefore] = [await computedAt(quiet.id), await computedAt(busy.id)];
+    await t.app.get(StatisticsCalculator).refreshTimeDependent();
+    expect(await computedAt(quiet.id)).toBe(quietBefore);
+    expect(await computedAt(busy.id)).not.toBe(busyBefore);
+  });
+
   it('lists public brands sorted by median salary with keyset pagination, and region figures are a true median', async () => {
     const list = await t.request('GET', '/v1/statistics/brands?sort=medianAnnualFen&order=desc&limit=2', { key: outsider.key });
     expect(list.status).toBe(200);
