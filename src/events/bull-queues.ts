@@ -5,6 +5,7 @@ import { producerConnection, queueOptions } from './bullmq';
 import { QUEUES, QueueName } from './queues';
 
 const ERROR_LOG_EVERY_MS = 60_000;
+const CLOSE_TIMEOUT_MS = 2000;
 
 export const QUEUE_NAMES: readonly QueueName[] = Object.values(QUEUES);
 
@@ -49,6 +50,23 @@ export class BullQueues implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     const queues = [...this.queues.values()];
     this.queues.clear();
-    await Promise.all(queues.map((q) => q.close().catch(() => undefined)));
+    await Promise.all(queues.map((queue) => closeQueue(queue)));
+  }
+}
+
+/**
+ * Closes a queue's connection even while Redis is away: `Queue.close()` then fails (QUIT cannot be sent) and
+ * leaves ioredis reconnecting for ever, which would keep the process alive after shutdown.
+ */
+async function closeQueue(queue: Queue): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), CLOSE_TIMEOUT_MS)));
+  try {
+    const closed = await Promise.race([queue.close().then(() => 'closed' as const, () => 'failed' as const), gaveUp]);
+    if (closed === 'closed') return;
+    const client = await Promise.race([queue.client, gaveUp]);
+    if (client !== 'timeout') client.disconnect();
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -55,6 +55,11 @@ export const STATISTICS_JOBS = {
   recomputeRegion: 'recompute-region',
   /** Daily: figures that move with time alone (retention windows, certificate and brand expiry). */
   refreshAll: 'refresh-all',
+  /**
+   * Every minute: brands whose newest event is newer than their figures and older than a few seconds are
+   * scheduled again. Covers events whose jobs were lost with Redis's data after the relay marked them delivered.
+   */
+  reconcile: 'reconcile',
 } as const;
 
 export type StatisticsJobName = (typeof STATISTICS_JOBS)[keyof typeof STATISTICS_JOBS];

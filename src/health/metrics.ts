@@ -6,7 +6,7 @@ import { BullQueues, QUEUE_NAMES } from '../events/bull-queues';
 
 /** The job states whose counts are exported per queue. */
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
-/** A scrape must answer while Redis is away: its queue gauges are then left out. */
+/** A scrape must answer while Redis or Postgres is away: the gauges that need it are then left out. */
 const QUEUE_COUNT_TIMEOUT_MS = 1000;
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -44,7 +44,16 @@ export class Metrics {
       help: 'Domain events written but not yet relayed to the queue',
       registers: [this.registry],
       async collect() {
-        const [row] = await dataSource.query(`SELECT count(*)::int AS n, COALESCE(EXTRACT(EPOCH FROM now() - min(occurred_at)), 0)::float8 AS age FROM outbox_events WHERE delivered_at IS NULL`);
+        // Postgres away: no sample rather than a failed scrape (readiness reports the outage).
+        const row = await withTimeout(
+          dataSource.query(`SELECT count(*)::int AS n, COALESCE(EXTRACT(EPOCH FROM now() - min(occurred_at)), 0)::float8 AS age FROM outbox_events WHERE delivered_at IS NULL`),
+          QUEUE_COUNT_TIMEOUT_MS,
+        ).then((rows: Array<{ n: number; age: number }>) => rows[0], () => null);
+        if (!row) {
+          this.reset();
+          backlogAge.reset();
+          return;
+        }
         this.set(row.n);
         backlogAge.set(row.age);
       },
@@ -56,13 +65,16 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         // Bounded to the newest 100,000 events so a scrape stays cheap on a long history.
-        const [row] = await dataSource.query(
+        const row = await withTimeout(dataSource.query(
           `SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(o.occurred_at)), 0)::float8 AS lag
              FROM outbox_events o LEFT JOIN brand_statistics s ON s.brand_id = o.brand_id
             WHERE o.brand_id IS NOT NULL AND o.seq > (SELECT COALESCE(max(seq), 0) - 100000 FROM outbox_events)
               AND o.seq > COALESCE(s.last_event_seq, 0)`,
-        );
-        this.set(row.lag);
+          ),
+          QUEUE_COUNT_TIMEOUT_MS,
+        ).then((rows: Array<{ lag: number }>) => rows[0], () => null);
+        if (row) this.set(row.lag);
+        else this.reset();
       },
     });
     new Gauge({

@@ -1,10 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Job, Queue, Worker } from 'bullmq';
+import { Job, Worker } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { BrandsService } from '../brands/brands.service';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { returnedRows } from '../database/transactions';
-import { queueOptions, workerOptions } from '../events/bullmq';
+import { BullQueues } from '../events/bull-queues';
+import { workerOptions } from '../events/bullmq';
+import { JobSchedules, throttledWarning } from '../events/schedules';
 import { MAINTENANCE_JOBS, MaintenanceJobData, QUEUES } from '../events/queues';
 
 const HOUR_MS = 3_600_000;
@@ -14,22 +16,28 @@ const BRAND_EXPIRY_EVERY_MS = 30_000;
 @Injectable()
 export class MaintenanceWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(MaintenanceWorker.name);
-  private queue?: Queue<MaintenanceJobData>;
+  private schedules?: JobSchedules;
   private worker?: Worker<MaintenanceJobData>;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly brands: BrandsService,
+    private readonly queues: BullQueues,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    this.queue = new Queue(QUEUES.maintenance, queueOptions(this.config));
-    this.queue.on('error', (err) => this.logger.warn(`maintenance queue: ${err.message}`));
-    await this.queue.upsertJobScheduler(MAINTENANCE_JOBS.purgeIdempotencyKeys, { every: HOUR_MS }, { name: MAINTENANCE_JOBS.purgeIdempotencyKeys, data: {} });
-    await this.queue.upsertJobScheduler(MAINTENANCE_JOBS.expireBrands, { every: BRAND_EXPIRY_EVERY_MS }, { name: MAINTENANCE_JOBS.expireBrands, data: {} });
+  onApplicationBootstrap(): void {
+    this.schedules = new JobSchedules(
+      this.queues.get(QUEUES.maintenance),
+      [
+        { name: MAINTENANCE_JOBS.purgeIdempotencyKeys, repeat: { every: HOUR_MS } },
+        { name: MAINTENANCE_JOBS.expireBrands, repeat: { every: BRAND_EXPIRY_EVERY_MS } },
+      ],
+      this.logger,
+    );
+    this.schedules.start();
     this.worker = new Worker(QUEUES.maintenance, (job) => this.process(job), workerOptions(this.config, 1));
-    this.worker.on('error', (err) => this.logger.warn(`maintenance worker: ${err.message}`));
+    this.worker.on('error', throttledWarning(this.logger, 'maintenance worker'));
   }
 
   async process(job: Job<MaintenanceJobData>): Promise<unknown> {
@@ -59,7 +67,7 @@ export class MaintenanceWorker implements OnApplicationBootstrap, OnApplicationS
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.schedules?.stop();
     await this.worker?.close();
-    await this.queue?.close();
   }
 }

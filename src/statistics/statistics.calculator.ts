@@ -209,6 +209,19 @@ export class StatisticsCalculator {
     );
   }
 
+  /**
+   * Brands with an event newer than their figures that should have been processed by now (older than 10 s).
+   * Looks at the newest 100,000 events only: anything older was reconciled by an earlier run.
+   */
+  async staleBrands(): Promise<string[]> {
+    const rows: Array<{ brand_id: string }> = await this.dataSource.query(
+      `SELECT DISTINCT o.brand_id FROM outbox_events o LEFT JOIN brand_statistics s ON s.brand_id = o.brand_id
+        WHERE o.brand_id IS NOT NULL AND o.seq > (SELECT COALESCE(max(seq), 0) - 100000 FROM outbox_events)
+          AND o.seq > COALESCE(s.last_event_seq, 0) AND o.occurred_at < now() - interval '10 seconds'`,
+    );
+    return rows.map((r) => r.brand_id);
+  }
+
   private async recomputeBrands(brands: Array<{ id: string; region_code: string }>): Promise<{ brands: number; regions: number }> {
     for (const b of brands) await this.recomputeBrand(b.id);
     const regions = [...new Set(brands.flatMap((b) => coveringRegions(b.region_code)))];

@@ -4,12 +4,15 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { BullQueues } from '../events/bull-queues';
 import { workerOptions } from '../events/bullmq';
 import { EventHandlers } from '../events/event-processing';
+import { JobSchedules, throttledWarning } from '../events/schedules';
 import { DomainEventJob, QUEUES, STATISTICS_JOBS, StatisticsJobData } from '../events/queues';
 import { Metrics } from '../health/metrics';
 import { coveringRegions, StatisticsCalculator } from './statistics.calculator';
 
 /** Region figures may lag a little more (API.md: within 5 s); a longer pause coalesces more brands' changes. */
 const REGION_DEBOUNCE_MS = 1000;
+/** How often the worker looks for brands whose figures miss an event (one lost with Redis's data, say). */
+const RECONCILE_EVERY_MS = 60_000;
 
 /**
  * Keeps the read models fresh: every domain event of a brand schedules one recomputation of that brand, coalesced
@@ -21,6 +24,7 @@ const REGION_DEBOUNCE_MS = 1000;
 export class StatisticsWorker implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(StatisticsWorker.name);
   private worker?: Worker<StatisticsJobData>;
+  private schedules?: JobSchedules;
 
   constructor(
     private readonly calculator: StatisticsCalculator,
@@ -38,10 +42,18 @@ export class StatisticsWorker implements OnModuleInit, OnApplicationBootstrap, O
     this.handlers.register('*', (event) => this.onEvent(event));
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.queue.upsertJobScheduler(STATISTICS_JOBS.refreshAll, { pattern: '5 0 * * *', tz: 'Asia/Shanghai' }, { name: STATISTICS_JOBS.refreshAll, data: {} });
+  onApplicationBootstrap(): void {
+    this.schedules = new JobSchedules(
+      this.queue,
+      [
+        { name: STATISTICS_JOBS.refreshAll, repeat: { pattern: '5 0 * * *', tz: 'Asia/Shanghai' } },
+        { name: STATISTICS_JOBS.reconcile, repeat: { every: RECONCILE_EVERY_MS } },
+      ],
+      this.logger,
+    );
+    this.schedules.start();
     this.worker = new Worker<StatisticsJobData>(QUEUES.statistics, (job) => this.process(job), workerOptions(this.config, 4));
-    this.worker.on('error', (err) => this.logger.warn(`statistics worker: ${err.message}`));
+    this.worker.on('error', throttledWarning(this.logger, 'statistics worker'));
   }
 
   async onEvent(event: DomainEventJob): Promise<void> {
@@ -79,12 +91,18 @@ export class StatisticsWorker implements OnModuleInit, OnApplicationBootstrap, O
       }
       case STATISTICS_JOBS.refreshAll:
         return this.calculator.refreshTimeDependent();
+      case STATISTICS_JOBS.reconcile: {
+        const stale = await this.calculator.staleBrands();
+        await Promise.all(stale.map((brandId) => this.scheduleBrand(brandId)));
+        return { rescheduled: stale.length };
+      }
       default:
         throw new Error(`unknown statistics job ${job.name}`);
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.schedules?.stop();
     await this.worker?.close();
   }
 }
