@@ -53,9 +53,10 @@ export class Outbox {
    * Tells the relays that events are waiting. A NOTIFY inside the writing transaction would serialise every
    * commit on Postgres's notification queue lock (a quarter of the confirmation throughput, measured); sent
    * after the commit, at most one per WAKE_COALESCE_MS from this process, it costs next to nothing. A lost
-   * wake-up only delays delivery to the relay's next poll.
+   * wake-up only delays delivery to the relay's next poll. Writers outside `inTransaction` call it themselves
+   * after their statement.
    */
-  private wake(): void {
+  wake(): void {
     if (this.wakePending) return;
     this.wakePending = true;
     setTimeout(() => {

@@ -87,6 +87,45 @@ describe('placements', () => {
     expect(history.map((h: { a: number }) => h.a)).toEqual([18_000_000, 19_200_000, 250_000_000]);
   });
 
+  it('a confirmation as proposed (the one-statement path) writes what the general path writes', async () => {
+    const trainee = await registerTrainee(t, firm.key, brand.id);
+    const { body: p } = await propose(firm.key, proposal(trainee.id));
+    const confirmed = await t.request('POST', `/v1/placements/${p.id}/confirm`, { key: employer.key });
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.headers.etag).toBe('"2"');
+    expect(confirmed.body).toEqual({ ...p, status: 'confirmed', version: 2, confirmedAt: expect.stringMatching(/Z$/), updatedAt: expect.stringMatching(/Z$/) });
+    expect((await t.request('GET', `/v1/placements/${p.id}`, { key: firm.key })).body).toEqual(confirmed.body);
+    const trainee2 = await t.request('GET', `/v1/trainees/${trainee.id}`, { key: firm.key });
+    expect(trainee2.body).toMatchObject({ status: 'placed', version: 2 });
+    const events = await t.request('GET', `/v1/placements/${p.id}/events`, { key: employer.key });
+    expect(events.body.items[1]).toEqual({
+      id: expect.any(String),
+      type: 'placement.confirmed',
+      occurredAt: expect.stringMatching(/Z$/),
+      actorOrganizationId: employer.id,
+      data: {
+        placementId: p.id, traineeId: trainee.id, brandId: brand.id, employerId: employer.id, status: 'confirmed',
+        salaryFen: 1_500_000, salaryPeriod: 'monthly', annualSalaryFen: 18_000_000, startDate: p.startDate,
+        confirmedAt: confirmed.body.confirmedAt, endDate: null, version: 2,
+      },
+    });
+    const audit = await t.dataSource.query(`SELECT actor_organization_id, actor_api_key_id, details FROM audit_log WHERE object_id = $1 AND action = 'placement.confirm'`, [p.id]);
+    expect(audit).toEqual([{ actor_organization_id: employer.id, actor_api_key_id: employer.apiKeyId, details: { status: 'confirmed' } }]);
+  });
+
+  it('a trainee withdrawn or erased after the proposal cannot be placed (409), and nothing changes', async () => {
+    for (const change of ['withdraw', 'erase']) {
+      const trainee = await registerTrainee(t, firm.key, brand.id);
+      const { body: p } = await propose(firm.key, proposal(trainee.id));
+      if (change === 'withdraw') await t.request('PATCH', `/v1/trainees/${trainee.id}`, { key: firm.key, body: { status: 'withdrawn' } });
+      else await t.request('POST', `/v1/trainees/${trainee.id}/erase`, { key: firm.key });
+      const res = await t.request('POST', `/v1/placements/${p.id}/confirm`, { key: employer.key });
+      expect(res.status).toBe(409);
+      expect(res.body.code).toBe('INVALID_TRANSITION');
+      expect((await t.request('GET', `/v1/placements/${p.id}`, { key: firm.key })).body).toMatchObject({ status: 'proposed', version: 1 });
+    }
+  });
+
   it('one open placement per trainee, a certified brand, an employer organization', async () => {
     const trainee = await registerTrainee(t, firm.key, brand.id);
     expect((await propose(firm.key, proposal(trainee.id))).status).toBe(201);
