@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { ApiProcess, clearRedisPrefix, startApi } from './lib/api';
 import { captureConfirmStatements, pgbenchScript } from './lib/confirm-sql';
 import { insertPartiesAndBrand, insertProposedPlacements } from './lib/confirm-data';
-import { fourRoundTrips, oneStatement, oneStatementThenNotify } from './lib/confirm-variants';
+import { oneStatement, oneStatementThenNotify } from './lib/confirm-variants';
 import { printProfileSummary, summarizeProfile } from './lib/cpu-profile';
 import {
   backendsCpuDeltaMs,
@@ -44,6 +44,8 @@ const PGBENCH_CLIENTS = envInt('BENCH_PGBENCH_CLIENTS', 16);
 const PGBENCH_SCALE = envInt('BENCH_PGBENCH_SCALE', 10);
 const APP_SQL_REFERENCE = envFlag('BENCH_APP_SQL', true);
 const VARIANT_SECONDS = envInt('BENCH_VARIANT_SECONDS', 10);
+/** Proposed placements prepared for the pgbench scripts; each run takes them in order, then they are reset. */
+const SQL_ROWS = envInt('BENCH_SQL_ROWS', 60_000);
 const PROFILE = envFlag('BENCH_PROFILE', true);
 /** Confirmed placements a round's brand already has before the round (a big brand: its recompute costs more). */
 const EXISTING = envInt('BENCH_BRAND_EXISTING_PLACEMENTS', 0);
@@ -96,6 +98,18 @@ async function pgbench(database: string, args: string[]): Promise<PgbenchRun> {
   const transactions = Number(/number of transactions actually processed: (\d+)/.exec(res.stdout)?.[1]);
   const failed = Number(/number of failed transactions: (\d+)/.exec(res.stdout)?.[1] ?? 0);
   return { tps, latencyAvgMs, transactions, failed, clientCpuMs: reapedChildrenCpuMs() - childBefore, backendCpuMs: backendsCpuDeltaMs(new Map(), last) };
+}
+
+/** Puts the prepared placements of the pgbench database back to proposed, so the next script meets the same data. */
+async function resetAppSql(url: string): Promise<void> {
+  await withClient(url, async (c) => {
+    await c.query(`UPDATE placements SET status = 'proposed', confirmed_at = NULL, version = 1 WHERE status <> 'proposed'`);
+    await c.query(`UPDATE trainees SET status = 'registered', version = 1 WHERE status <> 'registered'`);
+    await c.query(`DELETE FROM placement_salary_changes`);
+    await c.query(`SELECT setval('bench_seq', 1, false)`);
+    await c.query('VACUUM ANALYZE placements');
+    await c.query('VACUUM ANALYZE trainees');
+  });
 }
 
 // ------------------------------------------------------------------------------------------- app rounds
@@ -247,38 +261,39 @@ async function main(): Promise<void> {
   const init = await run(pgbenchBinary(), [...conn.slice(0, 6), '-i', '-q', '-s', String(PGBENCH_SCALE), conn[7]]);
   if (init.code !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`);
 
-  // The app's own transaction as a pgbench script, on a database of its own that no API process serves.
+  // The app's own SQL as pgbench scripts, on a database of its own that no API process serves: the statements are
+  // captured from PlacementsService.confirm itself, for the hot path ({}: one statement) and the general path
+  // (confirmation with terms: the transaction), plus shapes for comparison (confirm-variants.ts).
   const scripts: Array<{ name: string; file: string; seconds: number }> = [];
+  let appSqlUrl = '';
   if (APP_SQL_REFERENCE) {
-    const url = await createMigratedDatabase(appSqlDb);
-    const pickRows = Math.max(N, 20_000);
-    // (the variants below pick from the same rows)
-    const appSqlScript = await withClient(url, async (c) => {
+    appSqlUrl = await createMigratedDatabase(appSqlDb);
+    const captured = await withClient(appSqlUrl, async (c) => {
       const { brandId, employerId, hrFirmId } = await insertPartiesAndBrand(c);
-      await insertProposedPlacements(c, brandId, employerId, hrFirmId, pickRows + 1);
+      await insertProposedPlacements(c, brandId, employerId, hrFirmId, SQL_ROWS + 2);
       await c.query(`CREATE TABLE bench_pick AS SELECT row_number() OVER () AS n, id, trainee_id, employer_id FROM placements WHERE status = 'proposed'`);
       await c.query(`CREATE UNIQUE INDEX ON bench_pick (n)`);
+      await c.query(`CREATE SEQUENCE bench_seq MAXVALUE ${SQL_ROWS}`);
       await c.query('VACUUM ANALYZE');
-      const sample = (await c.query(`SELECT id, trainee_id FROM bench_pick WHERE n = $1`, [pickRows + 1])).rows[0];
-      const statements = await captureConfirmStatements(url, { placementId: sample.id, traineeId: sample.trainee_id, employerId });
-      return pgbenchScript(statements, pickRows);
+      const [a, b] = (await c.query(`SELECT id, trainee_id FROM bench_pick WHERE n > $1 ORDER BY n`, [SQL_ROWS])).rows;
+      return {
+        hot: await captureConfirmStatements(appSqlUrl, { placementId: a.id, traineeId: a.trainee_id, employerId }),
+        general: await captureConfirmStatements(appSqlUrl, { placementId: b.id, traineeId: b.trainee_id, employerId }, { salaryPeriod: 'monthly' }),
+      };
     });
-    const pickRowsForVariants = pickRows;
     const dir = join(BENCH_DIR, 'results');
     mkdirSync(dir, { recursive: true });
     const variants: Array<[string, string, string, number]> = [
-      ['as the app runs it (captured)', 'confirm-transaction.pgbench.sql', appSqlScript, PGBENCH_SECONDS],
-      ['captured, without pg_notify', 'confirm-transaction-no-notify.pgbench.sql', appSqlScript.replace(", pg_notify('outbox_events', '') AS notified", ''), VARIANT_SECONDS],
-      ['4 round trips (BEGIN, locking join, one CTE of writes, COMMIT)', 'confirm-4-round-trips.pgbench.sql', fourRoundTrips(pickRowsForVariants), VARIANT_SECONDS],
-      ['1 autocommitted statement', 'confirm-1-statement.pgbench.sql', oneStatement(pickRowsForVariants), VARIANT_SECONDS],
-      ['1 autocommitted statement, without pg_notify', 'confirm-1-statement-no-notify.pgbench.sql', oneStatement(pickRowsForVariants, false), VARIANT_SECONDS],
-      ['1 autocommitted statement, then pg_notify in its own transaction', 'confirm-1-statement-notify-after.pgbench.sql', oneStatementThenNotify(pickRowsForVariants), VARIANT_SECONDS],
+      [`the app's confirmation as proposed (captured: ${captured.hot.length} statement(s))`, 'confirm-captured.pgbench.sql', pgbenchScript(captured.hot), PGBENCH_SECONDS],
+      [`the app's general path, confirmation with terms (captured: ${captured.general.length} statements)`, 'confirm-general-captured.pgbench.sql', pgbenchScript(captured.general), VARIANT_SECONDS],
+      ['1 statement with pg_notify inside (the NOTIFY placement before d2bab9b)', 'confirm-1-statement-notify-inside.pgbench.sql', oneStatement(true), VARIANT_SECONDS],
+      ['1 statement, then pg_notify in its own transaction (every time, no coalescing)', 'confirm-1-statement-notify-after.pgbench.sql', oneStatementThenNotify(), VARIANT_SECONDS],
     ];
     for (const [name, file, text, seconds] of variants) {
       writeFileSync(join(dir, file), text);
       if (seconds > 0) scripts.push({ name, file: join(dir, file), seconds });
     }
-    log(`captured the confirmation transaction (${appSqlScript.split('\n').length - 3} statements) and wrote ${variants.length} pgbench scripts to bench/results/`);
+    log(`captured the confirmation (${captured.hot.length} statement(s) as proposed, ${captured.general.length} with terms); ${variants.length} pgbench scripts in bench/results/`);
   }
 
   log('starting the API (ROLE=both)');
@@ -323,6 +338,7 @@ async function main(): Promise<void> {
     for (const [i, script] of scripts.entries()) {
       const s = await pgbench(appSqlDb, ['-n', '-M', 'extended', '-f', script.file, '-c', String(PGBENCH_CLIENTS), '-j', '2', '-T', String(script.seconds)]);
       scriptRuns[i].push(s);
+      await resetAppSql(appSqlUrl);
       log(`  pgbench, confirmation SQL ${script.name}: ${fmt(s.tps, 0)} tps, avg ${fmt(s.latencyAvgMs, 2)} ms${s.failed ? `, ${s.failed} failed` : ''}`);
       await sleep(500);
     }

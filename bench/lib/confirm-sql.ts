@@ -55,7 +55,18 @@ function render(sql: string, params: unknown[], ids: { placementId: string; trai
   // Highest numbers first, so $1 does not eat the start of $12.
   let out = sql;
   for (let i = params.length; i >= 1; i--) out = out.split(`$${i}`).join(literal(params[i - 1], ids));
-  return out.replace(/\s+/g, ' ').trim();
+  out = out.replace(/\s+/g, ' ').trim();
+  // pgbench reads `:name` as a variable even inside a string literal: spell the colons of a to_char format
+  // (HH24:MI:SS) with chr(58), and refuse any other such colon rather than send pgbench something else.
+  out = out.replace(/HH24:MI:SS/g, `HH24' || chr(58) || 'MI' || chr(58) || 'SS`);
+  let quoted = false;
+  for (let i = 0; i < out.length; i++) {
+    if (out[i] === "'") quoted = !quoted; // '' inside a literal toggles twice
+    else if (quoted && out[i] === ':' && /[A-Za-z_]/.test(out[i + 1] ?? '')) {
+      throw new Error(`a string literal of the captured SQL holds a colon pgbench would read as a variable: …${out.slice(i - 20, i + 20)}…`);
+    }
+  }
+  return out;
 }
 
 /**
