@@ -55,6 +55,27 @@ describe('Idempotency-Key', () => {
     expect((await t.request('GET', '/v1/me', { key: first.body.apiKey.secret })).body.apiKeyId).toBe(first.body.apiKey.id);
   });
 
+  it('frees a key whose first request was abandoned mid-flight (its process died) after 15 minutes', async () => {
+    const key = randomUUID();
+    const { apiKeyId } = (await t.request('GET', '/v1/me')).body;
+    // What a crash leaves behind: the record taken, never completed.
+    await t.dataSource.query(
+      `INSERT INTO idempotency_keys (api_key_id, key, request_hash, state, created_at) VALUES ($1, $2, '\\x00', 'in_progress', now() - interval '14 minutes')`,
+      [apiKeyId, key],
+    );
+    // Still held at 14 minutes (for another body: 422; for the same one it would be 409 in progress).
+    const held = orgBody();
+    expectProblem(await post(held, key), 422, 'IDEMPOTENCY_KEY_REUSED');
+    expect(await orgsWithCode(held.creditCode)).toBe(0);
+    await t.dataSource.query(`UPDATE idempotency_keys SET created_at = now() - interval '16 minutes' WHERE api_key_id = $1 AND key = $2`, [apiKeyId, key]);
+    const body = orgBody();
+    const res = await post(body, key);
+    expect(res.status).toBe(201);
+    expect(await orgsWithCode(body.creditCode)).toBe(1);
+    const replay = await post(body, key);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+  });
+
   it('keeps no API key secret in clear for the replay', async () => {
     const key = randomUUID();
     const body = orgBody();

@@ -14,6 +14,11 @@ import { documentForRequest, toProblem } from '../problems/to-problem';
 import { StoredResponse } from './stored-response';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+/**
+ * A record still `in_progress` this long after it was taken belongs to a process that died mid-request (no route
+ * runs this long; a 200 MiB import takes a few minutes): the key is free again instead of answering 409 for a day.
+ */
+const ABANDONED_AFTER_MINUTES = 15;
 /** AES-GCM associated data of stored responses: their ciphertexts cannot pass for any other field's. */
 const STORED_RESPONSE_CONTEXT = 'idempotency_response';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -127,8 +132,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
             SET request_hash = EXCLUDED.request_hash, state = 'in_progress', response_status = NULL,
                 response_cipher = NULL, resource_ids = '{}', response_headers = NULL, created_at = now(), completed_at = NULL
           WHERE idempotency_keys.created_at < now() - make_interval(hours => $4)
+             OR (idempotency_keys.state = 'in_progress' AND idempotency_keys.created_at < now() - make_interval(mins => $5))
          RETURNING 1`,
-        [apiKeyId, key, requestHash, this.config.idempotencyTtlHours],
+        [apiKeyId, key, requestHash, this.config.idempotencyTtlHours, ABANDONED_AFTER_MINUTES],
       );
       if (acquired.length) return;
       const rows: Array<{ request_hash: Buffer; state: string; response_status: number; response_cipher: Buffer | null; response_headers: Record<string, string> | null }> =
