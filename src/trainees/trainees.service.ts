@@ -274,33 +274,40 @@ export class TraineesService {
         const brand = await this.operatedBrand(actor, brandId, m);
         this.requireOpenBrand(brand);
         let batch: Registration[] = [];
+        // One batch is in the database while the next is parsed, validated and encrypted: Node and Postgres work
+        // at the same time. Only one at a time, since the transaction has a single connection.
+        let inFlight: Promise<void> = Promise.resolve();
         const flush = async (): Promise<void> => {
           if (batch.length === 0) return;
-          const ids = await this.insertBatch(m, brandId, batch);
-          result.created += ids.length;
-          result.duplicates += batch.length - ids.length;
-          if (ids.length) {
-            await this.outbox.append(m, actor, [
-              { type: 'trainee.imported', aggregateType: 'brand', aggregateId: brandId, brandId, data: { brandId, traineeIds: ids, count: ids.length } },
-            ]);
-          }
+          const rows = batch;
           batch = [];
+          await inFlight;
+          inFlight = this.writeImportBatch(m, actor, brandId, rows, result);
+          // Observed when awaited next; until then a failure must not count as an unhandled rejection.
+          inFlight.catch(() => undefined);
         };
-        for await (const row of readImportRows(body, format, { requiredColumns: [...REQUIRED_REGISTRATION_FIELDS], knownColumns: [...REGISTRATION_FIELDS] })) {
-          result.received++;
-          if ('error' in row) {
-            reject({ row: row.row, ...row.error });
-            continue;
+        try {
+          for await (const row of readImportRows(body, format, { requiredColumns: [...REQUIRED_REGISTRATION_FIELDS], knownColumns: [...REGISTRATION_FIELDS] })) {
+            result.received++;
+            if ('error' in row) {
+              reject({ row: row.row, ...row.error });
+              continue;
+            }
+            const parsed = parseRegistration(row.fields, today);
+            if (!parsed.ok) {
+              reject({ row: row.row, ...parsed.error });
+              continue;
+            }
+            batch.push(parsed.value);
+            if (batch.length >= IMPORT_BATCH_SIZE) await flush();
           }
-          const parsed = parseRegistration(row.fields, today);
-          if (!parsed.ok) {
-            reject({ row: row.row, ...parsed.error });
-            continue;
-          }
-          batch.push(parsed.value);
-          if (batch.length >= IMPORT_BATCH_SIZE) await flush();
+          await flush();
+          await inFlight;
+        } catch (err) {
+          // Nothing may touch the connection after the rollback this error triggers: let the batch in flight end.
+          await inFlight.catch(() => undefined);
+          throw err;
         }
-        await flush();
         await this.audit.record(m, actor, {
           action: 'trainee.import',
           objectType: 'brand',
@@ -314,6 +321,17 @@ export class TraineesService {
       throw err;
     }
     return result;
+  }
+
+  private async writeImportBatch(m: EntityManager, actor: Actor, brandId: string, rows: Registration[], result: ImportResultView): Promise<void> {
+    const ids = await this.insertBatch(m, brandId, rows);
+    result.created += ids.length;
+    result.duplicates += rows.length - ids.length;
+    if (ids.length) {
+      await this.outbox.append(m, actor, [
+        { type: 'trainee.imported', aggregateType: 'brand', aggregateId: brandId, brandId, data: { brandId, traineeIds: ids, count: ids.length } },
+      ]);
+    }
   }
 
   /** One INSERT … SELECT FROM unnest for the whole batch; ON CONFLICT skips people already in the brand. */
