@@ -117,6 +117,8 @@ async function resetAppSql(url: string): Promise<void> {
 interface Round {
   brandId: string;
   placementIds: string[];
+  /** Confirmed placements the brand had before the round. */
+  existing: number;
 }
 
 async function prepareRound(http: HttpClient, parties: Parties, url: string, name: string, n: number, existing = 0): Promise<Round> {
@@ -128,7 +130,26 @@ async function prepareRound(http: HttpClient, parties: Parties, url: string, nam
     await c.query('ANALYZE placements');
     return ids;
   });
-  return { brandId, placementIds };
+  // Figures for the brand before the round starts (the first read of a brand without them computes them inline).
+  await http.expect(200, 'GET', `/v1/brands/${brandId}/statistics`, { key: parties.hrFirm.key });
+  return { brandId, placementIds, existing };
+}
+
+/** The service's own gauges (GET /metrics), to see where events wait: outbox, domain-events queue, statistics queue. */
+interface Pipeline {
+  outboxBacklogMax: number;
+  outboxAgeMaxS: number;
+  domainEventsWaitingMax: number;
+  statisticsWaitingMax: number;
+  statisticsLagMaxS: number;
+  /** Recomputations of brand figures during the round, and their mean duration. */
+  recomputes: number;
+  recomputeMeanMs: number;
+}
+
+function metric(text: string, name: string, labels = ''): number {
+  const line = text.split('\n').find((l) => (labels === '' ? l.startsWith(`${name} `) : l.startsWith(`${name}{`) && l.includes(labels)));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
 }
 
 interface FreshnessSample {
@@ -149,6 +170,7 @@ interface AppRoundResult {
   stalenessMaxMs: number;
   samples: number;
   drainedMs: number;
+  pipeline: Pipeline;
   rssPeakKb: number;
   apiCpuMsPerConfirmation: number;
   /** Share of the API's CPU spent in the kernel (stime). */
@@ -176,8 +198,29 @@ async function appRound(apiProc: ApiProcess, parties: Parties, round: Round, con
     while (loading && FRESHNESS) {
       const sentMs = nowMs() - t0;
       const res = await sampler.request<{ activePlacementCount: number }>('GET', `/v1/brands/${round.brandId}/statistics`, { key: parties.hrFirm.key });
-      if (res.status === 200) samples.push({ sentMs, active: res.body.activePlacementCount });
+      // The brand's confirmed placements from before the round are not this round's.
+      if (res.status === 200) samples.push({ sentMs, active: res.body.activePlacementCount - round.existing });
       await sleep(SAMPLE_EVERY_MS);
+    }
+  })();
+  const pipeline: Pipeline = { outboxBacklogMax: 0, outboxAgeMaxS: 0, domainEventsWaitingMax: 0, statisticsWaitingMax: 0, statisticsLagMaxS: 0, recomputes: 0, recomputeMeanMs: NaN };
+  const recomputeTotals = async (): Promise<[number, number]> => {
+    const text = (await sampler.request<string>('GET', '/metrics')).text;
+    return [metric(text, 'statistics_recompute_seconds_count'), metric(text, 'statistics_recompute_seconds_sum')];
+  };
+  const [count0, sum0] = FRESHNESS ? await recomputeTotals() : [0, 0];
+  const scraping = (async () => {
+    while (loading && FRESHNESS) {
+      const text = (await sampler.request<string>('GET', '/metrics')).text;
+      const max = (k: keyof Pipeline, v: number): void => {
+        if (Number.isFinite(v)) pipeline[k] = Math.max(pipeline[k], v);
+      };
+      max('outboxBacklogMax', metric(text, 'outbox_backlog_events'));
+      max('outboxAgeMaxS', metric(text, 'outbox_oldest_undelivered_age_seconds'));
+      max('domainEventsWaitingMax', metric(text, 'queue_jobs', 'queue="domain-events",state="waiting"'));
+      max('statisticsWaitingMax', metric(text, 'queue_jobs', 'queue="statistics",state="waiting"'));
+      max('statisticsLagMaxS', metric(text, 'statistics_lag_seconds'));
+      await sleep(500);
     }
   })();
   const result = await runClosedLoop(
@@ -195,6 +238,7 @@ async function appRound(apiProc: ApiProcess, parties: Parties, round: Round, con
   const self1 = process.cpuUsage(self0);
   loading = false;
   await sampling;
+  await scraping;
 
   // Drain: poll until the figures show every confirmation.
   const ok = result.successTimesMs.length;
@@ -202,7 +246,7 @@ async function appRound(apiProc: ApiProcess, parties: Parties, round: Round, con
   for (; FRESHNESS; ) {
     const res = await sampler.request<{ activePlacementCount: number }>('GET', `/v1/brands/${round.brandId}/statistics`, { key: parties.hrFirm.key });
     const at = nowMs() - t0;
-    if (res.status === 200 && res.body.activePlacementCount >= ok) {
+    if (res.status === 200 && res.body.activePlacementCount - round.existing >= ok) {
       drainedMs = at - lastAnswerMs;
       break;
     }
@@ -210,6 +254,11 @@ async function appRound(apiProc: ApiProcess, parties: Parties, round: Round, con
     await sleep(20);
   }
   const apiCpuDrained = apiProc.cpuMs();
+  if (FRESHNESS) {
+    const [count1, sum1] = await recomputeTotals();
+    pipeline.recomputes = count1 - count0;
+    pipeline.recomputeMeanMs = ((sum1 - sum0) / Math.max(1, count1 - count0)) * 1000;
+  }
   const rssPeakKb = apiProc.takeRssPeakKb();
   load.close();
   sampler.close();
@@ -239,6 +288,7 @@ async function appRound(apiProc: ApiProcess, parties: Parties, round: Round, con
     stalenessMaxMs: st.max,
     samples: staleness.length,
     drainedMs,
+    pipeline,
     rssPeakKb,
     apiCpuMsPerConfirmation: (apiCpu1 - apiCpu0) / ok,
     apiKernelShare: (apiSys1 - apiSys0) / Math.max(1, apiCpu1 - apiCpu0),
@@ -332,6 +382,13 @@ async function main(): Promise<void> {
         `p50 ${fmt(a.latency.p50)} p95 ${fmt(a.latency.p95)} p99 ${fmt(a.latency.p99)} ms; staleness p99 ${fmt(a.stalenessP99Ms, 0)} ms; drained ${fmt(a.drainedMs, 0)} ms after the last answer; RSS peak ${mb(a.rssPeakKb)}`,
     );
     if (a.firstFailure) log(`  first failure: ${a.firstFailure}`);
+    if (FRESHNESS) {
+      const pl = a.pipeline;
+      log(
+        `  event pipeline under load (GET /metrics every 0.5 s, maxima): outbox backlog ${pl.outboxBacklogMax} (oldest ${fmt(pl.outboxAgeMaxS, 2)} s), domain-events waiting ${pl.domainEventsWaitingMax}, ` +
+          `statistics waiting ${pl.statisticsWaitingMax}, statistics lag ${fmt(pl.statisticsLagMaxS, 2)} s; ${pl.recomputes} brand recomputations, mean ${fmt(pl.recomputeMeanMs, 0)} ms`,
+      );
+    }
     log(`  CPU per confirmation: API ${fmt(a.apiCpuMsPerConfirmation, 2)} ms, Postgres backends ${fmt(a.pgBackendCpuMsPerConfirmation, 2)} ms, load generator ${fmt(a.loadGeneratorCpuMsPerConfirmation, 2)} ms`);
     await sleep(1000);
 
