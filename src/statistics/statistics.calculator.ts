@@ -53,7 +53,8 @@ export class StatisticsCalculator {
 
   /** Recomputes one brand; answers its region code (null when the brand does not exist). */
   async recomputeBrand(brandId: string, today = chinaToday()): Promise<string | null> {
-    return this.dataSource.transaction('REPEATABLE READ', async (m) => {
+    let upsert: [string, unknown[]] | undefined;
+    const regionCode = await this.dataSource.transaction('REPEATABLE READ', async (m) => {
       const [brand] = await m.query(`SELECT id, region_code, occupation_code, status FROM brands WHERE id = $1`, [brandId]);
       if (!brand) return null;
       const [f] = await m.query(
@@ -99,7 +100,7 @@ export class StatisticsCalculator {
       );
       const salary = await this.brandSalaries(m, brandId, f.active, f.salary_sum);
       const rate = (part: number, whole: number): number | null => (whole > 0 ? part / whole : null);
-      await m.query(
+      upsert = [
         `INSERT INTO brand_statistics (brand_id, region_code, occupation_code, is_public, trainee_count, trainees_by_status,
              certified_trainee_count, certification_rate, placed_trainee_count, placement_rate, active_placement_count,
              ended_placement_count, employer_count, salary_sample_size, median_annual_fen, p25_annual_fen, p75_annual_fen,
@@ -148,14 +149,19 @@ export class StatisticsCalculator {
           f.last_event_id,
           f.last_event_seq,
         ],
-      );
+      ];
       return brand.region_code as string;
     });
+    // Written outside the snapshot: two recomputations of one brand at once must not fail on the row they both
+    // write; the last_event_seq guard keeps the fresher figures whichever commits last.
+    if (upsert) await this.dataSource.query(...upsert);
+    return regionCode;
   }
 
   /** A region's figures over all placements of the public brands it covers: one percentile_cont, never a median of medians. */
   async recomputeRegion(regionCode: string): Promise<void> {
     const [low, high] = prefixRange(coverPrefix(regionCode));
+    let upsert: [string, unknown[]] | undefined;
     await this.dataSource.transaction('REPEATABLE READ', async (m) => {
       const [r] = await m.query(
         `WITH b AS (SELECT id FROM brands WHERE region_code BETWEEN $1 AND $2 AND status NOT IN ('draft', 'submitted')),
@@ -173,7 +179,7 @@ export class StatisticsCalculator {
         [low, high],
       );
       const q: string[] | null = r.q;
-      await m.query(
+      upsert = [
         `INSERT INTO region_statistics (region_code, brand_count, trainee_count, placed_trainee_count, active_placement_count,
              salary_sample_size, p25_annual_fen, median_annual_fen, p75_annual_fen, mean_annual_fen, as_of, computed_at)
          VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, clock_timestamp())
@@ -183,8 +189,9 @@ export class StatisticsCalculator {
            median_annual_fen = EXCLUDED.median_annual_fen, p75_annual_fen = EXCLUDED.p75_annual_fen,
            mean_annual_fen = EXCLUDED.mean_annual_fen, as_of = EXCLUDED.as_of, computed_at = EXCLUDED.computed_at`,
         [regionCode, r.brands, r.trainees, r.placed, r.active, q?.[0] ?? null, q?.[1] ?? null, q?.[2] ?? null, r.mean, r.as_of],
-      );
+      ];
     });
+    if (upsert) await this.dataSource.query(...upsert);
   }
 
   /** Every brand and every region any brand lies in, from scratch (`npm run stats:rebuild`). */

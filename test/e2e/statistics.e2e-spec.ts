@@ -112,6 +112,15 @@ describe('brand statistics', () => {
     expect(res.body.asOf).toMatch(/Z$/);
   });
 
+  it('concurrent first recomputations of one brand do not fail (a reader racing the worker)', async () => {
+    const brand = await createCertifiedBrand(t, firm.key, bureau.key, { ...SEED_BRANDS.xuhuiAiTrainer, name: '竞争品牌' });
+    await t.dataSource.query(`DELETE FROM brand_statistics WHERE brand_id = $1`, [brand.id]);
+    const calculator = t.app.get(StatisticsCalculator);
+    const results = await Promise.all([...Array.from({ length: 8 }, () => calculator.recomputeBrand(brand.id)), stats(brand.id), stats(brand.id)]);
+    expect(results.slice(0, 8)).toEqual(Array(8).fill('310104'));
+    expect(results.slice(8).map((r: any) => r.status)).toEqual([200, 200]);
+  });
+
   it('suppresses salary figures under five salaries except for the privileged', async () => {
     const brand = await createCertifiedBrand(t, firm.key, bureau.key, { ...SEED_BRANDS.yangpuCncOperator, name: '小样本品牌' });
     for (const amount of [1_000_000, 1_200_000, 1_400_000]) await place(brand.id, amount, 'monthly', employers[0]);
