@@ -131,7 +131,15 @@ async function prepareRound(http: HttpClient, parties: Parties, url: string, nam
     return ids;
   });
   // Figures for the brand before the round starts (the first read of a brand without them computes them inline).
-  await http.expect(200, 'GET', `/v1/brands/${brandId}/statistics`, { key: parties.hrFirm.key });
+  // That read can answer 500 when it races the worker's first recompute of the brand (REPEATABLE READ + INSERT …
+  // ON CONFLICT DO UPDATE: "could not serialize access due to concurrent update"), so it is tried a few times.
+  for (let attempt = 1; ; attempt++) {
+    const res = await http.request('GET', `/v1/brands/${brandId}/statistics`, { key: parties.hrFirm.key });
+    if (res.status === 200) break;
+    if (attempt >= 5) throw new Error(`GET statistics of the round's brand: ${res.status} ${res.text.slice(0, 300)}`);
+    log(`  GET statistics answered ${res.status} (attempt ${attempt}); retrying`);
+    await sleep(500);
+  }
   return { brandId, placementIds, existing };
 }
 
