@@ -6,7 +6,6 @@ import { dataSourceOptions } from '../database/data-source';
 import { migrate } from '../database/migrate';
 import { newApiKeySecret } from '../organizations/api-key-secret';
 import { ensureBootstrapAdmin } from '../organizations/bootstrap';
-import { OrganizationsService } from '../organizations/organizations.service';
 
 /**
  * `npm run key:create`: prints a new platform API key, for a first key without BOOTSTRAP_ADMIN_KEY. It is printed
@@ -18,10 +17,7 @@ async function main(): Promise<void> {
   const dataSource = await new DataSource(dataSourceOptions(config.databaseUrl, 2)).initialize();
   try {
     const secret = newApiKeySecret();
-    const audit = new AuditLog(dataSource);
-    // Only the key-writing parts of the service are used here; no cache or outbox is involved.
-    const organizations = new OrganizationsService(dataSource, audit, undefined as never, undefined as never);
-    await ensureBootstrapAdmin(dataSource, organizations, audit, secret);
+    await ensureBootstrapAdmin(dataSource, new AuditLog(dataSource), secret);
     process.stdout.write(`${secret}\n`);
   } finally {
     await dataSource.destroy();

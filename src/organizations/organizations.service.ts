@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AuditLog } from '../audit/audit-log';
 import type { Actor } from '../common/auth/actor';
 import { ApiKeyResolver } from '../common/auth/api-key-cache';
@@ -9,7 +9,7 @@ import { notFound, ProblemError } from '../common/problems/problem';
 import { inTransaction, pgConstraint, pgErrorCode } from '../database/transactions';
 import { Outbox } from '../events/outbox';
 import { ApiKey } from './api-key.entity';
-import { hashApiKeySecret, newApiKeySecret } from './api-key-secret';
+import { insertApiKey } from './api-key-secret';
 import type { ApiKeyView, CreatedApiKeyView, CreatedOrganizationView, CreateOrganizationDto, ListOrganizationsQuery, OrganizationView } from './dto/organization.dto';
 import { Organization } from './organization.entity';
 
@@ -39,7 +39,7 @@ export class OrganizationsService {
     try {
       return await inTransaction(this.dataSource, async (manager) => {
         const organization = await manager.save(manager.create(Organization, dto));
-        const apiKey = await this.insertApiKey(manager, actor, organization.id);
+        const apiKey = await insertApiKey(manager, organization.id);
         await this.audit.record(manager, actor, {
           action: 'organization.create',
           objectType: 'organization',
@@ -86,7 +86,7 @@ export class OrganizationsService {
     await this.getOrganization(organizationId);
     Policy.requireActsFor(actor, organizationId);
     return inTransaction(this.dataSource, async (manager) => {
-      const key = await this.insertApiKey(manager, actor, organizationId);
+      const key = await insertApiKey(manager, organizationId);
       await this.audit.record(manager, actor, { action: 'api_key.create', objectType: 'api_key', objectId: key.id, details: { organizationId } });
       return { id: key.id, secret: key.secret, createdAt: key.createdAt.toISOString() };
     });
@@ -135,15 +135,5 @@ export class OrganizationsService {
       }
     });
     this.keys.forgetAll();
-  }
-
-  private async insertApiKey(manager: EntityManager, _actor: Actor | null, organizationId: string, secret = newApiKeySecret()): Promise<{ id: string; secret: string; createdAt: Date }> {
-    const key = await manager.save(manager.create(ApiKey, { organizationId, secretHash: hashApiKeySecret(secret) }));
-    return { id: key.id, secret, createdAt: key.createdAt };
-  }
-
-  /** For the bootstrap: a key with a secret chosen by the operator. */
-  async insertApiKeyWithSecret(manager: EntityManager, organizationId: string, secret: string): Promise<string> {
-    return (await this.insertApiKey(manager, null, organizationId, secret)).id;
   }
 }
