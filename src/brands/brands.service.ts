@@ -5,7 +5,7 @@ import type { Actor } from '../common/auth/actor';
 import { Policy } from '../common/auth/policy';
 import { prefixRange } from '../common/identifiers/region-code';
 import { requireVersion } from '../common/http/if-match';
-import { cursorTimestamp, cursorUuid, decodeCursor, Page, pageLimit, toPage } from '../common/pagination/pagination';
+import { cursorSeq, cursorTimestamp, cursorUuid, decodeCursor, Page, pageLimit, toPage } from '../common/pagination/pagination';
 import { notFound, ProblemError } from '../common/problems/problem';
 import { inTransaction, returnedRows } from '../database/transactions';
 import { Outbox } from '../events/outbox';
@@ -248,10 +248,7 @@ export class BrandsService {
     const limit = pageLimit(query);
     const after = decodeCursor(query.cursor, 1);
     const qb = this.dataSource.getRepository(BrandDecisionRecord).createQueryBuilder('d').where('d.brand_id = :id', { id }).orderBy('d.seq', 'ASC').limit(limit + 1);
-    if (after) {
-      if (typeof after[0] !== 'string' || !/^\d{1,19}$/.test(after[0])) throw new ProblemError('VALIDATION_FAILED', 'cursor is not a cursor this list returned');
-      qb.andWhere('d.seq > :seq', { seq: after[0] });
-    }
+    if (after) qb.andWhere('d.seq > :seq', { seq: cursorSeq(after[0]) });
     const rows = await qb.getMany();
     return toPage(rows, limit, (d) => [d.seq], presentDecision);
   }

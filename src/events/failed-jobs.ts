@@ -3,7 +3,7 @@ import type { Job, Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import { AuditLog } from '../audit/audit-log';
 import type { Actor } from '../common/auth/actor';
-import { decodeCursor, encodeCursor, pageLimit } from '../common/pagination/pagination';
+import { decodeCursor, encodeCursor, invalidCursor, pageLimit } from '../common/pagination/pagination';
 import { notFound, ProblemError } from '../common/problems/problem';
 import { BullQueues, isQueueName } from './bull-queues';
 import { FailedJobsQuery, QueueJobPage, QueueJobView } from './dto/queue-job.dto';
@@ -27,11 +27,6 @@ function present(queue: string, job: Job, state: string): QueueJobView {
     data: (job.data ?? {}) as Record<string, unknown>,
   };
 }
-
-const invalidCursor = (): ProblemError =>
-  new ProblemError('VALIDATION_FAILED', 'cursor is not a cursor this list returned', [
-    { field: 'cursor', code: 'INVALID_CURSOR', message: 'pass the nextCursor of the previous page unchanged' },
-  ]);
 
 /** The dead letters: jobs out of tries, kept in each queue's failed set for 7 days. */
 @Injectable()

@@ -7,7 +7,7 @@ import type { Actor } from '../common/auth/actor';
 import { Policy } from '../common/auth/policy';
 import { prefixRange } from '../common/identifiers/region-code';
 import { requireVersion } from '../common/http/if-match';
-import { cursorTimestamp, cursorUuid, decodeCursor, Page, pageLimit, toPage } from '../common/pagination/pagination';
+import { cursorSeq, cursorTimestamp, cursorUuid, decodeCursor, Page, pageLimit, toPage } from '../common/pagination/pagination';
 import { notFound, ProblemError, validationFailed } from '../common/problems/problem';
 import { inTransaction, pgConstraint, pgErrorCode } from '../database/transactions';
 import { Outbox } from '../events/outbox';
@@ -390,11 +390,10 @@ export class PlacementsService {
     await this.loadVisible(actor, id, this.dataSource.manager, false);
     const limit = pageLimit(query);
     const after = decodeCursor(query.cursor, 1);
-    if (after && (typeof after[0] !== 'string' || !/^\d{1,19}$/.test(after[0]))) throw new ProblemError('VALIDATION_FAILED', 'cursor is not a cursor this list returned');
     const rows: Array<{ id: string; seq: string; type: string; occurred_at: Date; actor_organization_id: string | null; data: Record<string, unknown> }> = await this.dataSource.query(
       `SELECT id, seq, type, occurred_at, actor_organization_id, data FROM outbox_events
         WHERE aggregate_id = $1 AND aggregate_type = 'placement' AND seq > $2 ORDER BY seq LIMIT $3`,
-      [id, after ? after[0] : '0', limit + 1],
+      [id, after ? cursorSeq(after[0]) : '0', limit + 1],
     );
     return toPage(rows, limit, (r) => [r.seq], (r) => ({ id: r.id, type: r.type, occurredAt: r.occurred_at.toISOString(), actorOrganizationId: r.actor_organization_id, data: r.data }));
   }

@@ -4,8 +4,7 @@ import { BrandsService } from '../brands/brands.service';
 import type { Actor } from '../common/auth/actor';
 import { Policy } from '../common/auth/policy';
 import { prefixRange, regionCovers } from '../common/identifiers/region-code';
-import { decodeCursor, cursorUuid, encodeCursor, Page, pageLimit } from '../common/pagination/pagination';
-import { ProblemError } from '../common/problems/problem';
+import { cursorUuid, decodeCursor, encodeCursor, invalidCursor, Page, pageLimit } from '../common/pagination/pagination';
 import type { BrandStatisticsListItem, BrandStatisticsView, ListBrandStatisticsQuery, RegionStatisticsView, SalaryView, StatisticsSort } from './dto/statistics.dto';
 import { BrandStatisticsRecord, RegionStatisticsRecord } from './statistics.entity';
 import { StatisticsCalculator } from './statistics.calculator';
@@ -104,7 +103,7 @@ export class StatisticsService {
         where.push(`(${key}) IS NULL AND s.brand_id ${desc ? '<' : '>'} ${cid}`);
       } else {
         if (typeof value !== 'number' && !(typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value))) {
-          throw new ProblemError('VALIDATION_FAILED', 'cursor is not a cursor this list returned');
+          throw invalidCursor();
         }
         const cv = p(value);
         const cmp = desc ? '<' : '>';

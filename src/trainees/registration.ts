@@ -1,4 +1,4 @@
-import { parseNationalId } from '../common/identifiers/national-id';
+import { normaliseNationalId, parseNationalId } from '../common/identifiers/national-id';
 import { isMainlandMobile } from '../common/crypto/pii-cipher';
 import type { FieldError } from '../common/problems/problem';
 import { TARGET_GROUPS, TargetGroup } from './trainee.rules';
@@ -24,8 +24,7 @@ export interface Registration {
 
 export type RegistrationResult = { ok: true; value: Registration } | { ok: false; error: FieldError };
 
-/** A final lower-case x is the same check character; people type it that way. */
-export const normaliseNationalId = (id: string): string => (id.length === 18 && id.endsWith('x') ? `${id.slice(0, 17)}X` : id);
+export { normaliseNationalId };
 
 /**
  * One registration checked field by field, the same rules for the JSON route and every import row (CSV gives

@@ -177,3 +177,6 @@ function chinaCalendarDate(instant: Date): string {
   const day = String(shifted.getUTCDate()).padStart(2, '0');
   return `${year}${month}${day}`;
 }
+
+/** A final lower-case x is the same check character; people type it that way. */
+export const normaliseNationalId = (id: string): string => (id.length === 18 && id.endsWith('x') ? `${id.slice(0, 17)}X` : id);

@@ -29,6 +29,12 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/** The answer to a cursor this service did not hand out (or one tampered with). */
+export const invalidCursor = (): ProblemError =>
+  new ProblemError('VALIDATION_FAILED', 'cursor is not a cursor this list returned', [
+    { field: 'cursor', code: 'INVALID_CURSOR', message: 'pass the nextCursor of the previous page unchanged' },
+  ]);
+
 /**
  * Keyset cursors: the sort key of the last row seen, base64url-encoded so clients treat it as opaque. A page
  * continues strictly after that key, so rows inserted meanwhile never shift what comes next.
@@ -46,9 +52,7 @@ export function decodeCursor(cursor: string | undefined, arity: number): Array<s
     key = undefined;
   }
   if (!Array.isArray(key) || key.length !== arity || !key.every((v) => v === null || typeof v === 'string' || typeof v === 'number')) {
-    throw new ProblemError('VALIDATION_FAILED', 'cursor is not a cursor this list returned', [
-      { field: 'cursor', code: 'INVALID_CURSOR', message: 'pass the nextCursor of the previous page unchanged' },
-    ]);
+    throw invalidCursor();
   }
   return key as Array<string | number | null>;
 }
@@ -79,9 +83,7 @@ export function cursorTimestamp(value: string | number | null): string {
     Number.isNaN(Date.parse(value)) ||
     new Date(value).toISOString() !== value
   ) {
-    throw new ProblemError('VALIDATION_FAILED', 'cursor is not a cursor this list returned', [
-      { field: 'cursor', code: 'INVALID_CURSOR', message: 'pass the nextCursor of the previous page unchanged' },
-    ]);
+    throw invalidCursor();
   }
   return value;
 }
@@ -89,9 +91,13 @@ export function cursorTimestamp(value: string | number | null): string {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function cursorUuid(value: string | number | null): string {
   if (typeof value !== 'string' || !UUID.test(value)) {
-    throw new ProblemError('VALIDATION_FAILED', 'cursor is not a cursor this list returned', [
-      { field: 'cursor', code: 'INVALID_CURSOR', message: 'pass the nextCursor of the previous page unchanged' },
-    ]);
+    throw invalidCursor();
   }
+  return value;
+}
+
+/** A position in a bigint sequence (history and event timelines page by their `seq`). */
+export function cursorSeq(value: string | number | null): string {
+  if (typeof value !== 'string' || !/^\d{1,19}$/.test(value)) throw invalidCursor();
   return value;
 }

@@ -1,6 +1,6 @@
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
 import { validateCreditCode } from '../identifiers/credit-code';
-import { parseNationalId } from '../identifiers/national-id';
+import { normaliseNationalId, parseNationalId } from '../identifiers/national-id';
 import { validateRegionCode } from '../identifiers/region-code';
 
 function identifierDecorator(name: string, check: (value: string) => { ok: true } | { ok: false; reason: string }, label: string) {
@@ -32,7 +32,7 @@ export const IsRegionCode = identifierDecorator('isRegionCode', validateRegionCo
 export const IsNationalId = identifierDecorator(
   'isNationalId',
   (value) => {
-    const r = parseNationalId(value.length === 18 && value.endsWith('x') ? `${value.slice(0, 17)}X` : value);
+    const r = parseNationalId(normaliseNationalId(value));
     return r.ok ? { ok: true } : r;
   },
   'an 18-character resident identity number',
