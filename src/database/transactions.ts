@@ -1,4 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
+import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 
 const SERIALIZATION_FAILURE = '40001';
 const DEADLOCK = '40P01';
@@ -16,15 +17,19 @@ export function afterCommit(manager: EntityManager, hook: () => void): void {
 }
 
 /**
- * Runs `work` in one READ COMMITTED transaction. Writers here lock the rows they change (`FOR UPDATE` or a
- * version predicate), so READ COMMITTED is enough; a deadlock or serialization failure is retried a few times
- * because it says nothing about the request, only about timing.
+ * Runs `work` in one transaction, READ COMMITTED unless told otherwise. Writers here lock the rows they change
+ * (`FOR UPDATE` or a version predicate), so READ COMMITTED is enough; a deadlock or serialization failure is
+ * retried a few times because it says nothing about the request, only about timing.
  */
-export async function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  dataSource: DataSource,
+  work: (manager: EntityManager) => Promise<T>,
+  isolation: IsolationLevel = 'READ COMMITTED',
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const hooks: Array<() => void> = [];
     try {
-      const result = await dataSource.transaction((manager) => {
+      const result = await dataSource.transaction(isolation, (manager) => {
         commitHooks.set(manager, hooks);
         return work(manager);
       });

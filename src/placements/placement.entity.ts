@@ -19,6 +19,8 @@ import type { PlacementStatus, SalaryPeriod } from './placement.rules';
 @Index('ix_placements_created', ['createdAt', 'id'])
 // The salary figures are order statistics over a brand's active placements: this index hands them over in order.
 @Index('ix_placements_active_salary', ['brandId', 'annualSalaryFen'], { where: `status = 'confirmed'` })
+@Index('ix_placements_active_uplift', ['brandId', 'upliftPct'], { where: `status = 'confirmed' AND uplift_pct IS NOT NULL` })
+@Index('ix_placements_first_confirmation', ['brandId', 'daysToPlacement'], { where: `days_to_placement IS NOT NULL` })
 export class Placement {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -104,6 +106,17 @@ export class Placement {
 
   @Column({ type: 'timestamptz', precision: 3, default: () => 'now()' })
   updatedAt: Date;
+
+  /**
+   * Kept by database triggers for the statistics (migration StatisticsTallies), never written here: the uplift of
+   * an active placement over the trainee's expected monthly salary, in percent, and — on the trainee's first
+   * confirmed placement only — the days from registration to this confirmation.
+   */
+  @Column({ type: 'numeric', nullable: true, select: false, insert: false, update: false })
+  upliftPct?: string | null;
+
+  @Column({ type: 'numeric', nullable: true, select: false, insert: false, update: false })
+  daysToPlacement?: string | null;
 }
 
 /** Every salary a placement has had, from the proposal on: the history behind the current figure. */

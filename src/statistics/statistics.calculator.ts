@@ -1,18 +1,44 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { chinaToday } from '../brands/brand.rules';
 import { coverPrefix, prefixRange, regionCovers } from '../common/identifiers/region-code';
-import { interpolateQuantile, quantileRanks, roundFen } from './statistics.math';
+import { inTransaction } from '../database/transactions';
+import { TRAINEE_STATUSES } from '../trainees/trainee.rules';
+import { interpolateQuantile, quantileRanks, rate, roundFen } from './statistics.math';
+import { BUCKET_WIDTH, BucketCount, countOf, locateRanks, RankRead, ranksFor } from './tallies';
 
 const QUARTILES = [0.25, 0.5, 0.75] as const;
 
-export interface SalaryFigures {
-  sampleSize: number;
-  p25: number | null;
-  median: number | null;
-  p75: number | null;
-  mean: number | null;
+/** The tallies promised a value the rows do not hold. */
+class TalliesDrifted extends Error {}
+
+/** A quantile function of p when there are values, else one answering null. */
+function quantileOrNull(n: number, quantile: (p: number) => number): (p: number) => number | null {
+  return (p) => (n > 0 ? quantile(p) : null);
 }
+
+const UPSERT_BRAND_STATISTICS = `
+  INSERT INTO brand_statistics (brand_id, region_code, occupation_code, is_public, trainee_count, trainees_by_status,
+      certified_trainee_count, certification_rate, placed_trainee_count, placement_rate, active_placement_count,
+      ended_placement_count, employer_count, salary_sample_size, median_annual_fen, p25_annual_fen, p75_annual_fen,
+      mean_annual_fen, median_salary_uplift_pct, median_days_to_placement, retention6m_rate, retention12m_rate,
+      as_of, computed_at, last_event_id, last_event_seq)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, clock_timestamp(), $24, $25)
+  ON CONFLICT (brand_id) DO UPDATE SET
+    region_code = EXCLUDED.region_code, occupation_code = EXCLUDED.occupation_code, is_public = EXCLUDED.is_public,
+    trainee_count = EXCLUDED.trainee_count, trainees_by_status = EXCLUDED.trainees_by_status,
+    certified_trainee_count = EXCLUDED.certified_trainee_count, certification_rate = EXCLUDED.certification_rate,
+    placed_trainee_count = EXCLUDED.placed_trainee_count, placement_rate = EXCLUDED.placement_rate,
+    active_placement_count = EXCLUDED.active_placement_count, ended_placement_count = EXCLUDED.ended_placement_count,
+    employer_count = EXCLUDED.employer_count, salary_sample_size = EXCLUDED.salary_sample_size,
+    median_annual_fen = EXCLUDED.median_annual_fen, p25_annual_fen = EXCLUDED.p25_annual_fen,
+    p75_annual_fen = EXCLUDED.p75_annual_fen, mean_annual_fen = EXCLUDED.mean_annual_fen,
+    median_salary_uplift_pct = EXCLUDED.median_salary_uplift_pct, median_days_to_placement = EXCLUDED.median_days_to_placement,
+    retention6m_rate = EXCLUDED.retention6m_rate, retention12m_rate = EXCLUDED.retention12m_rate,
+    as_of = EXCLUDED.as_of, computed_at = EXCLUDED.computed_at, last_event_id = EXCLUDED.last_event_id,
+    last_event_seq = EXCLUDED.last_event_seq
+  -- A recomputation from an older snapshot never overwrites a fresher one.
+  WHERE brand_statistics.last_event_seq <= EXCLUDED.last_event_seq`;
 
 /** The region codes whose figures a brand's change can move: its district, city, province and the nation. */
 export function coveringRegions(regionCode: string): string[] {
@@ -21,136 +47,200 @@ export function coveringRegions(regionCode: string): string[] {
 }
 
 
+/** The ordered figures, each read from a partial index on placements ordered by its value. */
+const ORDERED = {
+  salary: { column: 'annual_salary_fen', type: 'bigint', where: `status = 'confirmed'`, width: BUCKET_WIDTH.salary },
+  uplift: { column: 'uplift_pct', type: 'numeric', where: `status = 'confirmed' AND uplift_pct IS NOT NULL`, width: BUCKET_WIDTH.uplift },
+  days: { column: 'days_to_placement', type: 'numeric', where: `days_to_placement IS NOT NULL`, width: BUCKET_WIDTH.days },
+} as const;
+type OrderedFigure = keyof typeof ORDERED;
+
 /**
- * Computes the figures from the source tables in one REPEATABLE READ snapshot, so every figure and the event
- * position they are stamped with describe the same instant. Exact: no sampling, no incremental drift.
+ * A brand's (or a region's brands') tallies as they stand in the current snapshot: the folded cells plus the
+ * deltas appended since the last fold. `$1` is an array of brand ids.
+ */
+const TALLIES_CTE = `
+  tallies AS (
+    SELECT figure, bucket, sum(n)::bigint AS n, sum(total)::bigint AS total FROM (
+      SELECT figure, bucket, n, total FROM brand_tallies WHERE brand_id = ANY($1::uuid[])
+      UNION ALL
+      SELECT u.figure, u.bucket, u.n, u.total
+        FROM brand_tally_deltas d, unnest(d.figures, d.buckets, d.ns, d.totals) AS u(figure, bucket, n, total)
+       WHERE d.brand_id = ANY($1::uuid[])) cells
+     GROUP BY figure, bucket HAVING sum(n) <> 0),
+  buckets AS (
+    SELECT figure, json_agg(json_build_array(bucket, n) ORDER BY bucket) AS counts FROM tallies GROUP BY figure)`;
+
+const bucketsOf = (figure: string): string => `(SELECT counts FROM buckets WHERE figure = '${figure}')`;
+const countOfFigure = (figure: string, condition = 'true'): string =>
+  `(SELECT COALESCE(sum(n), 0)::int FROM tallies WHERE figure = '${figure}' AND ${condition})`;
+/** A confirmation-day bucket whose retention window of `months` has closed by $2 (the day of the figures). */
+const windowClosed = (months: number): string => `(DATE '1970-01-01' + bucket::int) + interval '${months} months' <= $2::date`;
+
+/**
+ * Computes the figures in one REPEATABLE READ snapshot, so every figure and the event position they are stamped
+ * with describe the same instant. Exact, and cheap however large the brand: counts come from the tallies the
+ * triggers keep with every write, and each median or quartile from one short read inside the bucket that holds
+ * its rank (see tallies.ts). Nothing scans the brand's placements or trainees.
  */
 @Injectable()
 export class StatisticsCalculator {
+  private readonly logger = new Logger(StatisticsCalculator.name);
+
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Quartiles of a brand's active salaries, reading only the ranks that decide them from the partial index
-   * (brand_id, annual_salary_fen) WHERE status = 'confirmed': one ordered pass, no sort.
+   * Moves the brands' appended deltas into their tallies: one statement, so a reader sees either the deltas or
+   * their sums, never both. Cells are locked in key order, so concurrent folds cannot deadlock.
    */
-  async brandSalaries(m: EntityManager, brandId: string, sampleSize: number, sumFen: string): Promise<SalaryFigures> {
-    if (sampleSize === 0) return { sampleSize, p25: null, median: null, p75: null, mean: null };
-    const ranks = [...new Set(QUARTILES.flatMap((p) => quantileRanks(sampleSize, p)))].sort((a, b) => a - b);
-    const rows: Array<{ rn: string; v: string }> = await m.query(
-      `SELECT rn, v FROM (
-         SELECT annual_salary_fen AS v, row_number() OVER (ORDER BY annual_salary_fen) - 1 AS rn
-           FROM placements WHERE brand_id = $1 AND status = 'confirmed') ranked
-        WHERE rn <= $3 AND rn = ANY($2::bigint[])`,
-      [brandId, ranks, ranks[ranks.length - 1]],
+  async fold(brandIds: readonly string[]): Promise<void> {
+    await this.dataSource.query(
+      `WITH folded AS (DELETE FROM brand_tally_deltas WHERE brand_id = ANY($1::uuid[]) RETURNING brand_id, figures, buckets, ns, totals)
+       INSERT INTO brand_tallies (brand_id, figure, bucket, n, total)
+       SELECT f.brand_id, u.figure, u.bucket, sum(u.n), sum(u.total)
+         FROM folded f, unnest(f.figures, f.buckets, f.ns, f.totals) AS u(figure, bucket, n, total)
+        GROUP BY f.brand_id, u.figure, u.bucket
+        ORDER BY f.brand_id, u.figure, u.bucket
+       ON CONFLICT (brand_id, figure, bucket) DO UPDATE SET n = brand_tallies.n + EXCLUDED.n, total = brand_tallies.total + EXCLUDED.total`,
+      [brandIds],
     );
-    const at = new Map(rows.map((r) => [Number(r.rn), Number(r.v)]));
-    const quantile = (p: number): number => {
-      const [lo, hi] = quantileRanks(sampleSize, p);
-      return roundFen(interpolateQuantile(sampleSize, p, at.get(lo) as number, at.get(hi) as number));
-    };
-    return { sampleSize, p25: quantile(0.25), median: quantile(0.5), p75: quantile(0.75), mean: divideRound(sumFen, sampleSize) };
+  }
+
+  /**
+   * Daily upkeep: folds the deltas of brands no event has recomputed since (rows written by hand, say) and drops
+   * cells that have come back to zero (a salary bucket everyone left), so reads stay short.
+   */
+  async compactTallies(): Promise<{ folded: number; dropped: number }> {
+    const brands: string[] = (await this.dataSource.query(`SELECT DISTINCT brand_id FROM brand_tally_deltas`)).map((r: { brand_id: string }) => r.brand_id);
+    if (brands.length) await this.fold(brands);
+    const [, dropped] = await this.dataSource.query(`DELETE FROM brand_tallies WHERE n = 0 AND total = 0`);
+    return { folded: brands.length, dropped: Number(dropped) };
+  }
+
+  /** Rebuilds a brand's tallies and derived columns from its source rows (`npm run stats:rebuild`, and after drift). */
+  async rebuildTallies(brandId: string): Promise<void> {
+    await inTransaction(this.dataSource, (m) => m.query(`SELECT rebuild_brand_tallies($1)`, [brandId]), 'REPEATABLE READ');
+  }
+
+  /**
+   * The values at the given ranks of ordered figures, each read inside its bucket from the partial index. For one
+   * brand the index hands the values over in order; for several, the read is bounded to the bucket and sorted.
+   */
+  private async readRanks(m: EntityManager, brandIds: string[], reads: Partial<Record<OrderedFigure, RankRead[]>>): Promise<Map<string, string>> {
+    const params: unknown[] = [brandIds.length === 1 ? brandIds[0] : brandIds];
+    const brandMatch = brandIds.length === 1 ? 'brand_id = $1::uuid' : 'brand_id = ANY($1::uuid[])';
+    const parts: string[] = [];
+    for (const [figure, list] of Object.entries(reads) as Array<[OrderedFigure, RankRead[]]>) {
+      if (!list.length) continue;
+      const { column, type, where } = ORDERED[figure];
+      const at = params.length;
+      params.push(list.map((r) => r.rank), list.map((r) => String(r.low)), list.map((r) => String(r.high)), list.map((r) => r.offset));
+      parts.push(
+        `SELECT '${figure}' AS figure, k.rank, v.value FROM unnest($${at + 1}::bigint[], $${at + 2}::${type}[], $${at + 3}::${type}[], $${at + 4}::bigint[]) AS k(rank, low, high, skip)
+           LEFT JOIN LATERAL (SELECT ${column}::text AS value FROM placements
+                               WHERE ${brandMatch} AND ${where} AND ${column} >= k.low AND ${column} < k.high
+                               ORDER BY ${column} OFFSET k.skip LIMIT 1) v ON true`,
+      );
+    }
+    if (!parts.length) return new Map();
+    const rows: Array<{ figure: string; rank: string; value: string | null }> = await m.query(parts.join('\nUNION ALL\n'), params);
+    const values = new Map<string, string>();
+    for (const row of rows) {
+      // The tallies said a value is there; if it is not, they have drifted from the rows (which only a hand edit
+      // bypassing the triggers can cause): the caller rebuilds them.
+      if (row.value === null) throw new TalliesDrifted(`${row.figure} rank ${row.rank}`);
+      values.set(`${row.figure}:${row.rank}`, row.value);
+    }
+    return values;
   }
 
   /** Recomputes one brand; answers its region code (null when the brand does not exist). */
   async recomputeBrand(brandId: string, today = chinaToday()): Promise<string | null> {
+    try {
+      return await this.computeBrand(brandId, today);
+    } catch (err) {
+      if (!(err instanceof TalliesDrifted)) throw err;
+      this.logger.warn(`brand ${brandId}: tallies disagree with the rows (${err.message}); rebuilding them`);
+      await this.rebuildTallies(brandId);
+      return this.computeBrand(brandId, today);
+    }
+  }
+
+  private async computeBrand(brandId: string, today: string): Promise<string | null> {
+    await this.fold([brandId]);
     let upsert: [string, unknown[]] | undefined;
     const regionCode = await this.dataSource.transaction('REPEATABLE READ', async (m) => {
-      const [brand] = await m.query(`SELECT id, region_code, occupation_code, status FROM brands WHERE id = $1`, [brandId]);
-      if (!brand) return null;
       const [f] = await m.query(
-        `WITH tr AS (
-           SELECT count(*)::int AS total,
-                  count(*) FILTER (WHERE status = 'registered')::int AS registered,
-                  count(*) FILTER (WHERE status = 'training')::int AS training,
-                  count(*) FILTER (WHERE status = 'completed')::int AS completed,
-                  count(*) FILTER (WHERE status = 'placed')::int AS placed,
-                  count(*) FILTER (WHERE status = 'withdrawn')::int AS withdrawn
-             FROM trainees WHERE brand_id = $1),
-         ce AS (
-           SELECT count(DISTINCT trainee_id)::int AS certified FROM certifications
-            WHERE brand_id = $1 AND status = 'active' AND (valid_until IS NULL OR valid_until >= $2::date)),
-         pl AS (
-           SELECT count(DISTINCT trainee_id) FILTER (WHERE confirmed_at IS NOT NULL)::int AS placed_trainees,
-                  count(*) FILTER (WHERE status = 'confirmed')::int AS active,
-                  count(*) FILTER (WHERE status = 'ended')::int AS ended,
-                  count(DISTINCT employer_id) FILTER (WHERE confirmed_at IS NOT NULL)::int AS employers,
-                  COALESCE(sum(annual_salary_fen) FILTER (WHERE status = 'confirmed'), 0)::text AS salary_sum,
-                  count(*) FILTER (WHERE confirmed_at IS NOT NULL AND confirm_day + interval '6 months' <= $2::date)::int AS r6_base,
-                  count(*) FILTER (WHERE confirmed_at IS NOT NULL AND confirm_day + interval '6 months' <= $2::date
-                                     AND (end_date IS NULL OR end_date >= confirm_day + interval '6 months'))::int AS r6_kept,
-                  count(*) FILTER (WHERE confirmed_at IS NOT NULL AND confirm_day + interval '12 months' <= $2::date)::int AS r12_base,
-                  count(*) FILTER (WHERE confirmed_at IS NOT NULL AND confirm_day + interval '12 months' <= $2::date
-                                     AND (end_date IS NULL OR end_date >= confirm_day + interval '12 months'))::int AS r12_kept
-             FROM (SELECT *, (confirmed_at AT TIME ZONE 'Asia/Shanghai')::date AS confirm_day FROM placements WHERE brand_id = $1) p),
-         up AS (
-           SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY (p.annual_salary_fen::numeric / 12 / t.expected_monthly_salary_fen - 1) * 100) AS v
-             FROM placements p JOIN trainees t ON t.id = p.trainee_id
-            WHERE p.brand_id = $1 AND p.status = 'confirmed' AND t.expected_monthly_salary_fen > 0),
-         dp AS (
-           SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM f.first_confirmed - t.registered_at) / 86400) AS v
-             FROM (SELECT trainee_id, min(confirmed_at) AS first_confirmed FROM placements
-                    WHERE brand_id = $1 AND confirmed_at IS NOT NULL GROUP BY trainee_id) f
-             JOIN trainees t ON t.id = f.trainee_id),
-         ev AS (
-           SELECT id, seq, occurred_at FROM outbox_events WHERE brand_id = $1 ORDER BY seq DESC LIMIT 1)
-         SELECT tr.*, ce.certified, pl.*, up.v::float8 AS uplift, dp.v::float8 AS days,
+        `WITH ${TALLIES_CTE}
+         SELECT b.region_code, b.occupation_code, b.status,
+                (SELECT COALESCE(json_object_agg(bucket, n), '{}') FROM tallies WHERE figure = 'trainees_by_status') AS by_status,
+                ${countOfFigure('certified_until', `bucket >= $2::date - DATE '1970-01-01'`)} AS certified,
+                ${countOfFigure('ended_placements')} AS ended,
+                (SELECT COALESCE(sum(total), 0)::text FROM tallies WHERE figure = 'active_salary') AS salary_sum,
+                ${bucketsOf('active_salary')} AS salaries, ${bucketsOf('active_uplift')} AS uplifts,
+                ${bucketsOf('first_confirmation_days')} AS days,
+                ${countOfFigure('confirmed_on', windowClosed(6))} AS r6_base, ${countOfFigure('ended_within_6m', windowClosed(6))} AS r6_ended,
+                ${countOfFigure('confirmed_on', windowClosed(12))} AS r12_base, ${countOfFigure('ended_within_12m', windowClosed(12))} AS r12_ended,
+                (SELECT count(*)::int FROM brand_employers WHERE brand_id = b.id) AS employers,
                 ev.id AS last_event_id, COALESCE(ev.seq, 0)::text AS last_event_seq, ev.occurred_at AS as_of
-           FROM tr, ce, pl, up, dp LEFT JOIN ev ON true`,
-        [brandId, today],
+           FROM brands b
+           LEFT JOIN LATERAL (SELECT id, seq, occurred_at FROM outbox_events WHERE brand_id = b.id ORDER BY seq DESC LIMIT 1) ev ON true
+          WHERE b.id = $1[1]`,
+        [[brandId], today],
       );
-      const salary = await this.brandSalaries(m, brandId, f.active, f.salary_sum);
-      const rate = (part: number, whole: number): number | null => (whole > 0 ? part / whole : null);
+      if (!f) return null;
+      const salaries: BucketCount[] = f.salaries ?? [];
+      const uplifts: BucketCount[] = f.uplifts ?? [];
+      const days: BucketCount[] = f.days ?? [];
+      const active = countOf(salaries);
+      const withUplift = countOf(uplifts);
+      const placed = countOf(days);
+      const byStatus = TRAINEE_STATUSES.map((_, i) => Number(f.by_status[i] ?? 0));
+      const total = byStatus.reduce((a, b) => a + b, 0);
+
+      const values = await this.readRanks(m, [brandId], {
+        salary: active ? locateRanks(salaries, ORDERED.salary.width, ranksFor(active, QUARTILES)) : [],
+        uplift: withUplift ? locateRanks(uplifts, ORDERED.uplift.width, ranksFor(withUplift, [0.5])) : [],
+        days: placed ? locateRanks(days, ORDERED.days.width, ranksFor(placed, [0.5])) : [],
+      });
+      const quantile = (figure: OrderedFigure, n: number, p: number): number | null => {
+        if (n === 0) return null;
+        const [lo, hi] = quantileRanks(n, p);
+        return interpolateQuantile(n, p, Number(values.get(`${figure}:${lo}`)), Number(values.get(`${figure}:${hi}`)));
+      };
+      const salary = quantileOrNull(active, (p) => roundFen(quantile('salary', active, p) as number));
+
       upsert = [
-        `INSERT INTO brand_statistics (brand_id, region_code, occupation_code, is_public, trainee_count, trainees_by_status,
-             certified_trainee_count, certification_rate, placed_trainee_count, placement_rate, active_placement_count,
-             ended_placement_count, employer_count, salary_sample_size, median_annual_fen, p25_annual_fen, p75_annual_fen,
-             mean_annual_fen, median_salary_uplift_pct, median_days_to_placement, retention6m_rate, retention12m_rate,
-             as_of, computed_at, last_event_id, last_event_seq)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, clock_timestamp(), $24, $25)
-         ON CONFLICT (brand_id) DO UPDATE SET
-           region_code = EXCLUDED.region_code, occupation_code = EXCLUDED.occupation_code, is_public = EXCLUDED.is_public,
-           trainee_count = EXCLUDED.trainee_count, trainees_by_status = EXCLUDED.trainees_by_status,
-           certified_trainee_count = EXCLUDED.certified_trainee_count, certification_rate = EXCLUDED.certification_rate,
-           placed_trainee_count = EXCLUDED.placed_trainee_count, placement_rate = EXCLUDED.placement_rate,
-           active_placement_count = EXCLUDED.active_placement_count, ended_placement_count = EXCLUDED.ended_placement_count,
-           employer_count = EXCLUDED.employer_count, salary_sample_size = EXCLUDED.salary_sample_size,
-           median_annual_fen = EXCLUDED.median_annual_fen, p25_annual_fen = EXCLUDED.p25_annual_fen,
-           p75_annual_fen = EXCLUDED.p75_annual_fen, mean_annual_fen = EXCLUDED.mean_annual_fen,
-           median_salary_uplift_pct = EXCLUDED.median_salary_uplift_pct, median_days_to_placement = EXCLUDED.median_days_to_placement,
-           retention6m_rate = EXCLUDED.retention6m_rate, retention12m_rate = EXCLUDED.retention12m_rate,
-           as_of = EXCLUDED.as_of, computed_at = EXCLUDED.computed_at, last_event_id = EXCLUDED.last_event_id,
-           last_event_seq = EXCLUDED.last_event_seq
-         -- A recomputation from an older snapshot never overwrites a fresher one.
-         WHERE brand_statistics.last_event_seq <= EXCLUDED.last_event_seq`,
+        UPSERT_BRAND_STATISTICS,
         [
           brandId,
-          brand.region_code,
-          brand.occupation_code,
-          brand.status !== 'draft' && brand.status !== 'submitted',
-          f.total,
-          JSON.stringify({ registered: f.registered, training: f.training, completed: f.completed, placed: f.placed, withdrawn: f.withdrawn }),
+          f.region_code,
+          f.occupation_code,
+          f.status !== 'draft' && f.status !== 'submitted',
+          total,
+          JSON.stringify(Object.fromEntries(TRAINEE_STATUSES.map((s, i) => [s, byStatus[i]]))),
           f.certified,
-          rate(f.certified, f.total),
-          f.placed_trainees,
-          rate(f.placed_trainees, f.total),
-          f.active,
+          rate(f.certified, total),
+          placed,
+          rate(placed, total),
+          active,
           f.ended,
           f.employers,
-          salary.sampleSize,
-          salary.median,
-          salary.p25,
-          salary.p75,
-          salary.mean,
-          f.uplift,
-          f.days,
-          rate(f.r6_kept, f.r6_base),
-          rate(f.r12_kept, f.r12_base),
+          active,
+          salary(0.5),
+          salary(0.25),
+          salary(0.75),
+          active ? divideRound(f.salary_sum, active) : null,
+          quantile('uplift', withUplift, 0.5),
+          quantile('days', placed, 0.5),
+          rate(f.r6_base - f.r6_ended, f.r6_base),
+          rate(f.r12_base - f.r12_ended, f.r12_base),
           f.as_of,
           f.last_event_id,
           f.last_event_seq,
         ],
       ];
-      return brand.region_code as string;
+      return f.region_code as string;
     });
     // Written outside the snapshot: two recomputations of one brand at once must not fail on the row they both
     // write; the last_event_seq guard keeps the fresher figures whichever commits last.
@@ -158,27 +248,36 @@ export class StatisticsCalculator {
     return regionCode;
   }
 
-  /** A region's figures over all placements of the public brands it covers: one percentile_cont, never a median of medians. */
+  /**
+   * A region's figures over all placements of the public brands it covers: quartiles over the merged buckets of
+   * all its brands, read from their placements in one bounded read — a true median, never a median of medians.
+   */
   async recomputeRegion(regionCode: string): Promise<void> {
     const [low, high] = prefixRange(coverPrefix(regionCode));
+    const brandIds: string[] = (
+      await this.dataSource.query(`SELECT id FROM brands WHERE region_code BETWEEN $1 AND $2 AND status NOT IN ('draft', 'submitted')`, [low, high])
+    ).map((b: { id: string }) => b.id);
+    await this.fold(brandIds);
     let upsert: [string, unknown[]] | undefined;
     await this.dataSource.transaction('REPEATABLE READ', async (m) => {
       const [r] = await m.query(
-        `WITH b AS (SELECT id FROM brands WHERE region_code BETWEEN $1 AND $2 AND status NOT IN ('draft', 'submitted')),
-         tr AS (SELECT count(*)::int AS trainees FROM trainees WHERE brand_id IN (SELECT id FROM b)),
-         pl AS (
-           SELECT count(DISTINCT trainee_id) FILTER (WHERE confirmed_at IS NOT NULL)::int AS placed,
-                  count(*) FILTER (WHERE status = 'confirmed')::int AS active,
-                  percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY annual_salary_fen) FILTER (WHERE status = 'confirmed') AS q,
-                  round(avg(annual_salary_fen) FILTER (WHERE status = 'confirmed'))::text AS mean
-             FROM placements WHERE brand_id IN (SELECT id FROM b)),
-         ev AS (SELECT max(occurred_at) AS as_of FROM outbox_events WHERE brand_id IN (SELECT id FROM b))
-         SELECT (SELECT count(*)::int FROM b) AS brands, tr.trainees, pl.placed, pl.active,
-                (SELECT array_agg(round(x::numeric)::text) FROM unnest(pl.q) x) AS q, pl.mean, ev.as_of
-           FROM tr, pl, ev`,
-        [low, high],
+        `WITH ${TALLIES_CTE}
+         SELECT ${countOfFigure('trainees_by_status')} AS trainees, ${countOfFigure('first_confirmation_days')} AS placed,
+                (SELECT COALESCE(sum(total), 0)::text FROM tallies WHERE figure = 'active_salary') AS salary_sum,
+                ${bucketsOf('active_salary')} AS salaries,
+                (SELECT max(e.occurred_at) FROM unnest($1::uuid[]) AS b(id),
+                   LATERAL (SELECT occurred_at FROM outbox_events WHERE brand_id = b.id ORDER BY seq DESC LIMIT 1) e) AS as_of`,
+        [brandIds],
       );
-      const q: string[] | null = r.q;
+      const salaries: BucketCount[] = r.salaries ?? [];
+      const active = countOf(salaries);
+      const values = brandIds.length
+        ? await this.readRanks(m, brandIds, { salary: active ? locateRanks(salaries, ORDERED.salary.width, ranksFor(active, QUARTILES)) : [] })
+        : new Map<string, string>();
+      const salary = quantileOrNull(active, (p) => {
+        const [lo, hi] = quantileRanks(active, p);
+        return roundFen(interpolateQuantile(active, p, Number(values.get(`salary:${lo}`)), Number(values.get(`salary:${hi}`))));
+      });
       upsert = [
         `INSERT INTO region_statistics (region_code, brand_count, trainee_count, placed_trainee_count, active_placement_count,
              salary_sample_size, p25_annual_fen, median_annual_fen, p75_annual_fen, mean_annual_fen, as_of, computed_at)
@@ -188,7 +287,7 @@ export class StatisticsCalculator {
            salary_sample_size = EXCLUDED.salary_sample_size, p25_annual_fen = EXCLUDED.p25_annual_fen,
            median_annual_fen = EXCLUDED.median_annual_fen, p75_annual_fen = EXCLUDED.p75_annual_fen,
            mean_annual_fen = EXCLUDED.mean_annual_fen, as_of = EXCLUDED.as_of, computed_at = EXCLUDED.computed_at`,
-        [regionCode, r.brands, r.trainees, r.placed, r.active, q?.[0] ?? null, q?.[1] ?? null, q?.[2] ?? null, r.mean, r.as_of],
+        [regionCode, brandIds.length, r.trainees, r.placed, active, salary(0.25), salary(0.5), salary(0.75), active ? divideRound(r.salary_sum, active) : null, r.as_of],
       ];
     });
     if (upsert) await this.dataSource.query(...upsert);
@@ -196,21 +295,23 @@ export class StatisticsCalculator {
 
   /** Every brand and every region any brand lies in, from scratch (`npm run stats:rebuild`). */
   async rebuildAll(): Promise<{ brands: number; regions: number }> {
-    return this.recomputeBrands(await this.dataSource.query(`SELECT id, region_code FROM brands`));
+    const brands: Array<{ id: string; region_code: string }> = await this.dataSource.query(`SELECT id, region_code FROM brands`);
+    for (const b of brands) await this.rebuildTallies(b.id);
+    return this.recomputeBrands(brands);
   }
 
   /**
    * The daily refresh: only brands whose figures can move with time alone — a placement confirmed within the
-   * last 13 months (its 6- or 12-month retention window may close today) or a certification whose validity ends
-   * around today. A quiet brand is not recomputed.
+   * last 13 months (its 6- or 12-month retention window may close today) or a trainee whose certification ends
+   * around today — found from the tallies' day buckets. A quiet brand is not recomputed.
    */
   async refreshTimeDependent(today = chinaToday()): Promise<{ brands: number; regions: number }> {
     return this.recomputeBrands(
       await this.dataSource.query(
         `SELECT id, region_code FROM brands WHERE id IN (
-           SELECT brand_id FROM placements WHERE confirmed_at > now() - interval '13 months'
-           UNION
-           SELECT brand_id FROM certifications WHERE status = 'active' AND valid_until BETWEEN $1::date - 2 AND $1::date)`,
+           SELECT brand_id FROM brand_tallies
+            WHERE (figure = 'confirmed_on' AND bucket > ($1::date - interval '13 months')::date - DATE '1970-01-01')
+               OR (figure = 'certified_until' AND bucket BETWEEN $1::date - DATE '1970-01-01' - 2 AND $1::date - DATE '1970-01-01'))`,
         [today],
       ),
     );

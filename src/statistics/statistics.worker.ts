@@ -89,8 +89,10 @@ export class StatisticsWorker implements OnModuleInit, OnApplicationBootstrap, O
         await this.calculator.recomputeRegion(regionCode);
         return { regionCode };
       }
-      case STATISTICS_JOBS.refreshAll:
-        return this.calculator.refreshTimeDependent();
+      case STATISTICS_JOBS.refreshAll: {
+        const compacted = await this.calculator.compactTallies();
+        return { ...(await this.calculator.refreshTimeDependent()), compacted };
+      }
       case STATISTICS_JOBS.reconcile: {
         const stale = await this.calculator.staleBrands();
         await Promise.all(stale.map((brandId) => this.scheduleBrand(brandId)));

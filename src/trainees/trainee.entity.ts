@@ -79,4 +79,8 @@ export class Trainee {
 
   @Column({ type: 'timestamptz', precision: 3, default: () => 'now()' })
   updatedAt: Date;
+
+  /** Kept by a database trigger for the statistics: the latest validity among the active certificates ('infinity' for none ending). */
+  @Column({ type: 'date', nullable: true, select: false, insert: false, update: false })
+  certifiedUntil?: string | null;
 }

@@ -1,0 +1,273 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Tallies that let a brand's statistics be recomputed without scanning its placements (DESIGN.md: a brand with
+ * 500,000 placements within 2 × the bare index-ordered median query).
+ *
+ * Every figure is either a count or an order statistic. Each row of `placements` and `trainees` contributes to a
+ * few (figure, bucket) cells — `placement_tallies(p)` and `trainee_tallies(t)` say which — and triggers keep the
+ * sums of those contributions per brand in the same transaction as the change, so they are exact in every
+ * snapshot that sees the change. A median is then found by walking the bucket counts to the bucket that holds
+ * its rank and reading only inside that bucket from the partial index ordered by the value.
+ *
+ * The triggers append per-statement deltas (`brand_tally_deltas`, insert-only, so concurrent writers never wait
+ * on a shared counter row); the statistics worker folds them into `brand_tallies`. A reader sums both.
+ * Derived columns the medians are read from: `placements.uplift_pct` (of an active placement, against the
+ * trainee's expected salary), `placements.days_to_placement` (set on a trainee's first confirmed placement only)
+ * and `trainees.certified_until` (the latest validity among the trainee's active certificates, 'infinity' for one
+ * without an end). `rebuild_brand_tallies(brand)` recomputes all of it from the source rows.
+ */
+/** AFTER INSERT, UPDATE and DELETE statement triggers `<fn>_<op>` with the transition tables new_rows / old_rows. */
+async function createStatementTriggers(q: QueryRunner, table: string, fn: string): Promise<void> {
+  const transitions = { INSERT: 'NEW TABLE AS new_rows', UPDATE: 'OLD TABLE AS old_rows NEW TABLE AS new_rows', DELETE: 'OLD TABLE AS old_rows' };
+  for (const [op, referencing] of Object.entries(transitions)) {
+    await q.query(`CREATE TRIGGER ${fn}_${op.toLowerCase()} AFTER ${op} ON ${table} REFERENCING ${referencing} FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`);
+  }
+}
+
+export class StatisticsTallies1764300700000 implements MigrationInterface {
+  name = 'StatisticsTallies1764300700000';
+
+  public async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "placements" ADD "uplift_pct" numeric`);
+    await q.query(`ALTER TABLE "placements" ADD "days_to_placement" numeric`);
+    await q.query(`ALTER TABLE "trainees" ADD "certified_until" date`);
+    await q.query(`CREATE INDEX "ix_placements_active_uplift" ON "placements" ("brand_id", "uplift_pct") WHERE status = 'confirmed' AND uplift_pct IS NOT NULL`);
+    await q.query(`CREATE INDEX "ix_placements_first_confirmation" ON "placements" ("brand_id", "days_to_placement") WHERE days_to_placement IS NOT NULL`);
+
+    await q.query(`CREATE TYPE "tally_figure" AS ENUM (
+      'trainees_by_status',      -- bucket: position of the status in TRAINEE_STATUSES
+      'certified_until',         -- bucket: day number (since 1970-01-01) of trainees.certified_until; 2147483647 for 'infinity'
+      'active_salary',           -- bucket: annual_salary_fen / 100000 (CNY 1,000 wide); total: sum of annual_salary_fen
+      'ended_placements',        -- bucket 0
+      'first_confirmation_days', -- bucket: floor(days_to_placement); one per placed trainee
+      'active_uplift',           -- bucket: floor(uplift_pct)
+      'confirmed_on',            -- bucket: day number of the confirmation (Asia/Shanghai)
+      'ended_within_6m',         -- bucket: day number of the confirmation, for placements ended before 6 months passed
+      'ended_within_12m'         -- bucket: alike, 12 months
+    )`);
+    await q.query(`CREATE TABLE "brand_tallies" (
+      "brand_id" uuid NOT NULL, "figure" tally_figure NOT NULL, "bucket" bigint NOT NULL,
+      "n" bigint NOT NULL, "total" bigint NOT NULL DEFAULT 0,
+      CONSTRAINT "pk_brand_tallies" PRIMARY KEY ("brand_id", "figure", "bucket"))`);
+    // One row per writing statement and brand; the arrays are parallel (figure, bucket, n, total) cells.
+    await q.query(`CREATE TABLE "brand_tally_deltas" (
+      "brand_id" uuid NOT NULL, "figures" tally_figure[] NOT NULL, "buckets" bigint[] NOT NULL,
+      "ns" bigint[] NOT NULL, "totals" bigint[] NOT NULL)
+      WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 2000)`);
+    await q.query(`CREATE INDEX "ix_brand_tally_deltas_brand" ON "brand_tally_deltas" ("brand_id")`);
+    // Employers that have confirmed a placement of the brand. A confirmation is never undone, so rows only appear.
+    await q.query(`CREATE TABLE "brand_employers" ("brand_id" uuid NOT NULL, "employer_id" uuid NOT NULL,
+      CONSTRAINT "pk_brand_employers" PRIMARY KEY ("brand_id", "employer_id"))`);
+
+    await q.query(`CREATE FUNCTION placement_tallies(p placements)
+      RETURNS TABLE (figure tally_figure, bucket bigint, n bigint, total bigint) LANGUAGE sql STABLE PARALLEL SAFE AS $$
+        SELECT f.figure, f.bucket, 1::bigint, f.total
+          FROM (SELECT (p.confirmed_at AT TIME ZONE 'Asia/Shanghai')::date AS day) d,
+          LATERAL (VALUES
+            ('active_salary'::tally_figure, CASE WHEN p.status = 'confirmed' THEN p.annual_salary_fen / 100000 END, p.annual_salary_fen),
+            ('ended_placements', CASE WHEN p.status = 'ended' THEN 0 END, 0),
+            ('first_confirmation_days', floor(p.days_to_placement)::bigint, 0),
+            ('active_uplift', CASE WHEN p.status = 'confirmed' THEN floor(p.uplift_pct)::bigint END, 0),
+            ('confirmed_on', (d.day - DATE '1970-01-01')::bigint, 0),
+            ('ended_within_6m', CASE WHEN p.end_date < d.day + interval '6 months' THEN d.day - DATE '1970-01-01' END, 0),
+            ('ended_within_12m', CASE WHEN p.end_date < d.day + interval '12 months' THEN d.day - DATE '1970-01-01' END, 0)
+          ) f(figure, bucket, total)
+         WHERE f.bucket IS NOT NULL
+      $$`);
+    await q.query(`CREATE FUNCTION trainee_tallies(t trainees)
+      RETURNS TABLE (figure tally_figure, bucket bigint, n bigint, total bigint) LANGUAGE sql STABLE PARALLEL SAFE AS $$
+        SELECT f.figure, f.bucket, 1::bigint, 0::bigint
+          FROM (VALUES
+            ('trainees_by_status'::tally_figure, array_position(ARRAY['registered', 'training', 'completed', 'placed', 'withdrawn'], t.status)::bigint - 1),
+            ('certified_until', CASE WHEN t.certified_until = 'infinity' THEN 2147483647 ELSE t.certified_until - DATE '1970-01-01' END)
+          ) f(figure, bucket)
+         WHERE f.bucket IS NOT NULL
+      $$`);
+
+    // Statement-level triggers with transition tables: one grouped delta row per brand per statement, however many
+    // rows it wrote (an import batch of thousands of trainees appends one row).
+    const appendDeltas = (changes: string): string => `
+      INSERT INTO brand_tally_deltas (brand_id, figures, buckets, ns, totals)
+      SELECT brand_id, array_agg(figure), array_agg(bucket), array_agg(n), array_agg(total)
+        FROM (SELECT brand_id, figure, bucket, sum(n)::bigint AS n, sum(total)::bigint AS total FROM (${changes}) c
+               GROUP BY brand_id, figure, bucket HAVING sum(n) <> 0 OR sum(total) <> 0) g
+       GROUP BY brand_id;`;
+    const plus = (table: string, fn: string): string => `SELECT r.brand_id, c.figure, c.bucket, c.n, c.total FROM ${table} r, ${fn}(r) c`;
+    const minus = (table: string, fn: string): string => `SELECT r.brand_id, c.figure, c.bucket, -c.n, -c.total FROM ${table} r, ${fn}(r) c`;
+
+    // Which placement is a trainee's first confirmation is decided per row as it is written (placements_derive,
+    // below); this catches what a row cannot see — rows written by the same statement, or a confirmation time
+    // moved by hand before or after another — and writes only where the mark is wrong, so normally nothing.
+    // (Its own UPDATE fires this trigger again, with only the rows it changed: none once the marks are right, and a
+    // statement with no confirmed row skips the fix-up, which ends the recursion.)
+    const markFirstConfirmations = (trainees: string): string => `
+      IF EXISTS (${trainees}) THEN
+      UPDATE placements p SET days_to_placement = CASE WHEN p.id = f.id THEN f.days END
+        FROM (SELECT DISTINCT ON (x.trainee_id) x.trainee_id, x.id, EXTRACT(EPOCH FROM x.confirmed_at - t.registered_at) / 86400 AS days
+                FROM placements x JOIN trainees t ON t.id = x.trainee_id
+               WHERE x.trainee_id IN (${trainees}) AND x.confirmed_at IS NOT NULL
+               ORDER BY x.trainee_id, x.confirmed_at, x.id) f
+       WHERE p.trainee_id = f.trainee_id AND p.days_to_placement IS DISTINCT FROM (CASE WHEN p.id = f.id THEN f.days END);
+      END IF;`;
+    await q.query(`CREATE FUNCTION placements_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'INSERT' THEN
+          ${appendDeltas(plus('new_rows', 'placement_tallies'))}
+          INSERT INTO brand_employers SELECT DISTINCT brand_id, employer_id FROM new_rows WHERE confirmed_at IS NOT NULL ON CONFLICT DO NOTHING;
+          ${markFirstConfirmations('SELECT trainee_id FROM new_rows WHERE confirmed_at IS NOT NULL')}
+        ELSIF TG_OP = 'UPDATE' THEN
+          ${appendDeltas(`${plus('new_rows', 'placement_tallies')} UNION ALL ${minus('old_rows', 'placement_tallies')}`)}
+          INSERT INTO brand_employers SELECT DISTINCT brand_id, employer_id FROM new_rows WHERE confirmed_at IS NOT NULL ON CONFLICT DO NOTHING;
+          ${markFirstConfirmations('SELECT trainee_id FROM new_rows WHERE confirmed_at IS NOT NULL UNION SELECT trainee_id FROM old_rows WHERE confirmed_at IS NOT NULL')}
+        ELSE
+          ${appendDeltas(minus('old_rows', 'placement_tallies'))}
+          ${markFirstConfirmations('SELECT trainee_id FROM old_rows WHERE confirmed_at IS NOT NULL')}
+        END IF;
+        RETURN NULL;
+      END $$`);
+    await createStatementTriggers(q, 'placements', 'placements_tally');
+
+    const uplift = `(CASE WHEN n.expected_monthly_salary_fen > 0 THEN (p.annual_salary_fen::numeric / 12 / n.expected_monthly_salary_fen - 1) * 100 END)`;
+    const days = `(EXTRACT(EPOCH FROM p.confirmed_at - n.registered_at) / 86400)`;
+    // A trainee's change of expected salary moves the uplift of their active placement; a change of registration
+    // time (never done by the API, but possible by hand) moves their days to placement.
+    await q.query(`CREATE FUNCTION trainees_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'INSERT' THEN
+          ${appendDeltas(plus('new_rows', 'trainee_tallies'))}
+        ELSIF TG_OP = 'UPDATE' THEN
+          ${appendDeltas(`${plus('new_rows', 'trainee_tallies')} UNION ALL ${minus('old_rows', 'trainee_tallies')}`)}
+          -- Compared with what the placement holds rather than joined with old_rows: no join of two transition
+          -- tables, one index probe per updated trainee.
+          UPDATE placements p SET uplift_pct = CASE WHEN p.status = 'confirmed' THEN ${uplift} ELSE p.uplift_pct END,
+                                  days_to_placement = CASE WHEN p.days_to_placement IS NOT NULL THEN ${days} END
+            FROM new_rows n
+           WHERE p.trainee_id = n.id
+             AND ((p.status = 'confirmed' AND p.uplift_pct IS DISTINCT FROM ${uplift})
+               OR (p.days_to_placement IS NOT NULL AND p.days_to_placement IS DISTINCT FROM ${days}));
+        ELSE
+          ${appendDeltas(minus('old_rows', 'trainee_tallies'))}
+        END IF;
+        RETURN NULL;
+      END $$`);
+    await createStatementTriggers(q, 'trainees', 'trainees_tally');
+
+    // The derived columns of one placement row, as it is written: its uplift once active, and — on a trainee's
+    // first confirmation (first by confirmation time, then id) — the days since the trainee registered.
+    await q.query(`CREATE FUNCTION placements_derive() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.status = 'confirmed' AND (TG_OP = 'INSERT' OR OLD.status <> 'confirmed'
+            OR OLD.annual_salary_fen <> NEW.annual_salary_fen OR OLD.trainee_id <> NEW.trainee_id) THEN
+          NEW.uplift_pct := (SELECT (NEW.annual_salary_fen::numeric / 12 / t.expected_monthly_salary_fen - 1) * 100
+                               FROM trainees t WHERE t.id = NEW.trainee_id AND t.expected_monthly_salary_fen > 0);
+        END IF;
+        IF TG_OP = 'INSERT' OR OLD.confirmed_at IS DISTINCT FROM NEW.confirmed_at OR OLD.trainee_id <> NEW.trainee_id THEN
+          NEW.days_to_placement := CASE WHEN NEW.confirmed_at IS NOT NULL AND NOT EXISTS (
+              SELECT 1 FROM placements o WHERE o.trainee_id = NEW.trainee_id AND o.id <> NEW.id
+                 AND (o.confirmed_at < NEW.confirmed_at OR (o.confirmed_at = NEW.confirmed_at AND o.id < NEW.id)))
+            THEN (SELECT EXTRACT(EPOCH FROM NEW.confirmed_at - t.registered_at) / 86400 FROM trainees t WHERE t.id = NEW.trainee_id) END;
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await q.query(`CREATE TRIGGER placements_derive_insert BEFORE INSERT ON placements FOR EACH ROW
+      WHEN (NEW.status = 'confirmed' OR NEW.confirmed_at IS NOT NULL) EXECUTE FUNCTION placements_derive()`);
+    await q.query(`CREATE TRIGGER placements_derive_update BEFORE UPDATE ON placements FOR EACH ROW
+      WHEN (OLD.confirmed_at IS DISTINCT FROM NEW.confirmed_at OR OLD.trainee_id <> NEW.trainee_id
+            OR (NEW.status = 'confirmed' AND (OLD.status <> 'confirmed' OR OLD.annual_salary_fen <> NEW.annual_salary_fen)))
+      EXECUTE FUNCTION placements_derive()`);
+
+    // trainees.certified_until follows the trainee's active certificates.
+    const certifiedUntil = (changed: string): string => `
+      UPDATE trainees t SET certified_until = c.until
+        FROM (SELECT a.trainee_id, (SELECT CASE WHEN bool_or(x.valid_until IS NULL) THEN 'infinity'::date ELSE max(x.valid_until) END
+                                      FROM certifications x WHERE x.trainee_id = a.trainee_id AND x.status = 'active') AS until
+                FROM (${changed}) a) c
+       WHERE t.id = c.trainee_id AND t.certified_until IS DISTINCT FROM c.until;`;
+    await q.query(`CREATE FUNCTION certifications_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        -- Two transactions changing one trainee's certificates must not each miss the other's change: the trainee
+        -- is locked first, so the statements below (a fresh snapshot each) see everything committed before.
+        IF TG_OP = 'INSERT' THEN
+          PERFORM 1 FROM trainees WHERE id IN (SELECT trainee_id FROM new_rows) ORDER BY id FOR NO KEY UPDATE;
+        ELSIF TG_OP = 'UPDATE' THEN
+          PERFORM 1 FROM trainees WHERE id IN (SELECT trainee_id FROM new_rows UNION SELECT trainee_id FROM old_rows) ORDER BY id FOR NO KEY UPDATE;
+        ELSE
+          PERFORM 1 FROM trainees WHERE id IN (SELECT trainee_id FROM old_rows) ORDER BY id FOR NO KEY UPDATE;
+        END IF;
+        IF TG_OP = 'INSERT' THEN
+          -- A new certificate can only extend validity: no need to read the trainee's other certificates.
+          UPDATE trainees t SET certified_until = GREATEST(t.certified_until, c.until)
+            FROM (SELECT trainee_id, CASE WHEN bool_or(valid_until IS NULL) THEN 'infinity'::date ELSE max(valid_until) END AS until
+                    FROM new_rows WHERE status = 'active' GROUP BY trainee_id) c
+           WHERE t.id = c.trainee_id AND t.certified_until IS DISTINCT FROM GREATEST(t.certified_until, c.until);
+        ELSIF TG_OP = 'UPDATE' THEN
+          ${certifiedUntil('SELECT trainee_id FROM new_rows UNION SELECT trainee_id FROM old_rows')}
+        ELSE
+          ${certifiedUntil('SELECT DISTINCT trainee_id FROM old_rows')}
+        END IF;
+        RETURN NULL;
+      END $$`);
+    await createStatementTriggers(q, 'certifications', 'certifications_tally');
+
+    // From the source rows: repairs the derived columns, then replaces the brand's tallies. Run in a REPEATABLE
+    // READ transaction, a concurrent writer's deltas are either wholly in the rebuilt tallies or wholly left over.
+    await q.query(`CREATE FUNCTION rebuild_brand_tallies(p_brand uuid) RETURNS void LANGUAGE plpgsql AS $$
+      BEGIN
+        UPDATE trainees t SET certified_until = c.until
+          FROM (SELECT x.trainee_id, CASE WHEN bool_or(x.valid_until IS NULL) THEN 'infinity'::date ELSE max(x.valid_until) END AS until
+                  FROM certifications x WHERE x.brand_id = p_brand AND x.status = 'active' GROUP BY x.trainee_id) c
+         WHERE t.id = c.trainee_id AND t.certified_until IS DISTINCT FROM c.until;
+        UPDATE trainees t SET certified_until = NULL
+         WHERE t.brand_id = p_brand AND t.certified_until IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM certifications x WHERE x.trainee_id = t.id AND x.status = 'active');
+        UPDATE placements p SET uplift_pct = u.v
+          FROM (SELECT p2.id, CASE WHEN t.expected_monthly_salary_fen > 0
+                       THEN (p2.annual_salary_fen::numeric / 12 / t.expected_monthly_salary_fen - 1) * 100 END AS v
+                  FROM placements p2 JOIN trainees t ON t.id = p2.trainee_id WHERE p2.brand_id = p_brand AND p2.status = 'confirmed') u
+         WHERE p.id = u.id AND p.uplift_pct IS DISTINCT FROM u.v;
+        UPDATE placements p SET days_to_placement = f.v
+          FROM (SELECT p2.id, CASE WHEN p2.confirmed_at IS NOT NULL AND row_number() OVER (PARTITION BY p2.trainee_id ORDER BY p2.confirmed_at, p2.id) = 1
+                       THEN EXTRACT(EPOCH FROM p2.confirmed_at - t.registered_at) / 86400 END AS v
+                  FROM placements p2 JOIN trainees t ON t.id = p2.trainee_id WHERE p2.brand_id = p_brand) f
+         WHERE p.id = f.id AND p.days_to_placement IS DISTINCT FROM f.v;
+        DELETE FROM brand_tally_deltas WHERE brand_id = p_brand;
+        DELETE FROM brand_tallies WHERE brand_id = p_brand;
+        INSERT INTO brand_tallies (brand_id, figure, bucket, n, total)
+        SELECT p_brand, figure, bucket, sum(n), sum(total) FROM (
+          SELECT c.* FROM placements p, placement_tallies(p) c WHERE p.brand_id = p_brand
+          UNION ALL
+          SELECT c.* FROM trainees t, trainee_tallies(t) c WHERE t.brand_id = p_brand) x
+         GROUP BY figure, bucket;
+        DELETE FROM brand_employers WHERE brand_id = p_brand;
+        INSERT INTO brand_employers SELECT DISTINCT p_brand, employer_id FROM placements WHERE brand_id = p_brand AND confirmed_at IS NOT NULL;
+      END $$`);
+    await q.query(`SELECT rebuild_brand_tallies(id) FROM brands`);
+  }
+
+  public async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP FUNCTION rebuild_brand_tallies(uuid)`);
+    for (const op of ['insert', 'update', 'delete']) {
+      await q.query(`DROP TRIGGER certifications_tally_${op} ON certifications`);
+      await q.query(`DROP TRIGGER trainees_tally_${op} ON trainees`);
+      await q.query(`DROP TRIGGER placements_tally_${op} ON placements`);
+    }
+    await q.query(`DROP TRIGGER placements_derive_insert ON placements`);
+    await q.query(`DROP TRIGGER placements_derive_update ON placements`);
+    await q.query(`DROP FUNCTION certifications_tally()`);
+    await q.query(`DROP FUNCTION placements_derive()`);
+    await q.query(`DROP FUNCTION trainees_tally()`);
+    await q.query(`DROP FUNCTION placements_tally()`);
+    await q.query(`DROP FUNCTION trainee_tallies(trainees)`);
+    await q.query(`DROP FUNCTION placement_tallies(placements)`);
+    await q.query(`DROP TABLE "brand_employers"`);
+    await q.query(`DROP TABLE "brand_tally_deltas"`);
+    await q.query(`DROP TABLE "brand_tallies"`);
+    await q.query(`DROP TYPE "tally_figure"`);
+    await q.query(`DROP INDEX "ix_placements_first_confirmation"`);
+    await q.query(`DROP INDEX "ix_placements_active_uplift"`);
+    await q.query(`ALTER TABLE "trainees" DROP COLUMN "certified_until"`);
+    await q.query(`ALTER TABLE "placements" DROP COLUMN "days_to_placement"`);
+    await q.query(`ALTER TABLE "placements" DROP COLUMN "uplift_pct"`);
+  }
+}
