@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { creditCodeCheckCharacter } from '../../src/common/identifiers/credit-code';
 import { nationalIdCheckCharacter } from '../../src/common/identifiers/national-id';
 import type { HttpClient } from './http';
+import { seededRandom } from '../../test/support/random';
 
 const CREDIT_CHARSET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 let creditCounter = 0;
@@ -64,17 +65,6 @@ const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗�
 const GIVEN = '伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英文华建国志红玉兰春梅海燕晓东雪梅婷宇浩然子涵欣怡梓轩一诺';
 const GROUPS = ['graduate', 'veteran', 'rural_migrant', 'unemployed', 'disabled'];
 
-/** Deterministic pseudo-random numbers, so every run imports the same file. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The i-th of a family of unique, valid identity numbers: birth dates 1970-01-01 + (i mod 12,000) days, the
@@ -93,7 +83,7 @@ export const CSV_HEADER = 'fullName,nationalId,phone,targetGroups,cohort,expecte
 
 /** Writes a CSV of `rows` valid trainees (every column of the register body) and answers its size in bytes. */
 export async function writeTraineeCsv(file: string, rows: number, seed = 20251118): Promise<number> {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed); // deterministic: every run imports the same file
   const out = createWriteStream(file);
   let bytes = 0;
   let chunk = `${CSV_HEADER}\n`;

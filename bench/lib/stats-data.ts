@@ -43,6 +43,8 @@ export async function insertBrandPopulation(c: Client, brandId: string, hrFirmId
        FROM generate_series(1, $2::int) AS i`,
     [brandId, n, brandId],
   );
+  // Fresh statistics before each bulk statement: the tally triggers' plans depend on them.
+  await c.query('ANALYZE trainees');
   await c.query(
     `INSERT INTO placements (trainee_id, brand_id, employer_id, proposed_by_id, job_title, occupation_code, work_region_code,
                             salary_fen, salary_period, annual_salary_fen, start_date, status, confirmed_at, created_at, updated_at)
@@ -57,6 +59,7 @@ export async function insertBrandPopulation(c: Client, brandId: string, hrFirmId
          ON e.rn = 1 + x.rn % e.total`,
     [brandId, hrFirmId],
   );
+  await c.query('ANALYZE placements');
   if (certified > 0) {
     await c.query(
       `INSERT INTO certifications (serial, trainee_id, brand_id, occupation_code, occupation_name, level, issuer_id, issued_at,
