@@ -97,32 +97,41 @@ export class StatisticsTallies1764300700000 implements MigrationInterface {
     const minus = (table: string, fn: string): string => `SELECT r.brand_id, c.figure, c.bucket, -c.n, -c.total FROM ${table} r, ${fn}(r) c`;
 
     // Which placement is a trainee's first confirmation is decided per row as it is written (placements_derive,
-    // below); this catches what a row cannot see — rows written by the same statement, or a confirmation time
-    // moved by hand before or after another — and writes only where the mark is wrong, so normally nothing.
-    // (Its own UPDATE fires this trigger again, with only the rows it changed: none once the marks are right, and a
-    // statement with no confirmed row skips the fix-up, which ends the recursion.)
-    const markFirstConfirmations = (trainees: string): string => `
-      IF EXISTS (${trainees}) THEN
-      UPDATE placements p SET days_to_placement = CASE WHEN p.id = f.id THEN f.days END
-        FROM (SELECT DISTINCT ON (x.trainee_id) x.trainee_id, x.id, EXTRACT(EPOCH FROM x.confirmed_at - t.registered_at) / 86400 AS days
-                FROM placements x JOIN trainees t ON t.id = x.trainee_id
-               WHERE x.trainee_id IN (${trainees}) AND x.confirmed_at IS NOT NULL
-               ORDER BY x.trainee_id, x.confirmed_at, x.id) f
-       WHERE p.trainee_id = f.trainee_id AND p.days_to_placement IS DISTINCT FROM (CASE WHEN p.id = f.id THEN f.days END);
+    // below). A row cannot see rows written by the same statement, nor fix a trainee's other placement when a
+    // confirmation time is moved by hand; so when a statement moves a confirmation (sets, changes or removes it)
+    // of a trainee who has another confirmed placement, the trainee's first confirmation is marked again. A
+    // trainee's first confirmation through the API skips this after one index probe.
+    // (The UPDATE fires this trigger again, moving no confirmation, which ends the recursion.)
+    const markFirstConfirmations = (moved: string): string => `
+      IF EXISTS (SELECT 1 FROM (${moved}) m JOIN placements x ON x.trainee_id = m.trainee_id AND x.id <> m.id WHERE x.confirmed_at IS NOT NULL) THEN
+        UPDATE placements p SET days_to_placement = CASE WHEN p.id = f.id THEN f.days END
+          FROM (SELECT DISTINCT ON (x.trainee_id) x.trainee_id, x.id, EXTRACT(EPOCH FROM x.confirmed_at - t.registered_at) / 86400 AS days
+                  FROM placements x JOIN trainees t ON t.id = x.trainee_id
+                 WHERE x.trainee_id IN (SELECT trainee_id FROM (${moved}) m) AND x.confirmed_at IS NOT NULL
+                 ORDER BY x.trainee_id, x.confirmed_at, x.id) f
+         WHERE p.trainee_id = f.trainee_id AND p.days_to_placement IS DISTINCT FROM (CASE WHEN p.id = f.id THEN f.days END);
       END IF;`;
+    // Usually there already: a plain index probe, no speculative insertion.
+    const addEmployers = `INSERT INTO brand_employers SELECT DISTINCT n.brand_id, n.employer_id FROM new_rows n
+      WHERE n.confirmed_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM brand_employers b WHERE b.brand_id = n.brand_id AND b.employer_id = n.employer_id)
+      ON CONFLICT DO NOTHING;`;
     await q.query(`CREATE FUNCTION placements_tally() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         IF TG_OP = 'INSERT' THEN
           ${appendDeltas(plus('new_rows', 'placement_tallies'))}
-          INSERT INTO brand_employers SELECT DISTINCT brand_id, employer_id FROM new_rows WHERE confirmed_at IS NOT NULL ON CONFLICT DO NOTHING;
-          ${markFirstConfirmations('SELECT trainee_id FROM new_rows WHERE confirmed_at IS NOT NULL')}
+          ${addEmployers}
+          ${markFirstConfirmations('SELECT id, trainee_id FROM new_rows WHERE confirmed_at IS NOT NULL')}
         ELSIF TG_OP = 'UPDATE' THEN
           ${appendDeltas(`${plus('new_rows', 'placement_tallies')} UNION ALL ${minus('old_rows', 'placement_tallies')}`)}
-          INSERT INTO brand_employers SELECT DISTINCT brand_id, employer_id FROM new_rows WHERE confirmed_at IS NOT NULL ON CONFLICT DO NOTHING;
-          ${markFirstConfirmations('SELECT trainee_id FROM new_rows WHERE confirmed_at IS NOT NULL UNION SELECT trainee_id FROM old_rows WHERE confirmed_at IS NOT NULL')}
+          ${addEmployers}
+          ${markFirstConfirmations(`SELECT n.id, n.trainee_id FROM new_rows n JOIN old_rows o ON o.id = n.id
+                                      WHERE n.confirmed_at IS DISTINCT FROM o.confirmed_at OR n.trainee_id <> o.trainee_id
+                                     UNION ALL
+                                     SELECT o.id, o.trainee_id FROM new_rows n JOIN old_rows o ON o.id = n.id
+                                      WHERE o.confirmed_at IS NOT NULL AND n.trainee_id <> o.trainee_id`)}
         ELSE
           ${appendDeltas(minus('old_rows', 'placement_tallies'))}
-          ${markFirstConfirmations('SELECT trainee_id FROM old_rows WHERE confirmed_at IS NOT NULL')}
+          ${markFirstConfirmations('SELECT id, trainee_id FROM old_rows WHERE confirmed_at IS NOT NULL')}
         END IF;
         RETURN NULL;
       END $$`);
@@ -138,14 +147,15 @@ export class StatisticsTallies1764300700000 implements MigrationInterface {
           ${appendDeltas(plus('new_rows', 'trainee_tallies'))}
         ELSIF TG_OP = 'UPDATE' THEN
           ${appendDeltas(`${plus('new_rows', 'trainee_tallies')} UNION ALL ${minus('old_rows', 'trainee_tallies')}`)}
-          -- Compared with what the placement holds rather than joined with old_rows: no join of two transition
-          -- tables, one index probe per updated trainee.
+          IF EXISTS (SELECT 1 FROM new_rows n JOIN old_rows o ON o.id = n.id
+                      WHERE n.expected_monthly_salary_fen IS DISTINCT FROM o.expected_monthly_salary_fen OR n.registered_at <> o.registered_at) THEN
           UPDATE placements p SET uplift_pct = CASE WHEN p.status = 'confirmed' THEN ${uplift} ELSE p.uplift_pct END,
                                   days_to_placement = CASE WHEN p.days_to_placement IS NOT NULL THEN ${days} END
             FROM new_rows n
            WHERE p.trainee_id = n.id
              AND ((p.status = 'confirmed' AND p.uplift_pct IS DISTINCT FROM ${uplift})
                OR (p.days_to_placement IS NOT NULL AND p.days_to_placement IS DISTINCT FROM ${days}));
+          END IF;
         ELSE
           ${appendDeltas(minus('old_rows', 'trainee_tallies'))}
         END IF;
