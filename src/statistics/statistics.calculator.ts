@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, QueryRunner } from 'typeorm';
 import { chinaToday } from '../brands/brand.rules';
 import { coverPrefix, prefixRange, regionCovers } from '../common/identifiers/region-code';
 import { inTransaction } from '../database/transactions';
@@ -8,6 +8,12 @@ import { interpolateQuantile, quantileRanks, rate, roundFen } from './statistics
 import { BUCKET_WIDTH, BucketCount, countOf, locateRanks, RankRead, ranksFor } from './tallies';
 
 const QUARTILES = [0.25, 0.5, 0.75] as const;
+
+/** Anything that runs SQL: the data source (a pooled connection per statement) or one connection's runner. */
+interface Sql {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows as the driver returns them, as TypeORM types them
+  query(sql: string, parameters?: unknown[]): Promise<any>;
+}
 
 /** The tallies promised a value the rows do not hold. */
 class TalliesDrifted extends Error {}
@@ -89,12 +95,36 @@ export class StatisticsCalculator {
 
   constructor(private readonly dataSource: DataSource) {}
 
+  /** Runs `work` on one pooled connection: a recomputation waits for the pool once, not once per statement. */
+  private async onOneConnection<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      return await work(runner);
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** `work` in one REPEATABLE READ transaction on the runner's connection: every read sees the same instant. */
+  private async inSnapshot<T>(runner: QueryRunner, work: () => Promise<T>): Promise<T> {
+    await runner.startTransaction('REPEATABLE READ');
+    try {
+      const result = await work();
+      await runner.commitTransaction();
+      return result;
+    } catch (err) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      throw err;
+    }
+  }
+
   /**
    * Moves the brands' appended deltas into their tallies: one statement, so a reader sees either the deltas or
    * their sums, never both. Cells are locked in key order, so concurrent folds cannot deadlock.
    */
-  async fold(brandIds: readonly string[]): Promise<void> {
-    await this.dataSource.query(
+  async fold(brandIds: readonly string[], sql: Sql = this.dataSource): Promise<void> {
+    await sql.query(
       `WITH folded AS (DELETE FROM brand_tally_deltas WHERE brand_id = ANY($1::uuid[]) RETURNING brand_id, figures, buckets, ns, totals)
        INSERT INTO brand_tallies (brand_id, figure, bucket, n, total)
        SELECT f.brand_id, u.figure, u.bucket, sum(u.n), sum(u.total)
@@ -126,7 +156,7 @@ export class StatisticsCalculator {
    * The values at the given ranks of ordered figures, each read inside its bucket from the partial index. For one
    * brand the index hands the values over in order; for several, the read is bounded to the bucket and sorted.
    */
-  private async readRanks(m: EntityManager, brandIds: string[], reads: Partial<Record<OrderedFigure, RankRead[]>>): Promise<Map<string, string>> {
+  private async readRanks(m: Sql, brandIds: string[], reads: Partial<Record<OrderedFigure, RankRead[]>>): Promise<Map<string, string>> {
     const params: unknown[] = [brandIds.length === 1 ? brandIds[0] : brandIds];
     const brandMatch = brandIds.length === 1 ? 'brand_id = $1::uuid' : 'brand_id = ANY($1::uuid[])';
     const parts: string[] = [];
@@ -167,9 +197,10 @@ export class StatisticsCalculator {
   }
 
   private async computeBrand(brandId: string, today: string): Promise<string | null> {
-    await this.fold([brandId]);
+    return this.onOneConnection(async (m) => {
+    await this.fold([brandId], m);
     let upsert: [string, unknown[]] | undefined;
-    const regionCode = await this.dataSource.transaction('REPEATABLE READ', async (m) => {
+    const regionCode = await this.inSnapshot(m, async () => {
       const [f] = await m.query(
         `WITH ${TALLIES_CTE}
          SELECT b.region_code, b.occupation_code, b.status,
@@ -244,8 +275,9 @@ export class StatisticsCalculator {
     });
     // Written outside the snapshot: two recomputations of one brand at once must not fail on the row they both
     // write; the last_event_seq guard keeps the fresher figures whichever commits last.
-    if (upsert) await this.dataSource.query(...upsert);
+    if (upsert) await m.query(...upsert);
     return regionCode;
+    });
   }
 
   /**
@@ -257,9 +289,10 @@ export class StatisticsCalculator {
     const brandIds: string[] = (
       await this.dataSource.query(`SELECT id FROM brands WHERE region_code BETWEEN $1 AND $2 AND status NOT IN ('draft', 'submitted')`, [low, high])
     ).map((b: { id: string }) => b.id);
-    await this.fold(brandIds);
+    await this.onOneConnection(async (m) => {
+    await this.fold(brandIds, m);
     let upsert: [string, unknown[]] | undefined;
-    await this.dataSource.transaction('REPEATABLE READ', async (m) => {
+    await this.inSnapshot(m, async () => {
       const [r] = await m.query(
         `WITH ${TALLIES_CTE}
          SELECT ${countOfFigure('trainees_by_status')} AS trainees, ${countOfFigure('first_confirmation_days')} AS placed,
@@ -290,7 +323,8 @@ export class StatisticsCalculator {
         [regionCode, brandIds.length, r.trainees, r.placed, active, salary(0.25), salary(0.5), salary(0.75), active ? divideRound(r.salary_sum, active) : null, r.as_of],
       ];
     });
-    if (upsert) await this.dataSource.query(...upsert);
+    if (upsert) await m.query(...upsert);
+    });
   }
 
   /** Every brand and every region any brand lies in, from scratch (`npm run stats:rebuild`). */
