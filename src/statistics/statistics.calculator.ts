@@ -108,13 +108,14 @@ export class StatisticsCalculator {
 
   /** `work` in one REPEATABLE READ transaction on the runner's connection: every read sees the same instant. */
   private async inSnapshot<T>(runner: QueryRunner, work: () => Promise<T>): Promise<T> {
-    await runner.startTransaction('REPEATABLE READ');
+    // One round trip to open it (TypeORM's startTransaction takes two): under load every await waits its turn.
+    await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
       const result = await work();
-      await runner.commitTransaction();
+      await runner.query('COMMIT');
       return result;
     } catch (err) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.query('ROLLBACK').catch(() => undefined);
       throw err;
     }
   }
