@@ -103,11 +103,15 @@ export class StatisticsTallies1764300700000 implements MigrationInterface {
     // trainee's first confirmation through the API skips this after one index probe.
     // (The UPDATE fires this trigger again, moving no confirmation, which ends the recursion.)
     const markFirstConfirmations = (moved: string): string => `
-      IF EXISTS (SELECT 1 FROM (${moved}) m JOIN placements x ON x.trainee_id = m.trainee_id AND x.id <> m.id WHERE x.confirmed_at IS NOT NULL) THEN
+      -- ARRAY(…) is planned for all its rows (hash joins); an EXISTS would be planned to stop at the first, as a
+      -- nested loop over the transition tables: quadratic for a statement that writes many rows.
+      trainees_to_mark := ARRAY(SELECT DISTINCT m.trainee_id FROM (${moved}) m
+                                  JOIN placements x ON x.trainee_id = m.trainee_id AND x.id <> m.id WHERE x.confirmed_at IS NOT NULL);
+      IF cardinality(trainees_to_mark) > 0 THEN
         UPDATE placements p SET days_to_placement = CASE WHEN p.id = f.id THEN f.days END
           FROM (SELECT DISTINCT ON (x.trainee_id) x.trainee_id, x.id, EXTRACT(EPOCH FROM x.confirmed_at - t.registered_at) / 86400 AS days
                   FROM placements x JOIN trainees t ON t.id = x.trainee_id
-                 WHERE x.trainee_id IN (SELECT trainee_id FROM (${moved}) m) AND x.confirmed_at IS NOT NULL
+                 WHERE x.trainee_id = ANY(trainees_to_mark) AND x.confirmed_at IS NOT NULL
                  ORDER BY x.trainee_id, x.confirmed_at, x.id) f
          WHERE p.trainee_id = f.trainee_id AND p.days_to_placement IS DISTINCT FROM (CASE WHEN p.id = f.id THEN f.days END);
       END IF;`;
@@ -116,6 +120,8 @@ export class StatisticsTallies1764300700000 implements MigrationInterface {
       WHERE n.confirmed_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM brand_employers b WHERE b.brand_id = n.brand_id AND b.employer_id = n.employer_id)
       ON CONFLICT DO NOTHING;`;
     await q.query(`CREATE FUNCTION placements_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        trainees_to_mark uuid[];
       BEGIN
         IF TG_OP = 'INSERT' THEN
           ${appendDeltas(plus('new_rows', 'placement_tallies'))}
@@ -142,17 +148,21 @@ export class StatisticsTallies1764300700000 implements MigrationInterface {
     // A trainee's change of expected salary moves the uplift of their active placement; a change of registration
     // time (never done by the API, but possible by hand) moves their days to placement.
     await q.query(`CREATE FUNCTION trainees_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        changed uuid[];
       BEGIN
         IF TG_OP = 'INSERT' THEN
           ${appendDeltas(plus('new_rows', 'trainee_tallies'))}
         ELSIF TG_OP = 'UPDATE' THEN
           ${appendDeltas(`${plus('new_rows', 'trainee_tallies')} UNION ALL ${minus('old_rows', 'trainee_tallies')}`)}
-          IF EXISTS (SELECT 1 FROM new_rows n JOIN old_rows o ON o.id = n.id
-                      WHERE n.expected_monthly_salary_fen IS DISTINCT FROM o.expected_monthly_salary_fen OR n.registered_at <> o.registered_at) THEN
+          -- ARRAY(…), not EXISTS: see markFirstConfirmations.
+          changed := ARRAY(SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
+                            WHERE n.expected_monthly_salary_fen IS DISTINCT FROM o.expected_monthly_salary_fen OR n.registered_at <> o.registered_at);
+          IF cardinality(changed) > 0 THEN
           UPDATE placements p SET uplift_pct = CASE WHEN p.status = 'confirmed' THEN ${uplift} ELSE p.uplift_pct END,
                                   days_to_placement = CASE WHEN p.days_to_placement IS NOT NULL THEN ${days} END
             FROM new_rows n
-           WHERE p.trainee_id = n.id
+           WHERE p.trainee_id = n.id AND n.id = ANY(changed)
              AND ((p.status = 'confirmed' AND p.uplift_pct IS DISTINCT FROM ${uplift})
                OR (p.days_to_placement IS NOT NULL AND p.days_to_placement IS DISTINCT FROM ${days}));
           END IF;

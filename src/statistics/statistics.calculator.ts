@@ -23,6 +23,16 @@ function quantileOrNull(n: number, quantile: (p: number) => number): (p: number)
   return (p) => (n > 0 ? quantile(p) : null);
 }
 
+const UPSERT_REGION_STATISTICS = `
+  INSERT INTO region_statistics (region_code, brand_count, trainee_count, placed_trainee_count, active_placement_count,
+      salary_sample_size, p25_annual_fen, median_annual_fen, p75_annual_fen, mean_annual_fen, as_of, computed_at)
+  VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, clock_timestamp())
+  ON CONFLICT (region_code) DO UPDATE SET brand_count = EXCLUDED.brand_count, trainee_count = EXCLUDED.trainee_count,
+    placed_trainee_count = EXCLUDED.placed_trainee_count, active_placement_count = EXCLUDED.active_placement_count,
+    salary_sample_size = EXCLUDED.salary_sample_size, p25_annual_fen = EXCLUDED.p25_annual_fen,
+    median_annual_fen = EXCLUDED.median_annual_fen, p75_annual_fen = EXCLUDED.p75_annual_fen,
+    mean_annual_fen = EXCLUDED.mean_annual_fen, as_of = EXCLUDED.as_of, computed_at = EXCLUDED.computed_at`;
+
 const UPSERT_BRAND_STATISTICS = `
   INSERT INTO brand_statistics (brand_id, region_code, occupation_code, is_public, trainee_count, trainees_by_status,
       certified_trainee_count, certification_rate, placed_trainee_count, placement_rate, active_placement_count,
@@ -199,86 +209,88 @@ export class StatisticsCalculator {
 
   private async computeBrand(brandId: string, today: string): Promise<string | null> {
     return this.onOneConnection(async (m) => {
-    await this.fold([brandId], m);
-    let upsert: [string, unknown[]] | undefined;
-    const regionCode = await this.inSnapshot(m, async () => {
-      const [f] = await m.query(
-        `WITH ${TALLIES_CTE}
-         SELECT b.region_code, b.occupation_code, b.status,
-                (SELECT COALESCE(json_object_agg(bucket, n), '{}') FROM tallies WHERE figure = 'trainees_by_status') AS by_status,
-                ${countOfFigure('certified_until', `bucket >= $2::date - DATE '1970-01-01'`)} AS certified,
-                ${countOfFigure('ended_placements')} AS ended,
-                (SELECT COALESCE(sum(total), 0)::text FROM tallies WHERE figure = 'active_salary') AS salary_sum,
-                ${bucketsOf('active_salary')} AS salaries, ${bucketsOf('active_uplift')} AS uplifts,
-                ${bucketsOf('first_confirmation_days')} AS days,
-                ${countOfFigure('confirmed_on', windowClosed(6))} AS r6_base, ${countOfFigure('ended_within_6m', windowClosed(6))} AS r6_ended,
-                ${countOfFigure('confirmed_on', windowClosed(12))} AS r12_base, ${countOfFigure('ended_within_12m', windowClosed(12))} AS r12_ended,
-                (SELECT count(*)::int FROM brand_employers WHERE brand_id = b.id) AS employers,
-                ev.id AS last_event_id, COALESCE(ev.seq, 0)::text AS last_event_seq, ev.occurred_at AS as_of
-           FROM brands b
-           LEFT JOIN LATERAL (SELECT id, seq, occurred_at FROM outbox_events WHERE brand_id = b.id ORDER BY seq DESC LIMIT 1) ev ON true
-          WHERE b.id = $1[1]`,
-        [[brandId], today],
-      );
-      if (!f) return null;
-      const salaries: BucketCount[] = f.salaries ?? [];
-      const uplifts: BucketCount[] = f.uplifts ?? [];
-      const days: BucketCount[] = f.days ?? [];
-      const active = countOf(salaries);
-      const withUplift = countOf(uplifts);
-      const placed = countOf(days);
-      const byStatus = TRAINEE_STATUSES.map((_, i) => Number(f.by_status[i] ?? 0));
-      const total = byStatus.reduce((a, b) => a + b, 0);
-
-      const values = await this.readRanks(m, [brandId], {
-        salary: active ? locateRanks(salaries, ORDERED.salary.width, ranksFor(active, QUARTILES)) : [],
-        uplift: withUplift ? locateRanks(uplifts, ORDERED.uplift.width, ranksFor(withUplift, [0.5])) : [],
-        days: placed ? locateRanks(days, ORDERED.days.width, ranksFor(placed, [0.5])) : [],
-      });
-      const quantile = (figure: OrderedFigure, n: number, p: number): number | null => {
-        if (n === 0) return null;
-        const [lo, hi] = quantileRanks(n, p);
-        return interpolateQuantile(n, p, Number(values.get(`${figure}:${lo}`)), Number(values.get(`${figure}:${hi}`)));
-      };
-      const salary = quantileOrNull(active, (p) => roundFen(quantile('salary', active, p) as number));
-
-      upsert = [
-        UPSERT_BRAND_STATISTICS,
-        [
-          brandId,
-          f.region_code,
-          f.occupation_code,
-          f.status !== 'draft' && f.status !== 'submitted',
-          total,
-          JSON.stringify(Object.fromEntries(TRAINEE_STATUSES.map((s, i) => [s, byStatus[i]]))),
-          f.certified,
-          rate(f.certified, total),
-          placed,
-          rate(placed, total),
-          active,
-          f.ended,
-          f.employers,
-          active,
-          salary(0.5),
-          salary(0.25),
-          salary(0.75),
-          active ? divideRound(f.salary_sum, active) : null,
-          quantile('uplift', withUplift, 0.5),
-          quantile('days', placed, 0.5),
-          rate(f.r6_base - f.r6_ended, f.r6_base),
-          rate(f.r12_base - f.r12_ended, f.r12_base),
-          f.as_of,
-          f.last_event_id,
-          f.last_event_seq,
-        ],
-      ];
-      return f.region_code as string;
+      await this.fold([brandId], m);
+      const figures = await this.inSnapshot(m, () => this.readBrandFigures(m, brandId, today));
+      if (!figures) return null;
+      // Written outside the snapshot: two recomputations of one brand at once must not fail on the row they both
+      // write; the last_event_seq guard keeps the fresher figures whichever commits last.
+      await m.query(UPSERT_BRAND_STATISTICS, figures.row);
+      return figures.regionCode;
     });
-    // Written outside the snapshot: two recomputations of one brand at once must not fail on the row they both
-    // write; the last_event_seq guard keeps the fresher figures whichever commits last.
-    if (upsert) await m.query(...upsert);
-    return regionCode;
+  }
+
+  /** The brand's figures as a brand_statistics row, read in the caller's snapshot; null when there is no such brand. */
+  private async readBrandFigures(m: Sql, brandId: string, today: string): Promise<{ regionCode: string; row: unknown[] } | null> {
+    const [f] = await m.query(
+      `WITH ${TALLIES_CTE}
+       SELECT b.region_code, b.occupation_code, b.status,
+              (SELECT COALESCE(json_object_agg(bucket, n), '{}') FROM tallies WHERE figure = 'trainees_by_status') AS by_status,
+              ${countOfFigure('certified_until', `bucket >= $2::date - DATE '1970-01-01'`)} AS certified,
+              ${countOfFigure('ended_placements')} AS ended,
+              (SELECT COALESCE(sum(total), 0)::text FROM tallies WHERE figure = 'active_salary') AS salary_sum,
+              ${bucketsOf('active_salary')} AS salaries, ${bucketsOf('active_uplift')} AS uplifts,
+              ${bucketsOf('first_confirmation_days')} AS days,
+              ${countOfFigure('confirmed_on', windowClosed(6))} AS r6_base, ${countOfFigure('ended_within_6m', windowClosed(6))} AS r6_ended,
+              ${countOfFigure('confirmed_on', windowClosed(12))} AS r12_base, ${countOfFigure('ended_within_12m', windowClosed(12))} AS r12_ended,
+              (SELECT count(*)::int FROM brand_employers WHERE brand_id = b.id) AS employers,
+              ev.id AS last_event_id, COALESCE(ev.seq, 0)::text AS last_event_seq, ev.occurred_at AS as_of
+         FROM brands b
+         LEFT JOIN LATERAL (SELECT id, seq, occurred_at FROM outbox_events WHERE brand_id = b.id ORDER BY seq DESC LIMIT 1) ev ON true
+        WHERE b.id = $1[1]`,
+      [[brandId], today],
+    );
+    if (!f) return null;
+    const salaries: BucketCount[] = f.salaries ?? [];
+    const uplifts: BucketCount[] = f.uplifts ?? [];
+    const days: BucketCount[] = f.days ?? [];
+    const active = countOf(salaries);
+    const withUplift = countOf(uplifts);
+    const placed = countOf(days);
+    const byStatus = TRAINEE_STATUSES.map((_, i) => Number(f.by_status[i] ?? 0));
+    const total = byStatus.reduce((a, b) => a + b, 0);
+
+    const values = await this.readRanks(m, [brandId], {
+      salary: active ? locateRanks(salaries, ORDERED.salary.width, ranksFor(active, QUARTILES)) : [],
+      uplift: withUplift ? locateRanks(uplifts, ORDERED.uplift.width, ranksFor(withUplift, [0.5])) : [],
+      days: placed ? locateRanks(days, ORDERED.days.width, ranksFor(placed, [0.5])) : [],
     });
+    const quantile = (figure: OrderedFigure, n: number, p: number): number | null => {
+      if (n === 0) return null;
+      const [lo, hi] = quantileRanks(n, p);
+      return interpolateQuantile(n, p, Number(values.get(`${figure}:${lo}`)), Number(values.get(`${figure}:${hi}`)));
+    };
+    const salary = quantileOrNull(active, (p) => roundFen(quantile('salary', active, p) as number));
+
+    return {
+      regionCode: f.region_code,
+      row: [
+        brandId,
+        f.region_code,
+        f.occupation_code,
+        f.status !== 'draft' && f.status !== 'submitted',
+        total,
+        JSON.stringify(Object.fromEntries(TRAINEE_STATUSES.map((s, i) => [s, byStatus[i]]))),
+        f.certified,
+        rate(f.certified, total),
+        placed,
+        rate(placed, total),
+        active,
+        f.ended,
+        f.employers,
+        active,
+        salary(0.5),
+        salary(0.25),
+        salary(0.75),
+        active ? divideRound(f.salary_sum, active) : null,
+        quantile('uplift', withUplift, 0.5),
+        quantile('days', placed, 0.5),
+        rate(f.r6_base - f.r6_ended, f.r6_base),
+        rate(f.r12_base - f.r12_ended, f.r12_base),
+        f.as_of,
+        f.last_event_id,
+        f.last_event_seq,
+      ],
+    };
   }
 
   /**
@@ -290,42 +302,43 @@ export class StatisticsCalculator {
     const brandIds: string[] = (
       await this.dataSource.query(`SELECT id FROM brands WHERE region_code BETWEEN $1 AND $2 AND status NOT IN ('draft', 'submitted')`, [low, high])
     ).map((b: { id: string }) => b.id);
-    await this.onOneConnection(async (m) => {
-    await this.fold(brandIds, m);
-    let upsert: [string, unknown[]] | undefined;
-    await this.inSnapshot(m, async () => {
-      const [r] = await m.query(
-        `WITH ${TALLIES_CTE}
-         SELECT ${countOfFigure('trainees_by_status')} AS trainees, ${countOfFigure('first_confirmation_days')} AS placed,
-                (SELECT COALESCE(sum(total), 0)::text FROM tallies WHERE figure = 'active_salary') AS salary_sum,
-                ${bucketsOf('active_salary')} AS salaries,
-                (SELECT max(e.occurred_at) FROM unnest($1::uuid[]) AS b(id),
-                   LATERAL (SELECT occurred_at FROM outbox_events WHERE brand_id = b.id ORDER BY seq DESC LIMIT 1) e) AS as_of`,
-        [brandIds],
-      );
-      const salaries: BucketCount[] = r.salaries ?? [];
-      const active = countOf(salaries);
-      const values = brandIds.length
-        ? await this.readRanks(m, brandIds, { salary: active ? locateRanks(salaries, ORDERED.salary.width, ranksFor(active, QUARTILES)) : [] })
-        : new Map<string, string>();
-      const salary = quantileOrNull(active, (p) => {
-        const [lo, hi] = quantileRanks(active, p);
-        return roundFen(interpolateQuantile(active, p, Number(values.get(`salary:${lo}`)), Number(values.get(`salary:${hi}`))));
+    const compute = (): Promise<void> =>
+      this.onOneConnection(async (m) => {
+        await this.fold(brandIds, m);
+        const row = await this.inSnapshot(m, () => this.readRegionFigures(m, regionCode, brandIds));
+        await m.query(UPSERT_REGION_STATISTICS, row);
       });
-      upsert = [
-        `INSERT INTO region_statistics (region_code, brand_count, trainee_count, placed_trainee_count, active_placement_count,
-             salary_sample_size, p25_annual_fen, median_annual_fen, p75_annual_fen, mean_annual_fen, as_of, computed_at)
-         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, clock_timestamp())
-         ON CONFLICT (region_code) DO UPDATE SET brand_count = EXCLUDED.brand_count, trainee_count = EXCLUDED.trainee_count,
-           placed_trainee_count = EXCLUDED.placed_trainee_count, active_placement_count = EXCLUDED.active_placement_count,
-           salary_sample_size = EXCLUDED.salary_sample_size, p25_annual_fen = EXCLUDED.p25_annual_fen,
-           median_annual_fen = EXCLUDED.median_annual_fen, p75_annual_fen = EXCLUDED.p75_annual_fen,
-           mean_annual_fen = EXCLUDED.mean_annual_fen, as_of = EXCLUDED.as_of, computed_at = EXCLUDED.computed_at`,
-        [regionCode, brandIds.length, r.trainees, r.placed, active, salary(0.25), salary(0.5), salary(0.75), active ? divideRound(r.salary_sum, active) : null, r.as_of],
-      ];
+    try {
+      await compute();
+    } catch (err) {
+      if (!(err instanceof TalliesDrifted)) throw err;
+      this.logger.warn(`region ${regionCode}: tallies disagree with the rows (${err.message}); rebuilding its brands' tallies`);
+      for (const id of brandIds) await this.rebuildTallies(id);
+      await compute();
+    }
+  }
+
+  /** The region's figures as a region_statistics row, read in the caller's snapshot. */
+  private async readRegionFigures(m: Sql, regionCode: string, brandIds: string[]): Promise<unknown[]> {
+    const [r] = await m.query(
+      `WITH ${TALLIES_CTE}
+       SELECT ${countOfFigure('trainees_by_status')} AS trainees, ${countOfFigure('first_confirmation_days')} AS placed,
+              (SELECT COALESCE(sum(total), 0)::text FROM tallies WHERE figure = 'active_salary') AS salary_sum,
+              ${bucketsOf('active_salary')} AS salaries,
+              (SELECT max(e.occurred_at) FROM unnest($1::uuid[]) AS b(id),
+                 LATERAL (SELECT occurred_at FROM outbox_events WHERE brand_id = b.id ORDER BY seq DESC LIMIT 1) e) AS as_of`,
+      [brandIds],
+    );
+    const salaries: BucketCount[] = r.salaries ?? [];
+    const active = countOf(salaries);
+    const values = brandIds.length
+      ? await this.readRanks(m, brandIds, { salary: active ? locateRanks(salaries, ORDERED.salary.width, ranksFor(active, QUARTILES)) : [] })
+      : new Map<string, string>();
+    const salary = quantileOrNull(active, (p) => {
+      const [lo, hi] = quantileRanks(active, p);
+      return roundFen(interpolateQuantile(active, p, Number(values.get(`salary:${lo}`)), Number(values.get(`salary:${hi}`))));
     });
-    if (upsert) await m.query(...upsert);
-    });
+    return [regionCode, brandIds.length, r.trainees, r.placed, active, salary(0.25), salary(0.5), salary(0.75), active ? divideRound(r.salary_sum, active) : null, r.as_of];
   }
 
   /** Every brand and every region any brand lies in, from scratch (`npm run stats:rebuild`). */
