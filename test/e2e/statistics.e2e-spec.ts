@@ -144,7 +144,9 @@ describe('brand statistics', () => {
     // 400 single registrations through the API, each its own event.
     const ids = await Promise.all(Array.from({ length: 400 }, () => registerTrainee(t, firm.key, brand.id)));
     const last = await newestEvent(brand.id);
-    const res = await waitFor(() => stats(brand.id), (r) => r.body.lastEventId === last, 20_000);
+    // The registrations commit in any order, not in the order of their event numbers: figures stamped with the
+    // newest event may still miss one numbered before it, whose own recomputation follows. Wait for both.
+    const res = await waitFor(() => stats(brand.id), (r) => r.body.lastEventId === last && r.body.traineeCount === ids.length, 20_000);
     expect(res.body.traineeCount).toBe(ids.length);
     const after = (await metrics.statisticsRecompute.get()).values.find((v) => v.metricName === 'statistics_recompute_seconds_count')?.value ?? 0;
     const recomputations = after - before;
