@@ -64,8 +64,8 @@ async function closeQueue(queue: Queue): Promise<void> {
   try {
     const closed = await Promise.race([queue.close().then(() => 'closed' as const, () => 'failed' as const), gaveUp]);
     if (closed === 'closed') return;
-    const client = await Promise.race([queue.client, gaveUp]);
-    if (client !== 'timeout') client.disconnect();
+    // Never connected, or Redis went away: drop the connection (and its reconnect timer) instead.
+    await queue.disconnect().catch(() => undefined);
   } finally {
     clearTimeout(timer);
   }
