@@ -1,5 +1,13 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
+/** AFTER INSERT, UPDATE and DELETE statement triggers `<fn>_<op>` with the transition tables new_rows / old_rows. */
+async function createStatementTriggers(q: QueryRunner, table: string, fn: string): Promise<void> {
+  const transitions = { INSERT: 'NEW TABLE AS new_rows', UPDATE: 'OLD TABLE AS old_rows NEW TABLE AS new_rows', DELETE: 'OLD TABLE AS old_rows' };
+  for (const [op, referencing] of Object.entries(transitions)) {
+    await q.query(`CREATE TRIGGER ${fn}_${op.toLowerCase()} AFTER ${op} ON ${table} REFERENCING ${referencing} FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`);
+  }
+}
+
 /**
  * Tallies that let a brand's statistics be recomputed without scanning its placements (DESIGN.md: a brand with
  * 500,000 placements within 2 × the bare index-ordered median query).
@@ -17,14 +25,6 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * and `trainees.certified_until` (the latest validity among the trainee's active certificates, 'infinity' for one
  * without an end). `rebuild_brand_tallies(brand)` recomputes all of it from the source rows.
  */
-/** AFTER INSERT, UPDATE and DELETE statement triggers `<fn>_<op>` with the transition tables new_rows / old_rows. */
-async function createStatementTriggers(q: QueryRunner, table: string, fn: string): Promise<void> {
-  const transitions = { INSERT: 'NEW TABLE AS new_rows', UPDATE: 'OLD TABLE AS old_rows NEW TABLE AS new_rows', DELETE: 'OLD TABLE AS old_rows' };
-  for (const [op, referencing] of Object.entries(transitions)) {
-    await q.query(`CREATE TRIGGER ${fn}_${op.toLowerCase()} AFTER ${op} ON ${table} REFERENCING ${referencing} FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`);
-  }
-}
-
 export class StatisticsTallies1764300700000 implements MigrationInterface {
   name = 'StatisticsTallies1764300700000';
 
