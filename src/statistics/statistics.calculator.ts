@@ -18,10 +18,13 @@ interface Sql {
 /** The tallies promised a value the rows do not hold. */
 class TalliesDrifted extends Error {}
 
-/** A quantile function of p when there are values, else one answering null. */
-function quantileOrNull(n: number, quantile: (p: number) => number): (p: number) => number | null {
-  return (p) => (n > 0 ? quantile(p) : null);
+/** A money figure to the whole fen; null stays null. */
+function fen(value: number | null): number | null {
+  return value === null ? null : roundFen(value);
 }
+
+/** The p-quantile of an ordered figure (null when it has no values), from the values read at its ranks. */
+type Quantiles = (figure: OrderedFigure, p: number) => number | null;
 
 const UPSERT_REGION_STATISTICS = `
   INSERT INTO region_statistics (region_code, brand_count, trainee_count, placed_trainee_count, active_placement_count,
@@ -164,18 +167,27 @@ export class StatisticsCalculator {
   }
 
   /**
-   * The values at the given ranks of ordered figures, each read inside its bucket from the partial index. For one
-   * brand the index hands the values over in order; for several, the read is bounded to the bucket and sorted.
+   * The wanted quantiles of ordered figures, from their bucket counts and one read per deciding rank inside its
+   * bucket from the partial index. For one brand the index hands the values over in order; for several, the read
+   * is bounded to the bucket and sorted.
    */
-  private async readRanks(m: Sql, brandIds: string[], reads: Partial<Record<OrderedFigure, RankRead[]>>): Promise<Map<string, string>> {
+  private async readQuantiles(
+    m: Sql,
+    brandIds: string[],
+    wanted: Partial<Record<OrderedFigure, { buckets: BucketCount[]; quantiles: readonly number[] }>>,
+  ): Promise<Quantiles> {
     const params: unknown[] = [brandIds.length === 1 ? brandIds[0] : brandIds];
     const brandMatch = brandIds.length === 1 ? 'brand_id = $1::uuid' : 'brand_id = ANY($1::uuid[])';
+    const counts = new Map<OrderedFigure, number>();
     const parts: string[] = [];
-    for (const [figure, list] of Object.entries(reads) as Array<[OrderedFigure, RankRead[]]>) {
-      if (!list.length) continue;
-      const { column, type, where } = ORDERED[figure];
+    for (const [figure, { buckets, quantiles }] of Object.entries(wanted) as Array<[OrderedFigure, { buckets: BucketCount[]; quantiles: readonly number[] }]>) {
+      const n = countOf(buckets);
+      counts.set(figure, n);
+      if (n === 0) continue;
+      const { column, type, where, width } = ORDERED[figure];
+      const reads: RankRead[] = locateRanks(buckets, width, ranksFor(n, quantiles));
       const at = params.length;
-      params.push(list.map((r) => r.rank), list.map((r) => String(r.low)), list.map((r) => String(r.high)), list.map((r) => r.offset));
+      params.push(reads.map((r) => r.rank), reads.map((r) => String(r.low)), reads.map((r) => String(r.high)), reads.map((r) => r.offset));
       parts.push(
         `SELECT '${figure}' AS figure, k.rank, v.value FROM unnest($${at + 1}::bigint[], $${at + 2}::${type}[], $${at + 3}::${type}[], $${at + 4}::bigint[]) AS k(rank, low, high, skip)
            LEFT JOIN LATERAL (SELECT ${column}::text AS value FROM placements
@@ -183,27 +195,36 @@ export class StatisticsCalculator {
                                ORDER BY ${column} OFFSET k.skip LIMIT 1) v ON true`,
       );
     }
-    if (!parts.length) return new Map();
-    const rows: Array<{ figure: string; rank: string; value: string | null }> = await m.query(parts.join('\nUNION ALL\n'), params);
     const values = new Map<string, string>();
+    const rows: Array<{ figure: string; rank: string; value: string | null }> = parts.length ? await m.query(parts.join('\nUNION ALL\n'), params) : [];
     for (const row of rows) {
       // The tallies said a value is there; if it is not, they have drifted from the rows (which only a hand edit
       // bypassing the triggers can cause): the caller rebuilds them.
       if (row.value === null) throw new TalliesDrifted(`${row.figure} rank ${row.rank}`);
       values.set(`${row.figure}:${row.rank}`, row.value);
     }
-    return values;
+    return (figure, p) => {
+      const n = counts.get(figure) ?? 0;
+      if (n === 0) return null;
+      const [lo, hi] = quantileRanks(n, p);
+      return interpolateQuantile(n, p, Number(values.get(`${figure}:${lo}`)), Number(values.get(`${figure}:${hi}`)));
+    };
   }
 
   /** Recomputes one brand; answers its region code (null when the brand does not exist). */
   async recomputeBrand(brandId: string, today = chinaToday()): Promise<string | null> {
+    return this.repairingDrift(`brand ${brandId}`, [brandId], () => this.computeBrand(brandId, today));
+  }
+
+  /** Runs `compute`; if the tallies turn out to disagree with the rows, rebuilds the brands' tallies and runs it again. */
+  private async repairingDrift<T>(what: string, brandIds: readonly string[], compute: () => Promise<T>): Promise<T> {
     try {
-      return await this.computeBrand(brandId, today);
+      return await compute();
     } catch (err) {
       if (!(err instanceof TalliesDrifted)) throw err;
-      this.logger.warn(`brand ${brandId}: tallies disagree with the rows (${err.message}); rebuilding them`);
-      await this.rebuildTallies(brandId);
-      return this.computeBrand(brandId, today);
+      this.logger.warn(`${what}: tallies disagree with the rows (${err.message}); rebuilding them`);
+      for (const id of brandIds) await this.rebuildTallies(id);
+      return compute();
     }
   }
 
@@ -241,25 +262,16 @@ export class StatisticsCalculator {
     );
     if (!f) return null;
     const salaries: BucketCount[] = f.salaries ?? [];
-    const uplifts: BucketCount[] = f.uplifts ?? [];
     const days: BucketCount[] = f.days ?? [];
     const active = countOf(salaries);
-    const withUplift = countOf(uplifts);
     const placed = countOf(days);
     const byStatus = TRAINEE_STATUSES.map((_, i) => Number(f.by_status[i] ?? 0));
     const total = byStatus.reduce((a, b) => a + b, 0);
-
-    const values = await this.readRanks(m, [brandId], {
-      salary: active ? locateRanks(salaries, ORDERED.salary.width, ranksFor(active, QUARTILES)) : [],
-      uplift: withUplift ? locateRanks(uplifts, ORDERED.uplift.width, ranksFor(withUplift, [0.5])) : [],
-      days: placed ? locateRanks(days, ORDERED.days.width, ranksFor(placed, [0.5])) : [],
+    const quantile = await this.readQuantiles(m, [brandId], {
+      salary: { buckets: salaries, quantiles: QUARTILES },
+      uplift: { buckets: f.uplifts ?? [], quantiles: [0.5] },
+      days: { buckets: days, quantiles: [0.5] },
     });
-    const quantile = (figure: OrderedFigure, n: number, p: number): number | null => {
-      if (n === 0) return null;
-      const [lo, hi] = quantileRanks(n, p);
-      return interpolateQuantile(n, p, Number(values.get(`${figure}:${lo}`)), Number(values.get(`${figure}:${hi}`)));
-    };
-    const salary = quantileOrNull(active, (p) => roundFen(quantile('salary', active, p) as number));
 
     return {
       regionCode: f.region_code,
@@ -278,12 +290,12 @@ export class StatisticsCalculator {
         f.ended,
         f.employers,
         active,
-        salary(0.5),
-        salary(0.25),
-        salary(0.75),
+        fen(quantile('salary', 0.5)),
+        fen(quantile('salary', 0.25)),
+        fen(quantile('salary', 0.75)),
         active ? divideRound(f.salary_sum, active) : null,
-        quantile('uplift', withUplift, 0.5),
-        quantile('days', placed, 0.5),
+        quantile('uplift', 0.5),
+        quantile('days', 0.5),
         rate(f.r6_base - f.r6_ended, f.r6_base),
         rate(f.r12_base - f.r12_ended, f.r12_base),
         f.as_of,
@@ -302,20 +314,13 @@ export class StatisticsCalculator {
     const brandIds: string[] = (
       await this.dataSource.query(`SELECT id FROM brands WHERE region_code BETWEEN $1 AND $2 AND status NOT IN ('draft', 'submitted')`, [low, high])
     ).map((b: { id: string }) => b.id);
-    const compute = (): Promise<void> =>
+    await this.repairingDrift(`region ${regionCode}`, brandIds, () =>
       this.onOneConnection(async (m) => {
         await this.fold(brandIds, m);
         const row = await this.inSnapshot(m, () => this.readRegionFigures(m, regionCode, brandIds));
         await m.query(UPSERT_REGION_STATISTICS, row);
-      });
-    try {
-      await compute();
-    } catch (err) {
-      if (!(err instanceof TalliesDrifted)) throw err;
-      this.logger.warn(`region ${regionCode}: tallies disagree with the rows (${err.message}); rebuilding its brands' tallies`);
-      for (const id of brandIds) await this.rebuildTallies(id);
-      await compute();
-    }
+      }),
+    );
   }
 
   /** The region's figures as a region_statistics row, read in the caller's snapshot. */
@@ -331,13 +336,8 @@ export class StatisticsCalculator {
     );
     const salaries: BucketCount[] = r.salaries ?? [];
     const active = countOf(salaries);
-    const values = brandIds.length
-      ? await this.readRanks(m, brandIds, { salary: active ? locateRanks(salaries, ORDERED.salary.width, ranksFor(active, QUARTILES)) : [] })
-      : new Map<string, string>();
-    const salary = quantileOrNull(active, (p) => {
-      const [lo, hi] = quantileRanks(active, p);
-      return roundFen(interpolateQuantile(active, p, Number(values.get(`salary:${lo}`)), Number(values.get(`salary:${hi}`))));
-    });
+    const quantile = await this.readQuantiles(m, brandIds, { salary: { buckets: salaries, quantiles: QUARTILES } });
+    const salary = (p: number): number | null => fen(quantile('salary', p));
     return [regionCode, brandIds.length, r.trainees, r.placed, active, salary(0.25), salary(0.5), salary(0.75), active ? divideRound(r.salary_sum, active) : null, r.as_of];
   }
 
