@@ -9,6 +9,16 @@ async function createStatementTriggers(q: QueryRunner, table: string, fn: string
 }
 
 /**
+ * The derived values, each defined once (API.md, Statistics): a placement's uplift over the trainee's expected
+ * monthly salary in percent (null without an expectation), the days (fractional) from registration to a
+ * confirmation, and a trainee's latest certificate validity over a group of active certificates.
+ */
+const upliftPct = (annualFen: string, expectedMonthlyFen: string): string =>
+  `(CASE WHEN ${expectedMonthlyFen} > 0 THEN (${annualFen}::numeric / 12 / ${expectedMonthlyFen} - 1) * 100 END)`;
+const daysBetween = (registeredAt: string, confirmedAt: string): string => `(EXTRACT(EPOCH FROM ${confirmedAt} - ${registeredAt}) / 86400)`;
+const latestValidity = (validUntil: string): string => `(CASE WHEN bool_or(${validUntil} IS NULL) THEN 'infinity'::date ELSE max(${validUntil}) END)`;
+
+/**
  * Tallies that let a brand's statistics be recomputed without scanning its placements (DESIGN.md: a brand with
  * 500,000 placements within 2 × the bare index-ordered median query).
  *
@@ -109,7 +119,7 @@ export class StatisticsTallies1764300700000 implements MigrationInterface {
                                   JOIN placements x ON x.trainee_id = m.trainee_id AND x.id <> m.id WHERE x.confirmed_at IS NOT NULL);
       IF cardinality(trainees_to_mark) > 0 THEN
         UPDATE placements p SET days_to_placement = CASE WHEN p.id = f.id THEN f.days END
-          FROM (SELECT DISTINCT ON (x.trainee_id) x.trainee_id, x.id, EXTRACT(EPOCH FROM x.confirmed_at - t.registered_at) / 86400 AS days
+          FROM (SELECT DISTINCT ON (x.trainee_id) x.trainee_id, x.id, ${daysBetween('t.registered_at', 'x.confirmed_at')} AS days
                   FROM placements x JOIN trainees t ON t.id = x.trainee_id
                  WHERE x.trainee_id = ANY(trainees_to_mark) AND x.confirmed_at IS NOT NULL
                  ORDER BY x.trainee_id, x.confirmed_at, x.id) f
@@ -143,8 +153,8 @@ export class StatisticsTallies1764300700000 implements MigrationInterface {
       END $$`);
     await createStatementTriggers(q, 'placements', 'placements_tally');
 
-    const uplift = `(CASE WHEN n.expected_monthly_salary_fen > 0 THEN (p.annual_salary_fen::numeric / 12 / n.expected_monthly_salary_fen - 1) * 100 END)`;
-    const days = `(EXTRACT(EPOCH FROM p.confirmed_at - n.registered_at) / 86400)`;
+    const uplift = upliftPct('p.annual_salary_fen', 'n.expected_monthly_salary_fen');
+    const days = daysBetween('n.registered_at', 'p.confirmed_at');
     // A trainee's change of expected salary moves the uplift of their active placement; a change of registration
     // time (never done by the API, but possible by hand) moves their days to placement.
     await q.query(`CREATE FUNCTION trainees_tally() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -179,14 +189,13 @@ export class StatisticsTallies1764300700000 implements MigrationInterface {
       BEGIN
         IF NEW.status = 'confirmed' AND (TG_OP = 'INSERT' OR OLD.status <> 'confirmed'
             OR OLD.annual_salary_fen <> NEW.annual_salary_fen OR OLD.trainee_id <> NEW.trainee_id) THEN
-          NEW.uplift_pct := (SELECT (NEW.annual_salary_fen::numeric / 12 / t.expected_monthly_salary_fen - 1) * 100
-                               FROM trainees t WHERE t.id = NEW.trainee_id AND t.expected_monthly_salary_fen > 0);
+          NEW.uplift_pct := (SELECT ${upliftPct('NEW.annual_salary_fen', 't.expected_monthly_salary_fen')} FROM trainees t WHERE t.id = NEW.trainee_id);
         END IF;
         IF TG_OP = 'INSERT' OR OLD.confirmed_at IS DISTINCT FROM NEW.confirmed_at OR OLD.trainee_id <> NEW.trainee_id THEN
           NEW.days_to_placement := CASE WHEN NEW.confirmed_at IS NOT NULL AND NOT EXISTS (
               SELECT 1 FROM placements o WHERE o.trainee_id = NEW.trainee_id AND o.id <> NEW.id
                  AND (o.confirmed_at < NEW.confirmed_at OR (o.confirmed_at = NEW.confirmed_at AND o.id < NEW.id)))
-            THEN (SELECT EXTRACT(EPOCH FROM NEW.confirmed_at - t.registered_at) / 86400 FROM trainees t WHERE t.id = NEW.trainee_id) END;
+            THEN (SELECT ${daysBetween('t.registered_at', 'NEW.confirmed_at')} FROM trainees t WHERE t.id = NEW.trainee_id) END;
         END IF;
         RETURN NEW;
       END $$`);
@@ -200,7 +209,7 @@ export class StatisticsTallies1764300700000 implements MigrationInterface {
     // trainees.certified_until follows the trainee's active certificates.
     const certifiedUntil = (changed: string): string => `
       UPDATE trainees t SET certified_until = c.until
-        FROM (SELECT a.trainee_id, (SELECT CASE WHEN bool_or(x.valid_until IS NULL) THEN 'infinity'::date ELSE max(x.valid_until) END
+        FROM (SELECT a.trainee_id, (SELECT ${latestValidity('x.valid_until')}
                                       FROM certifications x WHERE x.trainee_id = a.trainee_id AND x.status = 'active') AS until
                 FROM (${changed}) a) c
        WHERE t.id = c.trainee_id AND t.certified_until IS DISTINCT FROM c.until;`;
@@ -218,7 +227,7 @@ export class StatisticsTallies1764300700000 implements MigrationInterface {
         IF TG_OP = 'INSERT' THEN
           -- A new certificate can only extend validity: no need to read the trainee's other certificates.
           UPDATE trainees t SET certified_until = GREATEST(t.certified_until, c.until)
-            FROM (SELECT trainee_id, CASE WHEN bool_or(valid_until IS NULL) THEN 'infinity'::date ELSE max(valid_until) END AS until
+            FROM (SELECT trainee_id, ${latestValidity('valid_until')} AS until
                     FROM new_rows WHERE status = 'active' GROUP BY trainee_id) c
            WHERE t.id = c.trainee_id AND t.certified_until IS DISTINCT FROM GREATEST(t.certified_until, c.until);
         ELSIF TG_OP = 'UPDATE' THEN
@@ -235,20 +244,19 @@ export class StatisticsTallies1764300700000 implements MigrationInterface {
     await q.query(`CREATE FUNCTION rebuild_brand_tallies(p_brand uuid) RETURNS void LANGUAGE plpgsql AS $$
       BEGIN
         UPDATE trainees t SET certified_until = c.until
-          FROM (SELECT x.trainee_id, CASE WHEN bool_or(x.valid_until IS NULL) THEN 'infinity'::date ELSE max(x.valid_until) END AS until
+          FROM (SELECT x.trainee_id, ${latestValidity('x.valid_until')} AS until
                   FROM certifications x WHERE x.brand_id = p_brand AND x.status = 'active' GROUP BY x.trainee_id) c
          WHERE t.id = c.trainee_id AND t.certified_until IS DISTINCT FROM c.until;
         UPDATE trainees t SET certified_until = NULL
          WHERE t.brand_id = p_brand AND t.certified_until IS NOT NULL
            AND NOT EXISTS (SELECT 1 FROM certifications x WHERE x.trainee_id = t.id AND x.status = 'active');
         UPDATE placements p SET uplift_pct = u.v
-          FROM (SELECT p2.id, CASE WHEN t.expected_monthly_salary_fen > 0
-                       THEN (p2.annual_salary_fen::numeric / 12 / t.expected_monthly_salary_fen - 1) * 100 END AS v
+          FROM (SELECT p2.id, ${upliftPct('p2.annual_salary_fen', 't.expected_monthly_salary_fen')} AS v
                   FROM placements p2 JOIN trainees t ON t.id = p2.trainee_id WHERE p2.brand_id = p_brand AND p2.status = 'confirmed') u
          WHERE p.id = u.id AND p.uplift_pct IS DISTINCT FROM u.v;
         UPDATE placements p SET days_to_placement = f.v
           FROM (SELECT p2.id, CASE WHEN p2.confirmed_at IS NOT NULL AND row_number() OVER (PARTITION BY p2.trainee_id ORDER BY p2.confirmed_at, p2.id) = 1
-                       THEN EXTRACT(EPOCH FROM p2.confirmed_at - t.registered_at) / 86400 END AS v
+                       THEN ${daysBetween('t.registered_at', 'p2.confirmed_at')} END AS v
                   FROM placements p2 JOIN trainees t ON t.id = p2.trainee_id WHERE p2.brand_id = p_brand) f
          WHERE p.id = f.id AND p.days_to_placement IS DISTINCT FROM f.v;
         DELETE FROM brand_tally_deltas WHERE brand_id = p_brand;
