@@ -11,6 +11,7 @@
 import { DataSource, Logger as OrmLogger } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source';
 import { StatisticsCalculator } from '../src/statistics/statistics.calculator';
+import { CaptureLogger } from './lib/confirm-sql';
 import { benchDatabaseName, createMigratedDatabase, dropDatabase, withClient } from './lib/db';
 import { insertBrand, insertBrandPopulation, insertOrganizations } from './lib/stats-data';
 import { envInt, fmt, log, median, nowMs, onInterrupt, writeResult } from './lib/util';
@@ -28,18 +29,6 @@ async function cleanup(): Promise<void> {
   for (const s of sources) if (s.isInitialized) await s.destroy().catch(() => undefined);
   sources = [];
   await dropDatabase(db).catch((e) => console.error(`drop ${db}: ${(e as Error).message}`));
-}
-
-class CaptureLogger implements OrmLogger {
-  readonly statements: Array<{ sql: string; params: unknown[] }> = [];
-  logQuery(query: string, parameters?: unknown[]): void {
-    this.statements.push({ sql: query, params: parameters ?? [] });
-  }
-  logQueryError(): void {}
-  logQuerySlow(): void {}
-  logSchemaBuild(): void {}
-  logMigration(): void {}
-  log(): void {}
 }
 
 async function open(url: string, extra: Record<string, unknown> = {}, logger?: OrmLogger): Promise<DataSource> {
@@ -110,7 +99,7 @@ async function main(): Promise<void> {
   const recompute = (): Promise<unknown> => calculator.recomputeBrand(brandId);
   const region = (): Promise<unknown> => calculator.recomputeRegion('310104');
 
-  log('timing: reference median query, recomputeBrand and recomputeRegion (the district of all 21 brands), interleaved');
+  log(`timing: reference median query, recomputeBrand and recomputeRegion (the district of all ${OTHER_BRANDS + 1} brands), interleaved`);
   const [refTimes, recomputeTimes, regionTimes] = await interleaved([reference, recompute, region]);
 
   log('timing: the statements of recomputeBrand alone');
@@ -131,7 +120,7 @@ async function main(): Promise<void> {
   console.log(`StatisticsCalculator.recomputeBrand:          ${ms(recomputeTimes)}`);
   const ratios = recomputeTimes.map((t, i) => t / refTimes[i]);
   console.log(`ratio per run (recompute ÷ reference of the same pass): ${ratios.map((r) => fmt(r, 2)).join(', ')} → median ${fmt(median(ratios), 2)} (of medians ${fmt(rec / ref, 2)})   target ≤ 2: ${median(ratios) <= 2 ? 'MET' : 'MISSED'}`);
-  console.log(`recomputeRegion (21 brands, ${PLACEMENTS + OTHER_BRANDS * OTHER_BRAND_SIZE} placements): ${ms(regionTimes)}`);
+  console.log(`recomputeRegion (${OTHER_BRANDS + 1} brands, ${PLACEMENTS + OTHER_BRANDS * OTHER_BRAND_SIZE} placements): ${ms(regionTimes)}`);
   console.log(`rebuild_brand_tallies (from scratch, not on the event path): ${fmt(rebuildMs, 0)} ms`);
   console.log('\nstatements of recomputeBrand, each alone:');
   statements.forEach((s, i) => console.log(`  ${label(s.sql).padEnd(72)} ${ms(partTimes[i])}`));

@@ -12,7 +12,8 @@ import { Outbox } from '../../src/events/outbox';
 import type { ConfirmPlacementDto } from '../../src/placements/dto/placement.dto';
 import { PlacementsService } from '../../src/placements/placements.service';
 
-class CaptureLogger implements OrmLogger {
+/** Records every statement a TypeORM data source runs, with its parameters. */
+export class CaptureLogger implements OrmLogger {
   readonly statements: Array<{ sql: string; params: unknown[] }> = [];
   logQuery(query: string, parameters?: unknown[]): void {
     this.statements.push({ sql: query, params: parameters ?? [] });
