@@ -9,17 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { AuditLog } from '../src/audit/audit-log';
-import { Brand } from '../src/brands/brand.entity';
-import type { BrandsService } from '../src/brands/brands.service';
 import type { Actor } from '../src/common/auth/actor';
 import { maskPhone, parsePiiKeyring, PiiCipher } from '../src/common/crypto/pii-cipher';
 import { maskNationalId } from '../src/common/identifiers/national-id';
 import { dataSourceOptions } from '../src/database/data-source';
-import { Outbox } from '../src/events/outbox';
 import { readImportRows } from '../src/trainees/import/row-reader';
 import { parseRegistration, REGISTRATION_FIELDS, REQUIRED_REGISTRATION_FIELDS } from '../src/trainees/registration';
-import { TraineesService } from '../src/trainees/trainees.service';
+import { servicesOn } from './lib/services';
 import { ApiProcess, clearRedisPrefix, startApi } from './lib/api';
 import { printProfileSummary, summarizeProfile } from './lib/cpu-profile';
 import { backendsCpuDeltaMs, benchDatabaseName, createMigratedDatabase, dropDatabase, postgresBackendsCpuMs, psqlArgs, run, withClient } from './lib/db';
@@ -166,7 +162,7 @@ async function stagesOnce(url: string, operatorId: string, brandId: string): Pro
     const parsed = parseRegistration(row.fields, today);
     if (!parsed.ok) continue;
     const r = parsed.value;
-    // What TraineesService.encryptRegistration does for each row.
+    // What TraineesService.seal does for each row.
     const idCipher = cipher.encrypt(r.nationalId, 'national_id');
     const hash = cipher.blindIndex(r.nationalId, 'national_id');
     const masked = maskNationalId(r.nationalId);
@@ -180,8 +176,7 @@ async function stagesOnce(url: string, operatorId: string, brandId: string): Pro
   const ds = new DataSource(dataSourceOptions(url, 4));
   await ds.initialize();
   try {
-    const brands = { getVisible: (_a: Actor, id: string, m = ds.manager) => m.findOneByOrFail(Brand, { id }) } as unknown as BrandsService;
-    const service = new TraineesService(ds, brands, new AuditLog(ds), new Outbox(ds), cipher);
+    const service = servicesOn(ds, cipher).trainees;
     const actor: Actor = { organizationId: operatorId, kind: 'hr_firm', regionCode: '310104', apiKeyId: '00000000-0000-4000-8000-000000000000' };
     t = nowMs();
     const result = await service.import(actor, brandId, createReadStream(csvFile), 'csv');

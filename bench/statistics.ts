@@ -10,7 +10,7 @@
  */
 import { DataSource, Logger as OrmLogger } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source';
-import { StatisticsCalculator } from '../src/statistics/statistics.calculator';
+import { servicesOn } from './lib/services';
 import { CaptureLogger } from './lib/confirm-sql';
 import { benchDatabaseName, createMigratedDatabase, dropDatabase, withClient } from './lib/db';
 import { insertBrand, insertBrandPopulation, insertOrganizations } from './lib/stats-data';
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   log(`data written (the triggers keeping the tallies on), VACUUM ANALYZE done in ${fmt(setupMs / 1000, 1)} s`);
 
   const ds = await open(url);
-  const calculator = new StatisticsCalculator(ds);
+  const calculator = servicesOn(ds).calculator;
   const rebuildMs = await time(() => calculator.rebuildTallies(brandId));
   const cells = (await ds.query(`SELECT figure, count(*)::int AS cells FROM brand_tallies WHERE brand_id = $1 GROUP BY figure ORDER BY figure`, [brandId])) as Array<{ figure: string; cells: number }>;
   log(`rebuild_brand_tallies from the source rows: ${fmt(rebuildMs, 0)} ms; cells: ${cells.map((c) => `${c.figure} ${c.cells}`).join(', ')}`);
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   // The recompute's own SQL, captured from one run (so the parts below are exactly what it runs).
   const capture = new CaptureLogger();
   const capturing = await open(url, {}, capture);
-  await new StatisticsCalculator(capturing).recomputeBrand(brandId);
+  await servicesOn(capturing).calculator.recomputeBrand(brandId);
   await capturing.destroy();
   // From the fold on (before it: the data source's own start-up queries), without the transaction's framing.
   const statements = capture.statements

@@ -5,16 +5,17 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppModule, Roles } from './app.module';
-import { AuditLog } from './audit/audit-log';
-import { ApiKeyResolver } from './common/auth/api-key-cache';
+import { AuditLog } from './audit/audit.service';
+import { ACTOR_RESOLVER, ActorResolver } from './common/auth/actor-resolver';
 import { createLogger, PinoNestLogger } from './common/logging/logger';
+import { Metrics } from './common/metrics/metrics';
+import { BullQueues } from './common/queue/bull-queues';
 import { ProblemFilter } from './common/problems/problem.filter';
 import { createValidationPipe } from './common/validation/validation';
-import { registerImportParser, registerJsonParser } from './common/validation/json-body';
+import { registerJsonParser, registerStreamedBodyParser } from './common/validation/json-body';
 import type { AppConfig } from './config/config';
-import { BullQueues } from './events/bull-queues';
 import { mountQueueBoard } from './events/queue-board';
-import { Metrics } from './health/metrics';
+import { IMPORT_MEDIA_TYPES, isImportRoute } from './trainees/import/import-body';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -91,13 +92,13 @@ export async function createApp(config: AppConfig, roles: Roles = { api: true, w
     crossOriginEmbedderPolicy: false,
   });
   registerJsonParser(fastify, config.bodyLimitBytes);
-  registerImportParser(fastify);
+  registerStreamedBodyParser(fastify, IMPORT_MEDIA_TYPES, isImportRoute);
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
   app.get(Metrics).instrument(fastify);
   // Platform keys only (Bearer, or HTTP Basic with the key as password, for browsers): see queue-board.ts.
-  await mountQueueBoard(fastify, app.get(BullQueues), app.get(ApiKeyResolver), app.get(AuditLog));
+  await mountQueueBoard(fastify, app.get(BullQueues), app.get<ActorResolver>(ACTOR_RESOLVER), app.get(AuditLog));
 
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());

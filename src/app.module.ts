@@ -1,21 +1,22 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from './audit/audit.module';
 import { PlatformReadAuditInterceptor } from './audit/platform-read-audit.interceptor';
 import { BrandsModule } from './brands/brands.module';
 import { CertificationsModule } from './certifications/certifications.module';
 import { AuthGuard } from './common/auth/auth.guard';
 import { CommonModule } from './common/common.module';
 import { IdempotencyInterceptor } from './common/idempotency/idempotency.interceptor';
+import { QueueWorkersModule } from './common/queue/queue.module';
 import type { AppConfig } from './config/config';
 import { dataSourceOptions } from './database/data-source';
-import { EventsAdminModule } from './events/events-admin.module';
-import { EventsWorkerModule } from './events/events-worker.module';
-import { HealthController } from './health/health.controller';
-import { MaintenanceWorker } from './maintenance/maintenance.worker';
+import { ENTITIES } from './entities';
+import { EventsAdminModule, EventsModule, EventsWorkerModule } from './events/events.module';
+import { HealthModule } from './health/health.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { PlacementsModule } from './placements/placements.module';
-import { StatisticsModule, StatisticsWorkerModule } from './statistics/statistics.module';
+import { StatisticsModule } from './statistics/statistics.module';
 import { TraineesModule } from './trainees/trainees.module';
 
 export interface Roles {
@@ -23,26 +24,26 @@ export interface Roles {
   worker: boolean;
 }
 
-/** Domain modules: their services serve both roles; their controllers only matter where HTTP is served. */
-const DOMAIN_MODULES: Type[] = [OrganizationsModule, BrandsModule, TraineesModule, PlacementsModule, CertificationsModule, StatisticsModule];
+/**
+ * The modules with their services and jobs, in both roles: their controllers only matter where HTTP is served,
+ * their `@QueueJob` classes only where the worker role runs them.
+ */
+const DOMAIN_MODULES: Type[] = [AuditModule, EventsModule, OrganizationsModule, BrandsModule, TraineesModule, PlacementsModule, CertificationsModule, StatisticsModule];
 
-@Module({})
-class WorkerModule {}
-
+/** The composition root: which modules run in which role (API, workers, or both in one process). */
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, roles: Roles): DynamicModule {
     const imports: Array<Type | DynamicModule> = [
       CommonModule.forRoot(config),
-      TypeOrmModule.forRoot({ ...dataSourceOptions(config.databaseUrl, config.databasePoolSize) }),
+      TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.databasePoolSize, ENTITIES)),
       ...DOMAIN_MODULES,
     ];
-    if (roles.worker) imports.push({ module: WorkerModule, imports: [BrandsModule], providers: [MaintenanceWorker] }, EventsWorkerModule, StatisticsWorkerModule);
-    if (roles.api) imports.push(EventsAdminModule);
+    if (roles.worker) imports.push(QueueWorkersModule, EventsWorkerModule);
+    if (roles.api) imports.push(HealthModule, EventsAdminModule);
     return {
       module: AppModule,
       imports,
-      controllers: roles.api ? [HealthController] : [],
       providers: roles.api
         ? [
             { provide: APP_GUARD, useClass: AuthGuard },

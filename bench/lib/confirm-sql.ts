@@ -6,11 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DataSource, Logger as OrmLogger } from 'typeorm';
-import { AuditLog } from '../../src/audit/audit-log';
 import { dataSourceOptions } from '../../src/database/data-source';
-import { Outbox } from '../../src/events/outbox';
 import type { ConfirmPlacementDto } from '../../src/placements/dto/placement.dto';
-import { PlacementsService } from '../../src/placements/placements.service';
+import { servicesOn } from './services';
 
 /** Records every statement a TypeORM data source runs, with its parameters. */
 export class CaptureLogger implements OrmLogger {
@@ -86,7 +84,7 @@ export async function captureConfirmStatements(
   let from = 0;
   let to = 0;
   try {
-    const service = new PlacementsService(ds, new AuditLog(ds), new Outbox(ds));
+    const service = servicesOn(ds).placements;
     from = logger.statements.length; // TypeORM's start-up queries (version, schema, extension) come first
     await service.confirm({ organizationId: p.employerId, kind: 'employer', regionCode: '310104', apiKeyId: randomUUID() }, p.placementId, dto, undefined);
     to = logger.statements.length;

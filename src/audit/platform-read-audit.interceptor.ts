@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } from '@nestjs/common';
 import { Observable, tap } from 'rxjs';
 import type { AuthenticatedRequest } from '../common/auth/decorators';
-import { AuditLog } from './audit-log';
+import { AuditLog } from './audit.service';
 
 /**
  * The platform sees every tenant's objects, so each of its reads is recorded (API.md, Conventions). Written

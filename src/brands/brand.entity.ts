@@ -1,16 +1,16 @@
 import { Check, Column, Entity, Generated, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { Organization } from '../organizations/organization.entity';
-import type { BrandLevel, BrandStatus } from './brand.rules';
+import { sqlIn } from '../database/sql';
+import { BRAND_LEVELS, BRAND_STATUSES, EXPIRING_STATUSES, type BrandLevel, type BrandStatus } from './brand.rules';
 
 @Entity('brands')
-@Check('ck_brands_status', `status IN ('draft', 'submitted', 'certified', 'suspended', 'revoked', 'expired')`)
-@Check('ck_brands_level', `level IS NULL OR level IN ('national', 'provincial', 'municipal', 'district')`)
+@Check('ck_brands_status', sqlIn('status', BRAND_STATUSES))
+@Check('ck_brands_level', `level IS NULL OR ${sqlIn('level', BRAND_LEVELS)}`)
 @Index('ix_brands_created', ['createdAt', 'id'])
 @Index('ix_brands_status_created', ['status', 'createdAt', 'id'])
 @Index('ix_brands_region', ['regionCode', 'createdAt'])
 @Index('ix_brands_operator', ['operatorId', 'createdAt'])
 @Index('ix_brands_occupation', ['occupationCode', 'createdAt'])
-@Index('ix_brands_expiry', ['validUntil'], { where: `status IN ('certified', 'suspended')` })
+@Index('ix_brands_expiry', ['validUntil'], { where: sqlIn('status', EXPIRING_STATUSES) })
 // A trigram GIN index on name serves `q` (Chinese included); created by hand in the migration.
 @Index('ix_brands_name_trgm', { synchronize: false })
 export class Brand {
@@ -37,9 +37,9 @@ export class Brand {
   @Column({ type: 'uuid' })
   operatorId: string;
 
-  @ManyToOne(() => Organization, { onDelete: 'RESTRICT' })
+  @ManyToOne('Organization', { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'operator_id', foreignKeyConstraintName: 'fk_brands_operator' })
-  operator?: Organization;
+  operator?: never;
 
   @Column({ type: 'text', nullable: true })
   description: string | null;
@@ -58,9 +58,9 @@ export class Brand {
   @Column({ type: 'uuid', nullable: true })
   certifiedById: string | null;
 
-  @ManyToOne(() => Organization, { onDelete: 'RESTRICT' })
+  @ManyToOne('Organization', { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'certified_by_id', foreignKeyConstraintName: 'fk_brands_certified_by' })
-  certifiedBy?: Organization;
+  certifiedBy?: never;
 
   @Column({ type: 'timestamptz', precision: 3, nullable: true })
   certifiedAt: Date | null;
@@ -94,9 +94,9 @@ export class BrandDecisionRecord {
   @Column({ type: 'uuid' })
   brandId: string;
 
-  @ManyToOne(() => Brand, { onDelete: 'CASCADE' })
+  @ManyToOne('Brand', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'brand_id', foreignKeyConstraintName: 'fk_brand_decisions_brand' })
-  brand?: Brand;
+  brand?: never;
 
   @Column({ type: 'text' })
   action: string;

@@ -8,6 +8,8 @@
  *
  * A certified (or suspended) brand past `validUntil` is `expired`: final, and treated as not certified.
  */
+import { chinaToday } from '../common/time/china-time';
+
 export const BRAND_STATUSES = ['draft', 'submitted', 'certified', 'suspended', 'revoked', 'expired'] as const;
 export type BrandStatus = (typeof BRAND_STATUSES)[number];
 
@@ -29,6 +31,9 @@ interface Transition {
   event: string;
 }
 
+/** A brand in one of these statuses with its `validUntil` passed reads as `expired` (and the scheduler records it). */
+export const EXPIRING_STATUSES: readonly BrandStatus[] = ['certified', 'suspended'];
+
 export const BRAND_TRANSITIONS: Record<BrandDecision, Transition> = {
   submit: { from: ['draft'], to: 'submitted', by: 'operator', event: 'brand.submitted' },
   certify: { from: ['submitted'], to: 'certified', by: 'bureau', event: 'brand.certified' },
@@ -36,7 +41,7 @@ export const BRAND_TRANSITIONS: Record<BrandDecision, Transition> = {
   suspend: { from: ['certified'], to: 'suspended', by: 'bureau', event: 'brand.suspended' },
   reinstate: { from: ['suspended'], to: 'certified', by: 'bureau', event: 'brand.reinstated' },
   revoke: { from: ['certified', 'suspended'], to: 'revoked', by: 'bureau', event: 'brand.revoked' },
-  expire: { from: ['certified', 'suspended'], to: 'expired', by: 'system', event: 'brand.expired' },
+  expire: { from: EXPIRING_STATUSES, to: 'expired', by: 'system', event: 'brand.expired' },
 };
 
 export type TransitionCheck = { ok: true; to: BrandStatus } | { ok: false; reason: string };
@@ -54,20 +59,20 @@ export function canEditBrand(status: BrandStatus): boolean {
   return status === 'draft';
 }
 
-/** Statuses whose brands only the operator, the covering bureaus and the platform may see. */
+/** Statuses whose brands only the operator, the covering bureaus and the platform may see (src/policy). */
 export const NON_PUBLIC_STATUSES: readonly BrandStatus[] = ['draft', 'submitted'];
 
-/** The date in China (UTC+8): validity dates are civil dates there, whatever the server's zone. */
-export function chinaToday(now: Date = new Date()): string {
-  return new Date(now.getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
+export function isPublicBrandStatus(status: BrandStatus): boolean {
+  return !NON_PUBLIC_STATUSES.includes(status);
 }
+
 
 /**
  * The status a reader sees: a certified or suspended brand whose `validUntil` (inclusive) has passed reads as
  * `expired` even before the scheduled job records it.
  */
 export function effectiveBrandStatus(stored: BrandStatus, validUntil: string | null, today: string = chinaToday()): BrandStatus {
-  if ((stored === 'certified' || stored === 'suspended') && validUntil !== null && validUntil < today) return 'expired';
+  if (EXPIRING_STATUSES.includes(stored) && validUntil !== null && validUntil < today) return 'expired';
   return stored;
 }
 

@@ -8,7 +8,7 @@ import { ApiProblems, STANDARD_AUTH_PROBLEMS, STANDARD_POST_PROBLEMS } from '../
 import { PageQuery } from '../common/pagination/pagination';
 import { EmptyBody } from '../common/validation/empty-body';
 import { UuidParam } from '../common/validation/validation';
-import { IDEMPOTENCY_HEADER } from '../organizations/organizations.controller';
+import { IDEMPOTENCY_HEADER } from '../common/idempotency/idempotency.openapi';
 import { BrandHistoryPage, BrandPage, BrandReasonDto, BrandView, CertifyBrandDto, CreateBrandDto, ListBrandsQuery, UpdateBrandDto } from './dto/brand.dto';
 import { BrandsService, BureauDecision } from './brands.service';
 

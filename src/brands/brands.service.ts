@@ -1,19 +1,27 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
-import { AuditLog } from '../audit/audit-log';
+import { AuditLog } from '../audit/audit.service';
 import type { Actor } from '../common/auth/actor';
-import { Policy } from '../common/auth/policy';
-import { prefixRange } from '../common/identifiers/region-code';
 import { requireVersion } from '../common/http/if-match';
-import { cursorSeq, cursorTimestamp, cursorUuid, decodeCursor, Page, pageLimit, toPage } from '../common/pagination/pagination';
+import { inSequence, newestFirst, newestFirstPageOf, Page, PageQuery, toPage } from '../common/pagination/pagination';
 import { notFound, ProblemError } from '../common/problems/problem';
-import { inTransaction, returnedRows } from '../database/transactions';
-import { Outbox } from '../events/outbox';
-import { Brand, BrandDecisionRecord } from './brand.entity';
-import { BRAND_TRANSITIONS, BrandDecision, BrandStatus, canEditBrand, checkBrandTransition, chinaToday, effectiveBrandStatus } from './brand.rules';
+import type { Db } from '../database/repository';
+import { Transactions } from '../database/transactions';
+import { Outbox } from '../events/outbox.service';
+import { Policy } from '../policy/policy';
+import type { Brand, BrandDecisionRecord } from './brand.entity';
+import { BRAND_TRANSITIONS, BrandDecision, BrandStatus, canEditBrand, checkBrandTransition, effectiveBrandStatus } from './brand.rules';
+import { chinaToday } from '../common/time/china-time';
+import { BrandsRepository } from './brands.repository';
 import type { BrandDecisionView, BrandView, CertifyBrandDto, CreateBrandDto, ListBrandsQuery, UpdateBrandDto } from './dto/brand.dto';
 
 export type BureauDecision = Exclude<BrandDecision, 'expire' | 'submit'>;
+
+/** What other modules need to know of a brand to decide access and rules (its row, as stored). */
+export type BrandFacts = Pick<Brand, 'id' | 'name' | 'operatorId' | 'regionCode' | 'occupationCode' | 'occupationName' | 'status' | 'validUntil'>;
+
+/** Searches use at most this many words of `q`. */
+const MAX_SEARCH_WORDS = 8;
+const EXPIRY_BATCH = 500;
 
 export function presentBrand(b: Brand, today = chinaToday()): BrandView {
   return {
@@ -50,30 +58,36 @@ function presentDecision(d: BrandDecisionRecord): BrandDecisionView {
   };
 }
 
-/** `%`, `_` and `\` are wildcards to LIKE; a search for them must find them literally. */
-const likeEscape = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
-
 @Injectable()
 export class BrandsService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+    private readonly brands: BrandsRepository,
     private readonly audit: AuditLog,
     private readonly outbox: Outbox,
   ) {}
 
   async create(actor: Actor, dto: CreateBrandDto): Promise<BrandView> {
-    return inTransaction(this.dataSource, async (m) => {
-      const brand = await m.save(m.create(Brand, { ...dto, description: dto.description ?? null, operatorId: actor.organizationId, status: 'draft' }));
+    return this.transactions.run(async (m) => {
+      const brand = await this.brands.insert(m, { ...dto, description: dto.description ?? null, operatorId: actor.organizationId, status: 'draft' });
       await this.recordDecision(m, actor, brand, 'create', null, 'draft', null, 'brand.created');
       return presentBrand(brand);
     });
   }
 
-  /** A brand the caller may see, or 404 — the same answer whether it does not exist or is hidden. */
-  async getVisible(actor: Actor, id: string, manager: EntityManager = this.dataSource.manager, lock = false): Promise<Brand> {
-    const brand = await manager.findOne(Brand, { where: { id }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+  /**
+   * A brand the caller may see, or 404 — the same answer whether it does not exist or is hidden. With `m`, read
+   * in that transaction; `lock` as BrandsRepository.findById.
+   */
+  async getVisible(actor: Actor, id: string, m?: Db, lock?: 'update' | 'share'): Promise<Brand> {
+    const brand = await this.brands.findById(id, m, lock);
     if (!brand || !Policy.canSeeBrand(actor, { ...brand, status: effectiveBrandStatus(brand.status, brand.validUntil) })) throw notFound('Brand');
     return brand;
+  }
+
+  /** A brand's facts whoever asks (the caller has already been allowed to see what refers to it); null if none. */
+  facts(id: string, m?: Db, lock?: 'share'): Promise<BrandFacts | null> {
+    return this.brands.findById(id, m, lock);
   }
 
   async get(actor: Actor, id: string): Promise<BrandView> {
@@ -81,40 +95,17 @@ export class BrandsService {
   }
 
   async list(actor: Actor, query: ListBrandsQuery): Promise<Page<BrandView>> {
-    const limit = pageLimit(query);
-    const after = decodeCursor(query.cursor, 2);
+    const page = newestFirst(query);
     const today = chinaToday();
-    const qb = this.dataSource.getRepository(Brand).createQueryBuilder('b').orderBy('b.created_at', 'DESC').addOrderBy('b.id', 'DESC').limit(limit + 1);
-
-    if (!Policy.isPlatform(actor)) {
-      const prefix = Policy.jurisdictionPrefix(actor);
-      const covered = prefix === null ? 'FALSE' : prefix === '' ? 'TRUE' : 'b.region_code BETWEEN :jLow AND :jHigh';
-      const [jLow, jHigh] = prefixRange(prefix ?? '');
-      qb.andWhere(`(b.status NOT IN ('draft', 'submitted') OR b.operator_id = :me OR ${covered})`, { me: actor.organizationId, jLow, jHigh });
-    }
-    if (query.status === 'expired') {
-      qb.andWhere(`(b.status = 'expired' OR (b.status IN ('certified', 'suspended') AND b.valid_until < :today))`, { today });
-    } else if (query.status === 'certified' || query.status === 'suspended') {
-      qb.andWhere('b.status = :status AND (b.valid_until IS NULL OR b.valid_until >= :today)', { status: query.status, today });
-    } else if (query.status) {
-      qb.andWhere('b.status = :status', { status: query.status });
-    }
-    if (query.regionCode) {
-      const [low, high] = prefixRange(query.regionCode);
-      qb.andWhere('b.region_code BETWEEN :low AND :high', { low, high });
-    }
-    if (query.occupationCode) qb.andWhere('b.occupation_code = :occupationCode', { occupationCode: query.occupationCode });
-    if (query.operatorId) qb.andWhere('b.operator_id = :operatorId', { operatorId: query.operatorId });
-    if (query.q) {
-      query.q
-        .split(/\s+/)
-        .filter(Boolean)
-        .slice(0, 8)
-        .forEach((word, i) => qb.andWhere(`b.name ILIKE :w${i}`, { [`w${i}`]: `%${likeEscape(word)}%` }));
-    }
-    if (after) qb.andWhere('(b.created_at, b.id) < (:at, :id)', { at: cursorTimestamp(after[0]), id: cursorUuid(after[1]) });
-    const rows = await qb.getMany();
-    return toPage(rows, limit, (b) => [b.createdAt.toISOString(), b.id], (b) => presentBrand(b, today));
+    const words = query.q?.split(/\s+/).filter(Boolean).slice(0, MAX_SEARCH_WORDS);
+    const rows = await this.brands.list(
+      (b, p) => Policy.visibleBrandsSql(actor, b, p),
+      { status: query.status, regionPrefix: query.regionCode, occupationCode: query.occupationCode, operatorId: query.operatorId, words },
+      today,
+      page.after,
+      page.fetch,
+    );
+    return newestFirstPageOf(rows, page, (b) => b.createdAt, (b) => presentBrand(b, today));
   }
 
   async update(actor: Actor, id: string, dto: UpdateBrandDto, ifMatch: number | undefined): Promise<BrandView> {
@@ -122,14 +113,14 @@ export class BrandsService {
     if (Object.keys(changes).length === 0) {
       throw new ProblemError('VALIDATION_FAILED', 'Send at least one field to change', [{ field: '(body)', code: 'EMPTY_UPDATE', message: 'no field to change' }]);
     }
-    return inTransaction(this.dataSource, async (m) => {
-      const brand = await this.getVisible(actor, id, m, true);
+    return this.transactions.run(async (m) => {
+      const brand = await this.getVisible(actor, id, m, 'update');
       Policy.requireBrandOperator(actor, brand);
       requireVersion(brand.version, ifMatch, 'The brand');
       const status = effectiveBrandStatus(brand.status, brand.validUntil);
       if (!canEditBrand(status)) throw new ProblemError('INVALID_TRANSITION', `Only draft brands can be edited; this one is ${status}`);
       Object.assign(brand, changes, { version: brand.version + 1, updatedAt: new Date() });
-      await m.update(Brand, { id }, { ...changes, version: brand.version, updatedAt: brand.updatedAt });
+      await this.brands.save(m, id, { ...changes, version: brand.version, updatedAt: brand.updatedAt });
       await this.outbox.append(m, actor, [
         { type: 'brand.updated', aggregateType: 'brand', aggregateId: id, brandId: id, data: { brandId: id, fields: Object.keys(changes), version: brand.version } },
       ]);
@@ -145,17 +136,24 @@ export class BrandsService {
   }
 
   async decide(actor: Actor, id: string, action: BureauDecision, input: { reason?: string } & Partial<CertifyBrandDto>, ifMatch: number | undefined): Promise<BrandView> {
-    return this.transition(actor, id, action, ifMatch, (brand, now) => {
-      if (action === 'certify') {
-        brand.level = input.level ?? null;
-        brand.validUntil = input.validUntil ?? null;
-        brand.certifiedById = actor.organizationId;
-        brand.certifiedAt = now;
-        brand.statusReason = null;
-      } else {
-        brand.statusReason = input.reason ?? null;
-      }
-    }, input.reason ?? null);
+    return this.transition(
+      actor,
+      id,
+      action,
+      ifMatch,
+      (brand, now) => {
+        if (action === 'certify') {
+          brand.level = input.level ?? null;
+          brand.validUntil = input.validUntil ?? null;
+          brand.certifiedById = actor.organizationId;
+          brand.certifiedAt = now;
+          brand.statusReason = null;
+        } else {
+          brand.statusReason = input.reason ?? null;
+        }
+      },
+      input.reason ?? null,
+    );
   }
 
   private async transition(
@@ -166,9 +164,9 @@ export class BrandsService {
     apply: (brand: Brand, now: Date) => void,
     reason: string | null = null,
   ): Promise<BrandView> {
-    return inTransaction(this.dataSource, async (m) => {
+    return this.transactions.run(async (m) => {
       // The row lock makes concurrent decisions on one brand queue up: the first wins, the rest see its result.
-      const brand = await this.getVisible(actor, id, m, true);
+      const brand = await this.getVisible(actor, id, m, 'update');
       const rule = BRAND_TRANSITIONS[action];
       if (rule.by === 'operator') Policy.requireBrandOperator(actor, brand);
       else Policy.requireJurisdiction(actor, brand.regionCode);
@@ -182,20 +180,16 @@ export class BrandsService {
       brand.status = check.to;
       brand.version += 1;
       brand.updatedAt = now;
-      await m.update(
-        Brand,
-        { id },
-        {
-          status: brand.status,
-          statusReason: brand.statusReason,
-          level: brand.level,
-          validUntil: brand.validUntil,
-          certifiedById: brand.certifiedById,
-          certifiedAt: brand.certifiedAt,
-          version: brand.version,
-          updatedAt: now,
-        },
-      );
+      await this.brands.save(m, id, {
+        status: brand.status,
+        statusReason: brand.statusReason,
+        level: brand.level,
+        validUntil: brand.validUntil,
+        certifiedById: brand.certifiedById,
+        certifiedAt: brand.certifiedAt,
+        version: brand.version,
+        updatedAt: now,
+      });
       await this.recordDecision(m, actor, brand, action, from, check.to, reason, rule.event);
       return presentBrand(brand);
     });
@@ -203,7 +197,7 @@ export class BrandsService {
 
   /** History row, domain event and audit entry of one decision, in the decision's transaction. */
   private async recordDecision(
-    m: EntityManager,
+    m: Db,
     actor: Actor | null,
     brand: Brand,
     action: string,
@@ -212,7 +206,7 @@ export class BrandsService {
     reason: string | null,
     eventType: string,
   ): Promise<void> {
-    await m.insert(BrandDecisionRecord, {
+    await this.brands.insertDecision(m, {
       brandId: brand.id,
       action,
       fromStatus: from,
@@ -243,50 +237,36 @@ export class BrandsService {
     await this.audit.record(m, actor, { action: `brand.${action}`, objectType: 'brand', objectId: brand.id, brandId: brand.id, details: { fromStatus: from, toStatus: to } });
   }
 
-  async history(actor: Actor, id: string, query: { limit?: number; cursor?: string }): Promise<Page<BrandDecisionView>> {
+  async history(actor: Actor, id: string, query: PageQuery): Promise<Page<BrandDecisionView>> {
     await this.getVisible(actor, id);
-    const limit = pageLimit(query);
-    const after = decodeCursor(query.cursor, 1);
-    const qb = this.dataSource.getRepository(BrandDecisionRecord).createQueryBuilder('d').where('d.brand_id = :id', { id }).orderBy('d.seq', 'ASC').limit(limit + 1);
-    if (after) qb.andWhere('d.seq > :seq', { seq: cursorSeq(after[0]) });
-    const rows = await qb.getMany();
-    return toPage(rows, limit, (d) => [d.seq], presentDecision);
+    const page = inSequence(query);
+    const rows = await this.brands.history(id, page.afterSeq, page.fetch);
+    return toPage(rows, page.limit, (d) => [d.seq], presentDecision);
   }
 
-  /**
-   * Records the expiry of every certified or suspended brand whose validity ended, in batches; run by the
-   * scheduler. SKIP LOCKED lets two workers share the work and never waits on a bureau's decision in progress.
-   */
+  /** Records the expiry of every certified or suspended brand whose validity ended, in batches (the scheduler's job). */
   async expireDue(today = chinaToday()): Promise<number> {
     let total = 0;
     for (;;) {
-      const expired = await inTransaction(this.dataSource, async (m) => {
-        const rows = returnedRows<Record<string, unknown>>(await m.query(
-          `WITH due AS (
-             SELECT id, status FROM brands
-              WHERE status IN ('certified', 'suspended') AND valid_until < $1
-              ORDER BY valid_until LIMIT 500 FOR UPDATE SKIP LOCKED)
-           UPDATE brands b SET status = 'expired', version = b.version + 1, updated_at = now()
-             FROM due WHERE b.id = due.id
-           RETURNING b.id, b.region_code, b.occupation_code, b.operator_id, b.level, b.valid_until::text AS valid_until, b.version, due.status AS from_status`,
-          [today],
-        ));
-        for (const row of rows) {
-          const brand = Object.assign(new Brand(), {
-            id: row.id as string,
-            regionCode: row.region_code as string,
-            occupationCode: row.occupation_code as string,
-            operatorId: row.operator_id as string,
-            level: row.level as Brand['level'],
-            validUntil: row.valid_until as string,
-            version: row.version as number,
-          });
-          await this.recordDecision(m, null, brand, 'expire', row.from_status as BrandStatus, 'expired', `validity ended on ${String(row.valid_until)}`, 'brand.expired');
+      const expired = await this.transactions.run(async (m) => {
+        const rows = await this.brands.expireDue(m, today, EXPIRY_BATCH);
+        for (const { brand, fromStatus } of rows) {
+          await this.recordDecision(m, null, brand, 'expire', fromStatus, 'expired', `validity ended on ${String(brand.validUntil)}`, 'brand.expired');
         }
         return rows.length;
       });
       total += expired;
-      if (expired < 500) return total;
+      if (expired < EXPIRY_BATCH) return total;
     }
+  }
+
+  /** The ids and regions of the given brands, or of every brand (the statistics rebuild). */
+  regionsOf(ids?: string[]): Promise<Array<{ id: string; regionCode: string }>> {
+    return this.brands.regionsOf(ids);
+  }
+
+  /** The public brands whose region code lies in [low, high] (a region's figures). */
+  publicIdsInRegion(low: string, high: string): Promise<string[]> {
+    return this.brands.publicIdsInRegion(low, high);
   }
 }

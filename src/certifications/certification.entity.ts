@@ -1,8 +1,6 @@
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { Brand } from '../brands/brand.entity';
-import { Organization } from '../organizations/organization.entity';
-import { Trainee } from '../trainees/trainee.entity';
-import type { CertificationStatus } from './certification.rules';
+import { sqlIn } from '../database/sql';
+import { CERTIFICATION_STATUSES, type CertificationStatus } from './certification.rules';
 
 /**
  * A trainee's skill certificate under a brand, with the signed Verifiable Credential that describes it.
@@ -11,7 +9,7 @@ import type { CertificationStatus } from './certification.rules';
  */
 @Entity('certifications')
 @Check('ck_certifications_level', 'level BETWEEN 1 AND 5')
-@Check('ck_certifications_status', `status IN ('active', 'revoked')`)
+@Check('ck_certifications_status', sqlIn('status', CERTIFICATION_STATUSES))
 @Check('ck_certifications_revocation', `(status = 'revoked') = (revoked_at IS NOT NULL)`)
 @Index('ux_certifications_serial', ['serial'], { unique: true })
 @Index('ix_certifications_trainee_issued', ['traineeId', 'issuedAt', 'id'])
@@ -29,16 +27,16 @@ export class Certification {
   @Column({ type: 'uuid' })
   traineeId: string;
 
-  @ManyToOne(() => Trainee, { onDelete: 'RESTRICT' })
+  @ManyToOne('Trainee', { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'trainee_id', foreignKeyConstraintName: 'fk_certifications_trainee' })
-  trainee?: Trainee;
+  trainee?: never;
 
   @Column({ type: 'uuid' })
   brandId: string;
 
-  @ManyToOne(() => Brand, { onDelete: 'RESTRICT' })
+  @ManyToOne('Brand', { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'brand_id', foreignKeyConstraintName: 'fk_certifications_brand' })
-  brand?: Brand;
+  brand?: never;
 
   /** The brand's occupation at the time of issue, as certified. */
   @Column({ type: 'varchar', length: 10 })
@@ -55,9 +53,9 @@ export class Certification {
   @Column({ type: 'uuid' })
   issuerId: string;
 
-  @ManyToOne(() => Organization, { onDelete: 'RESTRICT' })
+  @ManyToOne('Organization', { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'issuer_id', foreignKeyConstraintName: 'fk_certifications_issuer' })
-  issuer?: Organization;
+  issuer?: never;
 
   @Column({ type: 'timestamptz', precision: 3 })
   issuedAt: Date;
@@ -78,9 +76,9 @@ export class Certification {
   @Column({ type: 'uuid', nullable: true })
   revokedById: string | null;
 
-  @ManyToOne(() => Organization, { onDelete: 'RESTRICT' })
+  @ManyToOne('Organization', { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'revoked_by_id', foreignKeyConstraintName: 'fk_certifications_revoked_by' })
-  revokedBy?: Organization;
+  revokedBy?: never;
 
   /** The compact JWS (EdDSA, `typ: vc+jwt`) of the Verifiable Credential. */
   @Column({ type: 'text' })

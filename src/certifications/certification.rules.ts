@@ -7,13 +7,17 @@
  * but its status stays `active`: expiry is a fact of the calendar, not a decision anyone recorded.
  */
 import { randomBytes } from 'node:crypto';
-import { chinaToday, isBrandCertified, type BrandStatus } from '../brands/brand.rules';
+import { isBrandCertified, type BrandStatus } from '../brands/brand.rules';
+import { chinaToday } from '../common/time/china-time';
 import type { ProblemCode } from '../common/problems/problem';
 import type { TraineeStatus } from '../trainees/trainee.rules';
 import { validUntilInstant } from './credential';
 
 export const CERTIFICATION_STATUSES = ['active', 'revoked'] as const;
 export type CertificationStatus = (typeof CERTIFICATION_STATUSES)[number];
+
+/** A certificate counts for its holder while it is in this status (and within its validity). */
+export const ACTIVE_CERTIFICATION_STATUS: CertificationStatus = 'active';
 
 export const MIN_CERTIFICATION_LEVEL = 1;
 export const MAX_CERTIFICATION_LEVEL = 5;
@@ -80,7 +84,7 @@ export function checkRevoke(input: { by: RevokerRelation; status: CertificationS
   if (input.by === 'other') {
     return { ok: false, code: 'FORBIDDEN', reason: 'Only the issuer of the certificate or a bureau whose jurisdiction covers its brand may revoke it' };
   }
-  if (input.status !== 'active') {
+  if (input.status !== ACTIVE_CERTIFICATION_STATUS) {
     return { ok: false, code: 'INVALID_TRANSITION', reason: `cannot revoke a ${input.status} certificate; only an active one` };
   }
   return { ok: true };
@@ -91,7 +95,7 @@ export function checkRevoke(input: { by: RevokerRelation; status: CertificationS
  * instant the credential's own `validUntil` states). The brand's later fate does not undo an assessment passed.
  */
 export function isCertificationValid(status: CertificationStatus, validUntil: string | null, now: Date = new Date()): boolean {
-  if (status !== 'active') return false;
+  if (status !== ACTIVE_CERTIFICATION_STATUS) return false;
   return validUntil === null || now.getTime() <= validUntilInstant(validUntil).getTime();
 }
 

@@ -7,7 +7,7 @@ import { IfMatch } from '../common/http/if-match';
 import { ApiProblems, STANDARD_AUTH_PROBLEMS, STANDARD_POST_PROBLEMS } from '../common/openapi/problems';
 import { PageQuery } from '../common/pagination/pagination';
 import { UuidParam } from '../common/validation/validation';
-import { IDEMPOTENCY_HEADER } from '../organizations/organizations.controller';
+import { IDEMPOTENCY_HEADER } from '../common/idempotency/idempotency.openapi';
 import { CertificationsService } from './certifications.service';
 import { CertificationPage, CertificationView, IssueCertificationDto, JwksView, PublicCertificationView, RevokeCertificationDto } from './dto/certification.dto';
 

@@ -1,12 +1,15 @@
 import { Logger, Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { BrandsModule } from '../brands/brands.module';
+import { OrganizationsModule } from '../organizations/organizations.module';
 import { TraineesModule } from '../trainees/trainees.module';
+import { CertificationsRepository } from './certifications.repository';
 import { CertificateVerificationController, CertificationsController } from './certifications.controller';
 import { CertificationsService, CREDENTIAL_KEYRING } from './certifications.service';
 import { CredentialKeyring, loadCredentialKeyring } from './credential';
 
 @Module({
-  imports: [TraineesModule],
+  imports: [TraineesModule, BrandsModule, OrganizationsModule],
   controllers: [CertificationsController, CertificateVerificationController],
   providers: [
     {
@@ -24,6 +27,7 @@ import { CredentialKeyring, loadCredentialKeyring } from './credential';
         return keyring;
       },
     },
+    CertificationsRepository,
     CertificationsService,
   ],
   exports: [CertificationsService],

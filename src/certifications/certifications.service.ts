@@ -1,23 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
-import { AuditLog } from '../audit/audit-log';
-import { Brand } from '../brands/brand.entity';
-import { BrandStatus, effectiveBrandStatus } from '../brands/brand.rules';
+import { AuditLog } from '../audit/audit.service';
+import { effectiveBrandStatus } from '../brands/brand.rules';
+import { BrandsService, type BrandFacts } from '../brands/brands.service';
 import type { Actor } from '../common/auth/actor';
-import { Policy } from '../common/auth/policy';
 import { requireVersion } from '../common/http/if-match';
-import { cursorTimestamp, cursorUuid, decodeCursor, Page, pageLimit, toPage } from '../common/pagination/pagination';
+import { newestFirst, newestFirstPageOf, Page, PageQuery } from '../common/pagination/pagination';
 import { notFound, ProblemError, validationFailed } from '../common/problems/problem';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { inTransaction, pgConstraint, pgErrorCode } from '../database/transactions';
-import { Outbox } from '../events/outbox';
-import { Organization } from '../organizations/organization.entity';
+import type { Db } from '../database/repository';
+import { isUniqueViolation, Transactions } from '../database/transactions';
+import { Outbox } from '../events/outbox.service';
+import { OrganizationsService } from '../organizations/organizations.service';
+import { Policy } from '../policy/policy';
 import { maskName } from '../trainees/trainee.rules';
 import { TraineesService } from '../trainees/trainees.service';
 import { Certification } from './certification.entity';
 import { checkIssue, checkRevoke, CertificationCheck, generateSerial, IssuerRelation, isCertificationValid, parseSerial, RevokerRelation } from './certification.rules';
 import { buildCredential, certificationLevelName, CredentialKeyring, jwks, publicVerificationUrl, signCredential } from './credential';
+import { CertificationsRepository } from './certifications.repository';
 import type { CertificationView, IssueCertificationDto, PublicCertificationView } from './dto/certification.dto';
 
 export const CREDENTIAL_KEYRING = Symbol('CREDENTIAL_KEYRING');
@@ -32,8 +33,11 @@ function requireOk(check: CertificationCheck, action: string): void {
 @Injectable()
 export class CertificationsService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+    private readonly certifications: CertificationsRepository,
     private readonly trainees: TraineesService,
+    private readonly brands: BrandsService,
+    private readonly organizations: OrganizationsService,
     private readonly audit: AuditLog,
     private readonly outbox: Outbox,
     @Inject(CREDENTIAL_KEYRING) private readonly keyring: CredentialKeyring,
@@ -79,21 +83,22 @@ export class CertificationsService {
   async issue(actor: Actor, traineeId: string, dto: IssueCertificationDto): Promise<CertificationView> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await inTransaction(this.dataSource, (m) => this.issueIn(m, actor, traineeId, dto));
+        return await this.transactions.run((m) => this.issueIn(m, actor, traineeId, dto));
       } catch (err) {
-        if (attempt < SERIAL_ATTEMPTS && pgErrorCode(err) === '23505' && pgConstraint(err) === 'ux_certifications_serial') continue;
+        if (attempt < SERIAL_ATTEMPTS && isUniqueViolation(err, 'ux_certifications_serial')) continue;
         throw err;
       }
     }
   }
 
-  private async issueIn(m: EntityManager, actor: Actor, traineeId: string, dto: IssueCertificationDto): Promise<CertificationView> {
+  private async issueIn(m: Db, actor: Actor, traineeId: string, dto: IssueCertificationDto): Promise<CertificationView> {
     const { trainee } = await this.trainees.getVisible(actor, traineeId, m, true);
-    const brand = await m.findOneOrFail(Brand, { where: { id: trainee.brandId }, lock: { mode: 'pessimistic_read' } });
-    const by: IssuerRelation = Policy.isBrandOperator(actor, brand) ? 'operator' : Policy.hasJurisdiction(actor, brand.regionCode) ? 'bureau' : 'other';
+    const brand = (await this.brands.facts(trainee.brandId, m, 'share')) as BrandFacts;
+    const relation = Policy.relationToBrand(actor, brand);
+    const by: IssuerRelation = relation === 'operator' || relation === 'bureau' ? relation : 'other';
     requireOk(checkIssue({ by, brand, trainee }), 'issue a certificate');
 
-    const issuer = await m.findOneByOrFail(Organization, { id: actor.organizationId });
+    const issuer = await this.organizations.getOrganization(actor.organizationId, m);
     const id = randomUUID();
     const serial = generateSerial();
     // A Date holds whole milliseconds, as timestamptz(3) does: the row and the signed credential state one instant.
@@ -117,7 +122,7 @@ export class CertificationsService {
       this.keyring,
       { now: issuedAt },
     );
-    const certification = m.create(Certification, {
+    const certification = Object.assign(new Certification(), {
       id,
       serial,
       traineeId: trainee.id,
@@ -138,7 +143,7 @@ export class CertificationsService {
       version: 1,
       createdAt: issuedAt,
     });
-    await m.insert(Certification, certification);
+    await this.certifications.insert(m, certification);
     await this.outbox.append(m, actor, [
       {
         type: 'certification.issued',
@@ -153,26 +158,17 @@ export class CertificationsService {
   }
 
   /** A trainee's certificates, newest first, for whoever may see the trainee. */
-  async listForTrainee(actor: Actor, traineeId: string, query: { limit?: number; cursor?: string }): Promise<Page<CertificationView>> {
+  async listForTrainee(actor: Actor, traineeId: string, query: PageQuery): Promise<Page<CertificationView>> {
     await this.trainees.getVisible(actor, traineeId);
-    const limit = pageLimit(query);
-    const after = decodeCursor(query.cursor, 2);
-    const qb = this.dataSource
-      .getRepository(Certification)
-      .createQueryBuilder('c')
-      .where('c.trainee_id = :traineeId', { traineeId })
-      .orderBy('c.issued_at', 'DESC')
-      .addOrderBy('c.id', 'DESC')
-      .limit(limit + 1);
-    if (after) qb.andWhere('(c.issued_at, c.id) < (:at, :id)', { at: cursorTimestamp(after[0]), id: cursorUuid(after[1]) });
-    const rows = await qb.getMany();
+    const page = newestFirst(query);
+    const rows = await this.certifications.listByTrainee(traineeId, page.after, page.fetch);
     const now = new Date();
-    return toPage(rows, limit, (c) => [c.issuedAt.toISOString(), c.id], (c) => this.present(c, now));
+    return newestFirstPageOf(rows, page, (c) => c.issuedAt, (c) => this.present(c, now));
   }
 
   /** A certificate is visible to whoever may see its trainee; to anyone else it does not exist. */
-  private async loadVisible(actor: Actor, id: string, m: EntityManager, lock: boolean): Promise<{ certification: Certification; brand: Brand }> {
-    const certification = await m.findOne(Certification, { where: { id }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+  private async loadVisible(actor: Actor, id: string, m?: Db, lock = false): Promise<{ certification: Certification; brand: BrandFacts }> {
+    const certification = await this.certifications.findById(id, m, lock);
     if (!certification) throw notFound('Certification');
     try {
       const { brand } = await this.trainees.getVisible(actor, certification.traineeId, m);
@@ -184,12 +180,12 @@ export class CertificationsService {
   }
 
   async get(actor: Actor, id: string): Promise<CertificationView> {
-    return this.present((await this.loadVisible(actor, id, this.dataSource.manager, false)).certification);
+    return this.present((await this.loadVisible(actor, id)).certification);
   }
 
   /** active → revoked, by the issuer or a covering bureau. The row lock makes one of concurrent revocations win. */
   async revoke(actor: Actor, id: string, reason: string, ifMatch: number | undefined): Promise<CertificationView> {
-    return inTransaction(this.dataSource, async (m) => {
+    return this.transactions.run(async (m) => {
       const { certification: c, brand } = await this.loadVisible(actor, id, m, true);
       const by: RevokerRelation = actor.organizationId === c.issuerId ? 'issuer' : Policy.hasJurisdiction(actor, brand.regionCode) ? 'bureau' : 'other';
       // Who may act first (403), then the version the caller read (409 VERSION_CONFLICT), then the status (409).
@@ -199,7 +195,7 @@ export class CertificationsService {
 
       const now = new Date();
       Object.assign(c, { status: 'revoked', revokedAt: now, revocationReason: reason, revokedById: actor.organizationId, version: c.version + 1 });
-      await m.update(Certification, { id }, { status: c.status, revokedAt: now, revocationReason: reason, revokedById: actor.organizationId, version: c.version });
+      await this.certifications.save(m, id, { status: c.status, revokedAt: now, revocationReason: reason, revokedById: actor.organizationId, version: c.version });
       await this.outbox.append(m, actor, [
         {
           type: 'certification.revoked',
@@ -225,36 +221,7 @@ export class CertificationsService {
         ? validationFailed('serial', 'INVALID_CHECK_CHARACTER', 'serial has a wrong check character: a symbol was probably mistyped')
         : validationFailed('serial', 'INVALID_SERIAL', 'serial must look like LB-XXXX-XXXX-XXXX-XXXX');
     }
-    const rows: Array<{
-      id: string;
-      serial: string;
-      status: Certification['status'];
-      level: number;
-      occupation_code: string;
-      occupation_name: string;
-      holder_name_masked: string;
-      issued_at: Date;
-      valid_until: string | null;
-      revoked_at: Date | null;
-      credential: string;
-      brand_id: string;
-      brand_name: string;
-      brand_region_code: string;
-      brand_status: BrandStatus;
-      brand_valid_until: string | null;
-      issuer_id: string;
-      issuer_name: string;
-    }> = await this.dataSource.query(
-      `SELECT c.id, c.serial, c.status, c.level, c.occupation_code, c.occupation_name, c.holder_name_masked, c.issued_at, c.valid_until,
-              c.revoked_at, c.credential, b.id AS brand_id, b.name AS brand_name, b.region_code AS brand_region_code,
-              b.status AS brand_status, b.valid_until AS brand_valid_until, o.id AS issuer_id, o.name AS issuer_name
-         FROM certifications c
-         JOIN brands b ON b.id = c.brand_id
-         JOIN organizations o ON o.id = c.issuer_id
-        WHERE c.serial = $1`,
-      [parsed.serial],
-    );
-    const r = rows[0];
+    const r = await this.certifications.findForVerification(parsed.serial);
     if (!r) throw notFound('Certification');
     return {
       valid: isCertificationValid(r.status, r.valid_until),

@@ -28,6 +28,7 @@ import {
   type JSONWebKeySet,
   type JWK,
 } from 'jose';
+import { CHINA_UTC_OFFSET } from '../common/time/china-time';
 
 export const CREDENTIAL_SIGNING_KEY_VARIABLE = 'CREDENTIAL_SIGNING_KEY';
 
@@ -49,7 +50,6 @@ export const OPEN_BADGES_CONTEXT = 'https://purl.imsglobal.org/spec/ob/v3p0/cont
 export const CREDENTIAL_STATUS_TYPE = 'LaborBrandsCertificationStatus';
 
 /** China has one time zone (UTC+8, no daylight saving): a date on a certificate is a date in China. */
-const CHINA_UTC_OFFSET = '+08:00';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Keys

@@ -1,26 +1,25 @@
 import 'reflect-metadata';
-import { DataSource } from 'typeorm';
-import { AuditLog } from '../audit/audit-log';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from '../app.module';
+import { newApiKeySecret } from '../common/auth/api-key-secret';
 import { ConfigError, loadConfig } from '../config/config';
-import { dataSourceOptions } from '../database/data-source';
 import { migrate } from '../database/migrate';
-import { newApiKeySecret } from '../organizations/api-key-secret';
-import { ensureBootstrapAdmin } from '../organizations/bootstrap';
+import { PlatformKeys } from '../organizations/bootstrap';
 
 /**
  * `npm run key:create`: prints a new platform API key, for a first key without BOOTSTRAP_ADMIN_KEY. It is printed
  * once and stored only hashed, like every other key; run it again for another key.
  */
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig({ ...process.env, BOOTSTRAP_ADMIN_KEY: '' });
   await migrate(config.databaseUrl);
-  const dataSource = await new DataSource(dataSourceOptions(config.databaseUrl, 2)).initialize();
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, { api: false, worker: false }), { logger: ['error'] });
   try {
     const secret = newApiKeySecret();
-    await ensureBootstrapAdmin(dataSource, new AuditLog(dataSource), secret);
+    await app.get(PlatformKeys).ensure(secret);
     process.stdout.write(`${secret}\n`);
   } finally {
-    await dataSource.destroy();
+    await app.close();
   }
 }
 

@@ -1,21 +1,21 @@
 import 'reflect-metadata';
-import { DataSource } from 'typeorm';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from '../app.module';
 import { ConfigError, loadConfig } from '../config/config';
-import { dataSourceOptions } from '../database/data-source';
 import { migrate } from '../database/migrate';
 import { StatisticsCalculator } from '../statistics/statistics.calculator';
 
-/** `npm run stats:rebuild`: recomputes every brand's and region's figures from the source tables. */
+/** `npm run stats:rebuild`: rebuilds every brand's tallies and recomputes every brand's and region's figures. */
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig({ ...process.env, BOOTSTRAP_ADMIN_KEY: '', DATABASE_POOL_SIZE: '2' });
   await migrate(config.databaseUrl);
-  const dataSource = await new DataSource(dataSourceOptions(config.databaseUrl, 2)).initialize();
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, { api: false, worker: false }), { logger: ['error'] });
   try {
     const started = Date.now();
-    const { brands, regions } = await new StatisticsCalculator(dataSource).rebuildAll();
+    const { brands, regions } = await app.get(StatisticsCalculator).rebuildAll();
     process.stdout.write(`rebuilt ${brands} brands and ${regions} regions in ${Date.now() - started} ms\n`);
   } finally {
-    await dataSource.destroy();
+    await app.close();
   }
 }
 

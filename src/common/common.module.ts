@@ -1,14 +1,15 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
-import { AuditLog } from '../audit/audit-log';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { BullQueues } from '../events/bull-queues';
-import { EventHandlers } from '../events/event-processing';
-import { Outbox } from '../events/outbox';
-import { Metrics } from '../health/metrics';
-import { ApiKeyResolver } from './auth/api-key-cache';
-import { PII_CIPHER, piiCipherProvider } from './crypto/pii.provider';
+import { DatabaseHealth } from '../database/database-health';
+import { Transactions } from '../database/transactions';
 import { RateLimiter } from './auth/rate-limiter';
+import { PII_CIPHER, piiCipherProvider } from './crypto/pii.provider';
+import { IdempotencyRepository } from './idempotency/idempotency.repository';
+import { PurgeIdempotencyKeysJob } from './idempotency/purge-idempotency-keys.job';
+import { Metrics } from './metrics/metrics';
+import { BullQueues } from './queue/bull-queues';
+import { QueueMetrics } from './queue/queue-metrics';
 import { connectedRedis, REDIS } from './redis/redis';
 
 class RedisCloser implements OnApplicationShutdown {
@@ -18,24 +19,26 @@ class RedisCloser implements OnApplicationShutdown {
   }
 }
 
-/** The cross-cutting pieces every domain module uses, provided once. */
+/** The cross-cutting pieces every module uses, provided once for the whole application. */
 @Global()
 @Module({})
 export class CommonModule {
   static forRoot(config: AppConfig): DynamicModule {
-    const providers = [
+    const exported = [
       { provide: APP_CONFIG, useValue: config },
       { provide: REDIS, useFactory: () => connectedRedis(config.redisUrl, `labor-brands:${config.role}`) },
-      RedisCloser,
-      ApiKeyResolver,
-      RateLimiter,
-      AuditLog,
-      Outbox,
-      BullQueues,
-      EventHandlers,
-      Metrics,
       piiCipherProvider,
+      Transactions,
+      DatabaseHealth,
+      RateLimiter,
+      Metrics,
+      BullQueues,
+      IdempotencyRepository,
     ];
-    return { module: CommonModule, providers, exports: [APP_CONFIG, REDIS, ApiKeyResolver, RateLimiter, AuditLog, Outbox, BullQueues, EventHandlers, Metrics, PII_CIPHER] };
+    return {
+      module: CommonModule,
+      providers: [...exported, RedisCloser, QueueMetrics, PurgeIdempotencyKeysJob],
+      exports: [APP_CONFIG, REDIS, PII_CIPHER, Transactions, DatabaseHealth, RateLimiter, Metrics, BullQueues, IdempotencyRepository],
+    };
   }
 }

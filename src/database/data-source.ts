@@ -1,19 +1,23 @@
 import 'reflect-metadata';
 import { types } from 'pg';
-import { DataSource, DataSourceOptions } from 'typeorm';
+import type { DataSourceOptions, EntitySchema } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
-import { loadConfig } from '../config/config';
-import { ENTITIES } from './entities';
 import { SnakeNamingStrategy } from './naming';
 
 // A SQL `date` is a civil date, not an instant: keep it as 'YYYY-MM-DD' instead of a Date at local midnight.
 types.setTypeParser(types.builtins.DATE, (value: string) => value);
 
-export function dataSourceOptions(databaseUrl: string, poolSize = 20): DataSourceOptions {
+export type EntityList = Array<Function | EntitySchema>;
+
+/**
+ * The one set of TypeORM options, for the app, the migration runner and the CLIs. The entities are passed in by
+ * the composition root (src/entities.ts), which alone knows every module.
+ */
+export function dataSourceOptions(databaseUrl: string, poolSize = 20, entities: EntityList = []): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     migrationsTableName: 'schema_migrations',
     migrationsTransactionMode: 'each',
@@ -26,6 +30,3 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 20): DataSourc
     extra: { max: poolSize, application_name: 'labor-brands', statement_timeout: 30_000 },
   };
 }
-
-/** Used by the TypeORM CLI (`npm run migration:*`); the app builds its own from the validated config. */
-export default new DataSource(dataSourceOptions(loadConfig().databaseUrl));

@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 
@@ -43,6 +44,19 @@ export async function inTransaction<T>(
   }
 }
 
+/**
+ * Transactions for the services: a use case that changes several things runs them in `run`, passing the manager
+ * it is given to each repository method (and to the outbox and audit log), so they commit or roll back together.
+ */
+@Injectable()
+export class Transactions {
+  constructor(private readonly dataSource: DataSource) {}
+
+  run<T>(work: (manager: EntityManager) => Promise<T>, isolation?: IsolationLevel): Promise<T> {
+    return inTransaction(this.dataSource, work, isolation);
+  }
+}
+
 export function pgErrorCode(err: unknown): string | undefined {
   const e = err as { code?: string; driverError?: { code?: string } };
   return e?.driverError?.code ?? e?.code;
@@ -51,6 +65,11 @@ export function pgErrorCode(err: unknown): string | undefined {
 export function pgConstraint(err: unknown): string | undefined {
   const e = err as { constraint?: string; driverError?: { constraint?: string } };
   return e?.driverError?.constraint ?? e?.constraint;
+}
+
+/** A unique constraint refused the write: the use case answers 409 with what the constraint means. */
+export function isUniqueViolation(err: unknown, constraint: string): boolean {
+  return pgErrorCode(err) === '23505' && pgConstraint(err) === constraint;
 }
 
 /**

@@ -4,8 +4,8 @@ import type { Actor } from '../common/auth/actor';
 import { AllowKinds, CurrentActor } from '../common/auth/decorators';
 import { ApiProblems, STANDARD_AUTH_PROBLEMS } from '../common/openapi/problems';
 import { EmptyBody } from '../common/validation/empty-body';
-import { IDEMPOTENCY_HEADER } from '../organizations/organizations.controller';
-import { QUEUE_NAMES } from './bull-queues';
+import { IDEMPOTENCY_HEADER } from '../common/idempotency/idempotency.openapi';
+import { QUEUE_NAMES } from '../common/queue/queues';
 import { FailedJobsQuery, QueueJobPage, QueueJobView } from './dto/queue-job.dto';
 import { FailedJobs } from './failed-jobs';
 

@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import type Redis from 'ioredis';
-import { AuditLog } from '../audit/audit-log';
+import { AuditLog } from '../audit/audit.service';
 import type { Actor } from '../common/auth/actor';
 import { decodeCursor, encodeCursor, invalidCursor, pageLimit } from '../common/pagination/pagination';
 import { notFound, ProblemError } from '../common/problems/problem';
-import { BullQueues, isQueueName } from './bull-queues';
+import { BullQueues } from '../common/queue/bull-queues';
+import { isQueueName, QUEUES } from '../common/queue/queues';
 import { FailedJobsQuery, QueueJobPage, QueueJobView } from './dto/queue-job.dto';
-import { DomainEventJob, QUEUES } from './queues';
+import type { DomainEventJob } from './event-handlers.service';
 
 const JOB_ID = /^[A-Za-z0-9:._-]{1,200}$/;
 

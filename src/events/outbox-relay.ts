@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { Client } from 'pg';
-import { DataSource, EntityManager } from 'typeorm';
+import type { Client } from 'pg';
+import { BullQueues } from '../common/queue/bull-queues';
+import { QUEUES } from '../common/queue/queues';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { BullQueues } from './bull-queues';
-import { OUTBOX_CHANNEL } from './outbox';
-import { DomainEventJob, QUEUES } from './queues';
+import { Transactions } from '../database/transactions';
+import type { DomainEventJob } from './event-handlers.service';
+import { OutboxRepository, type OutboxRow } from './outbox.repository';
 
 /** Longest wait for Redis to take a batch; past it the batch is rolled back and tried again. */
 const ADD_TIMEOUT_MS = 10_000;
@@ -13,18 +14,6 @@ const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 2000;
 const LISTEN_RETRY_MIN_MS = 250;
 const LISTEN_RETRY_MAX_MS = 5000;
-
-interface OutboxRow {
-  id: string;
-  seq: string;
-  type: string;
-  aggregateType: string;
-  aggregateId: string;
-  brandId: string | null;
-  data: Record<string, unknown>;
-  actorOrganizationId: string | null;
-  occurredAt: Date;
-}
 
 export function toDomainEventJob(row: OutboxRow): DomainEventJob {
   return {
@@ -94,7 +83,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   readonly stats = { delivered: 0, batches: 0 };
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+    private readonly outbox: OutboxRepository,
     private readonly queues: BullQueues,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -155,17 +145,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     if ((client as unknown as { status?: string }).status !== 'ready') throw new Error('Redis is not connected');
     // Everything committed before this batch's snapshot is seen by it; a notification from now on means more.
     this.wakePending = false;
-    return this.dataSource.transaction(async (m: EntityManager) => {
-      const rows: OutboxRow[] = await m.query(
-        `SELECT id, seq, type, aggregate_type AS "aggregateType", aggregate_id AS "aggregateId", brand_id AS "brandId",
-                data, actor_organization_id AS "actorOrganizationId", occurred_at AS "occurredAt"
-           FROM outbox_events
-          WHERE delivered_at IS NULL
-          ORDER BY seq
-          LIMIT $1
-          FOR UPDATE SKIP LOCKED`,
-        [this.config.outboxBatchSize],
-      );
+    return this.transactions.run(async (m) => {
+      const rows = await this.outbox.claimUndelivered(m, this.config.outboxBatchSize);
       if (rows.length === 0) return 0;
       const jobs = rows.map((row) => {
         const data = toDomainEventJob(row);
@@ -173,7 +154,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       });
       // Throws (and so rolls back) when Redis refuses or does not answer in time.
       await withTimeout(queue.addBulk(jobs), ADD_TIMEOUT_MS, 'adding jobs to Redis');
-      await m.query(`UPDATE outbox_events SET delivered_at = now() WHERE id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
+      await this.outbox.markDelivered(m, rows.map((r) => r.id));
       this.stats.delivered += rows.length;
       this.stats.batches++;
       return rows.length;
@@ -205,7 +186,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async connectListener(): Promise<void> {
     if (this.stopping) return;
-    const client = new Client({ connectionString: this.config.databaseUrl, application_name: 'labor-brands:outbox-listen', keepAlive: true });
+    const client = this.outbox.listener(this.config.databaseUrl);
     let lost = false;
     const onLost = (err?: Error): void => {
       if (lost) return;
@@ -225,8 +206,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     client.on('error', (err) => onLost(err));
     client.on('end', () => onLost());
     try {
-      await client.connect();
-      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      await this.outbox.listen(client);
     } catch (err) {
       onLost(err as Error);
       return;

@@ -2,11 +2,11 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuditLog } from '../audit/audit-log';
-import type { ApiKeyResolver } from '../common/auth/api-key-cache';
+import type { AuditLog } from '../audit/audit.service';
+import type { ActorResolver } from '../common/auth/actor-resolver';
 import { problemDocument, ProblemCode } from '../common/problems/problem';
 import { PROBLEM_CONTENT_TYPE } from '../common/problems/problem.filter';
-import type { BullQueues } from './bull-queues';
+import type { BullQueues } from '../common/queue/bull-queues';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';
 
@@ -50,7 +50,7 @@ export function dashboardKey(header: string | undefined): string | null {
  * another organization kind: 403. The dashboard's actions (retry, promote, clean, …) are audited; those that would
  * forge or drop events are refused (REFUSED_ACTIONS).
  */
-export async function mountQueueBoard(fastify: FastifyInstance, queues: BullQueues, keys: ApiKeyResolver, audit: AuditLog): Promise<void> {
+export async function mountQueueBoard(fastify: FastifyInstance, queues: BullQueues, keys: ActorResolver, audit: AuditLog): Promise<void> {
   const serverAdapter = new BullBoardFastifyAdapter();
   serverAdapter.setBasePath(QUEUE_BOARD_PATH);
   createBullBoard({

@@ -2,13 +2,13 @@ import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import Redis from 'ioredis';
-import { DataSource } from 'typeorm';
 import { Public } from '../common/auth/decorators';
+import { Metrics } from '../common/metrics/metrics';
 import { ProblemSchema } from '../common/openapi/problems';
 import { problemDocument } from '../common/problems/problem';
 import { PROBLEM_CONTENT_TYPE } from '../common/problems/problem.filter';
 import { REDIS } from '../common/redis/redis';
-import { Metrics } from './metrics';
+import { DatabaseHealth } from '../database/database-health';
 
 const CHECK_TIMEOUT_MS = 1500;
 
@@ -21,7 +21,7 @@ function withTimeout<T>(p: Promise<T>): Promise<T> {
 @Controller()
 export class HealthController {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly database: DatabaseHealth,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly metrics: Metrics,
   ) {}
@@ -39,7 +39,7 @@ export class HealthController {
   @ApiServiceUnavailableResponse({ type: ProblemSchema, description: '`SERVICE_UNAVAILABLE` with `checks` naming the dependency that is down' })
   async ready(@Res() reply: FastifyReply): Promise<void> {
     const [postgres, redis] = await Promise.all([
-      withTimeout(this.dataSource.query('SELECT 1')).then(() => 'up' as const, () => 'down' as const),
+      withTimeout(this.database.ping()).then(() => 'up' as const, () => 'down' as const),
       withTimeout(this.redis.ping()).then(() => 'up' as const, () => 'down' as const),
     ]);
     const checks = { postgres, redis };

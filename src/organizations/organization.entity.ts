@@ -1,10 +1,9 @@
 import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-
-export const ORGANIZATION_KINDS = ['platform', 'bureau', 'hr_firm', 'employer'] as const;
-export type OrganizationKind = (typeof ORGANIZATION_KINDS)[number];
+import { ORGANIZATION_KINDS, type OrganizationKind } from '../common/auth/actor';
+import { sqlIn } from '../database/sql';
 
 @Entity('organizations')
-@Check('ck_organizations_kind', `kind IN ('platform', 'bureau', 'hr_firm', 'employer')`)
+@Check('ck_organizations_kind', sqlIn('kind', ORGANIZATION_KINDS))
 @Index('ix_organizations_created', ['createdAt', 'id'])
 export class Organization {
   @PrimaryGeneratedColumn('uuid')

@@ -1,8 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { Actor } from '../common/auth/actor';
 import { AllowKinds, CurrentActor } from '../common/auth/decorators';
+import { IDEMPOTENCY_HEADER } from '../common/idempotency/idempotency.openapi';
 import { ApiProblems, STANDARD_AUTH_PROBLEMS, STANDARD_POST_PROBLEMS } from '../common/openapi/problems';
 import { PageQuery } from '../common/pagination/pagination';
 import { EmptyBody } from '../common/validation/empty-body';
@@ -19,12 +20,6 @@ import {
   OrganizationView,
 } from './dto/organization.dto';
 import { OrganizationsService, presentOrganization } from './organizations.service';
-
-export const IDEMPOTENCY_HEADER = ApiHeader({
-  name: 'Idempotency-Key',
-  required: false,
-  description: 'Makes a retried POST safe: the same key and body within 24 h return the first response (`Idempotent-Replayed: true`); another body: 422; still running: 409.',
-});
 
 @ApiTags('Organizations and keys')
 @ApiBearerAuth()

@@ -1,11 +1,14 @@
 import { Module } from '@nestjs/common';
-import { BootstrapAdmin } from './bootstrap';
+import { ACTOR_RESOLVER } from '../common/auth/actor-resolver';
+import { ApiKeyResolver } from './api-key-resolver';
+import { BootstrapAdmin, PlatformKeys } from './bootstrap';
 import { OrganizationsController } from './organizations.controller';
+import { OrganizationsRepository } from './organizations.repository';
 import { OrganizationsService } from './organizations.service';
 
 @Module({
   controllers: [OrganizationsController],
-  providers: [OrganizationsService, BootstrapAdmin],
-  exports: [OrganizationsService],
+  providers: [OrganizationsRepository, OrganizationsService, ApiKeyResolver, { provide: ACTOR_RESOLVER, useExisting: ApiKeyResolver }, PlatformKeys, BootstrapAdmin],
+  exports: [OrganizationsService, ACTOR_RESOLVER, PlatformKeys],
 })
 export class OrganizationsModule {}

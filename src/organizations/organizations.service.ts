@@ -1,17 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { AuditLog } from '../audit/audit-log';
-import type { Actor } from '../common/auth/actor';
-import { ApiKeyResolver } from '../common/auth/api-key-cache';
-import { Policy } from '../common/auth/policy';
-import { cursorTimestamp, cursorUuid, decodeCursor, Page, pageLimit, toPage } from '../common/pagination/pagination';
+import { AuditLog } from '../audit/audit.service';
+import type { Actor, OrganizationKind } from '../common/auth/actor';
+import { hashApiKeySecret, newApiKeySecret } from '../common/auth/api-key-secret';
+import { newestFirst, newestFirstPageOf, Page, PageQuery } from '../common/pagination/pagination';
 import { notFound, ProblemError } from '../common/problems/problem';
-import { inTransaction, pgConstraint, pgErrorCode } from '../database/transactions';
-import { Outbox } from '../events/outbox';
-import { ApiKey } from './api-key.entity';
-import { insertApiKey } from './api-key-secret';
+import type { Db } from '../database/repository';
+import { isUniqueViolation, Transactions } from '../database/transactions';
+import { Outbox } from '../events/outbox.service';
+import { Policy } from '../policy/policy';
+import type { ApiKey } from './api-key.entity';
+import { ApiKeyResolver } from './api-key-resolver';
 import type { ApiKeyView, CreatedApiKeyView, CreatedOrganizationView, CreateOrganizationDto, ListOrganizationsQuery, OrganizationView } from './dto/organization.dto';
-import { Organization } from './organization.entity';
+import type { Organization } from './organization.entity';
+import { OrganizationsRepository } from './organizations.repository';
 
 export function presentOrganization(o: Organization): OrganizationView {
   return { id: o.id, kind: o.kind, name: o.name, creditCode: o.creditCode, regionCode: o.regionCode, createdAt: o.createdAt.toISOString() };
@@ -29,7 +30,8 @@ function presentApiKey(k: ApiKey): ApiKeyView {
 @Injectable()
 export class OrganizationsService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+    private readonly organizations: OrganizationsRepository,
     private readonly audit: AuditLog,
     private readonly outbox: Outbox,
     private readonly keys: ApiKeyResolver,
@@ -37,16 +39,17 @@ export class OrganizationsService {
 
   async createOrganization(actor: Actor | null, dto: CreateOrganizationDto): Promise<CreatedOrganizationView> {
     try {
-      return await inTransaction(this.dataSource, async (manager) => {
-        const organization = await manager.save(manager.create(Organization, dto));
-        const apiKey = await insertApiKey(manager, organization.id);
-        await this.audit.record(manager, actor, {
+      return await this.transactions.run(async (m) => {
+        const organization = await this.organizations.insertOrganization(m, dto);
+        const secret = newApiKeySecret();
+        const apiKey = await this.organizations.insertApiKey(m, organization.id, hashApiKeySecret(secret));
+        await this.audit.record(m, actor, {
           action: 'organization.create',
           objectType: 'organization',
           objectId: organization.id,
           details: { kind: organization.kind, regionCode: organization.regionCode, apiKeyId: apiKey.id },
         });
-        await this.outbox.append(manager, actor, [
+        await this.outbox.append(m, actor, [
           {
             type: 'organization.created',
             aggregateType: 'organization',
@@ -55,10 +58,10 @@ export class OrganizationsService {
             data: { organizationId: organization.id, kind: organization.kind, regionCode: organization.regionCode },
           },
         ]);
-        return { organization: presentOrganization(organization), apiKey: { id: apiKey.id, secret: apiKey.secret } };
+        return { organization: presentOrganization(organization), apiKey: { id: apiKey.id, secret } };
       });
     } catch (err) {
-      if (pgErrorCode(err) === '23505' && pgConstraint(err) === 'ux_organizations_credit_code') {
+      if (isUniqueViolation(err, 'ux_organizations_credit_code')) {
         throw new ProblemError('DUPLICATE_CREDIT_CODE', `An organization with credit code ${dto.creditCode} already exists`);
       }
       throw err;
@@ -66,53 +69,46 @@ export class OrganizationsService {
   }
 
   async listOrganizations(query: ListOrganizationsQuery): Promise<Page<OrganizationView>> {
-    const limit = pageLimit(query);
-    const after = decodeCursor(query.cursor, 2);
-    const qb = this.dataSource.getRepository(Organization).createQueryBuilder('o').orderBy('o.created_at', 'DESC').addOrderBy('o.id', 'DESC').limit(limit + 1);
-    if (after) qb.andWhere('(o.created_at, o.id) < (:at, :id)', { at: cursorTimestamp(after[0]), id: cursorUuid(after[1]) });
-    if (query.kind) qb.andWhere('o.kind = :kind', { kind: query.kind });
-    if (query.regionCode) qb.andWhere('o.region_code LIKE :prefix', { prefix: `${query.regionCode}%` });
-    const rows = await qb.getMany();
-    return toPage(rows, limit, (o) => [o.createdAt.toISOString(), o.id], presentOrganization);
+    const page = newestFirst(query);
+    const rows = await this.organizations.listOrganizations({ kind: query.kind, regionPrefix: query.regionCode }, page.after, page.fetch);
+    return newestFirstPageOf(rows, page, (o) => o.createdAt, presentOrganization);
   }
 
-  async getOrganization(id: string): Promise<Organization> {
-    const organization = await this.dataSource.getRepository(Organization).findOneBy({ id });
+  /** With `m`, read in that transaction (a use case that holds one must not wait for a second connection). */
+  async getOrganization(id: string, m?: Db): Promise<Organization> {
+    const organization = await this.organizations.findOrganization(id, m);
     if (!organization) throw notFound('Organization');
     return organization;
+  }
+
+  /** The kind of an organization, or null when there is none. */
+  async kindOf(id: string, m?: Db): Promise<OrganizationKind | null> {
+    return (await this.organizations.findOrganization(id, m))?.kind ?? null;
   }
 
   async createApiKey(actor: Actor, organizationId: string): Promise<CreatedApiKeyView> {
     await this.getOrganization(organizationId);
     Policy.requireActsFor(actor, organizationId);
-    return inTransaction(this.dataSource, async (manager) => {
-      const key = await insertApiKey(manager, organizationId);
-      await this.audit.record(manager, actor, { action: 'api_key.create', objectType: 'api_key', objectId: key.id, details: { organizationId } });
-      return { id: key.id, secret: key.secret, createdAt: key.createdAt.toISOString() };
+    return this.transactions.run(async (m) => {
+      const secret = newApiKeySecret();
+      const key = await this.organizations.insertApiKey(m, organizationId, hashApiKeySecret(secret));
+      await this.audit.record(m, actor, { action: 'api_key.create', objectType: 'api_key', objectId: key.id, details: { organizationId } });
+      return { id: key.id, secret, createdAt: key.createdAt.toISOString() };
     });
   }
 
-  async listApiKeys(actor: Actor, organizationId: string, query: { limit?: number; cursor?: string }): Promise<Page<ApiKeyView>> {
+  async listApiKeys(actor: Actor, organizationId: string, query: PageQuery): Promise<Page<ApiKeyView>> {
     await this.getOrganization(organizationId);
     Policy.requireActsFor(actor, organizationId);
-    const limit = pageLimit(query);
-    const after = decodeCursor(query.cursor, 2);
-    const qb = this.dataSource
-      .getRepository(ApiKey)
-      .createQueryBuilder('k')
-      .where('k.organization_id = :organizationId', { organizationId })
-      .orderBy('k.created_at', 'DESC')
-      .addOrderBy('k.id', 'DESC')
-      .limit(limit + 1);
-    if (after) qb.andWhere('(k.created_at, k.id) < (:at, :id)', { at: cursorTimestamp(after[0]), id: cursorUuid(after[1]) });
-    const rows = await qb.getMany();
-    return toPage(rows, limit, (k) => [k.createdAt.toISOString(), k.id], presentApiKey);
+    const page = newestFirst(query);
+    const rows = await this.organizations.listApiKeys(organizationId, page.after, page.fetch);
+    return newestFirstPageOf(rows, page, (k) => k.createdAt, presentApiKey);
   }
 
   async getApiKey(actor: Actor, organizationId: string, keyId: string): Promise<ApiKeyView> {
     await this.getOrganization(organizationId);
     Policy.requireActsFor(actor, organizationId);
-    const key = await this.dataSource.getRepository(ApiKey).findOneBy({ id: keyId, organizationId });
+    const key = await this.organizations.findApiKey(organizationId, keyId);
     if (!key) throw notFound('API key');
     return presentApiKey(key);
   }
@@ -121,17 +117,14 @@ export class OrganizationsService {
   async revokeApiKey(actor: Actor, organizationId: string, keyId: string): Promise<void> {
     await this.getOrganization(organizationId);
     Policy.requireActsFor(actor, organizationId);
-    await inTransaction(this.dataSource, async (manager) => {
+    await this.transactions.run(async (m) => {
       // Lock, then decide. (Comparing the stored time with now() after the update cannot tell a first revocation:
-      // revoked_at keeps milliseconds, now() has microseconds.) A concurrent revoker waits here, then sees it done.
-      const rows: Array<{ revoked_at: Date | null }> = await manager.query(
-        `SELECT revoked_at FROM api_keys WHERE id = $1 AND organization_id = $2 FOR UPDATE`,
-        [keyId, organizationId],
-      );
-      if (!rows.length) throw notFound('API key');
-      if (rows[0].revoked_at === null) {
-        await manager.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [keyId]);
-        await this.audit.record(manager, actor, { action: 'api_key.revoke', objectType: 'api_key', objectId: keyId, details: { organizationId } });
+      // revoked_at keeps milliseconds, now() has microseconds.)
+      const key = await this.organizations.lockApiKey(m, organizationId, keyId);
+      if (!key) throw notFound('API key');
+      if (key.revokedAt === null) {
+        await this.organizations.revokeApiKey(m, keyId);
+        await this.audit.record(m, actor, { action: 'api_key.revoke', objectType: 'api_key', objectId: keyId, details: { organizationId } });
       }
     });
     this.keys.forgetAll();

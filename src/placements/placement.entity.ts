@@ -1,26 +1,25 @@
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { Brand } from '../brands/brand.entity';
-import { Organization } from '../organizations/organization.entity';
-import { Trainee } from '../trainees/trainee.entity';
-import type { PlacementStatus, SalaryPeriod } from './placement.rules';
+import { sqlIn } from '../database/sql';
+import { ORDERED_FIGURES } from '../statistics/tallies.rules';
+import { OPEN_PLACEMENT_STATUSES, PLACEMENT_STATUSES, SALARY_PERIODS, type PlacementStatus, type SalaryPeriod } from './placement.rules';
 
 /**
  * A job offered to a trainee by an employer through the brand's operator. At most one proposed or confirmed
  * placement per trainee, enforced by a partial unique index, not only by code.
  */
 @Entity('placements')
-@Check('ck_placements_status', `status IN ('proposed', 'confirmed', 'rejected', 'withdrawn', 'ended')`)
-@Check('ck_placements_salary_period', `salary_period IN ('monthly', 'annual')`)
+@Check('ck_placements_status', sqlIn('status', PLACEMENT_STATUSES))
+@Check('ck_placements_salary_period', sqlIn('salary_period', SALARY_PERIODS))
 @Check('ck_placements_salary', `salary_fen > 0 AND annual_salary_fen > 0`)
-@Index('ux_placements_open_per_trainee', ['traineeId'], { unique: true, where: `status IN ('proposed', 'confirmed')` })
+@Index('ux_placements_open_per_trainee', ['traineeId'], { unique: true, where: sqlIn('status', OPEN_PLACEMENT_STATUSES) })
 @Index('ix_placements_trainee', ['traineeId', 'createdAt'])
 @Index('ix_placements_brand_created', ['brandId', 'createdAt', 'id'])
 @Index('ix_placements_employer_created', ['employerId', 'createdAt', 'id'])
 @Index('ix_placements_created', ['createdAt', 'id'])
-// The salary figures are order statistics over a brand's active placements: this index hands them over in order.
-@Index('ix_placements_active_salary', ['brandId', 'annualSalaryFen'], { where: `status = 'confirmed'` })
-@Index('ix_placements_active_uplift', ['brandId', 'upliftPct'], { where: `status = 'confirmed' AND uplift_pct IS NOT NULL` })
-@Index('ix_placements_first_confirmation', ['brandId', 'daysToPlacement'], { where: `days_to_placement IS NOT NULL` })
+// The statistics' ordered figures (medians, quartiles) are read from these, in order (tallies.rules.ts).
+@Index(ORDERED_FIGURES.salary.index, ['brandId', 'annualSalaryFen'], { where: ORDERED_FIGURES.salary.where })
+@Index(ORDERED_FIGURES.uplift.index, ['brandId', 'upliftPct'], { where: ORDERED_FIGURES.uplift.where })
+@Index(ORDERED_FIGURES.days.index, ['brandId', 'daysToPlacement'], { where: ORDERED_FIGURES.days.where })
 export class Placement {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -28,30 +27,30 @@ export class Placement {
   @Column({ type: 'uuid' })
   traineeId: string;
 
-  @ManyToOne(() => Trainee, { onDelete: 'RESTRICT' })
+  @ManyToOne('Trainee', { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'trainee_id', foreignKeyConstraintName: 'fk_placements_trainee' })
-  trainee?: Trainee;
+  trainee?: never;
 
   @Column({ type: 'uuid' })
   brandId: string;
 
-  @ManyToOne(() => Brand, { onDelete: 'RESTRICT' })
+  @ManyToOne('Brand', { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'brand_id', foreignKeyConstraintName: 'fk_placements_brand' })
-  brand?: Brand;
+  brand?: never;
 
   @Column({ type: 'uuid' })
   employerId: string;
 
-  @ManyToOne(() => Organization, { onDelete: 'RESTRICT' })
+  @ManyToOne('Organization', { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'employer_id', foreignKeyConstraintName: 'fk_placements_employer' })
-  employer?: Organization;
+  employer?: never;
 
   @Column({ type: 'uuid' })
   proposedById: string;
 
-  @ManyToOne(() => Organization, { onDelete: 'RESTRICT' })
+  @ManyToOne('Organization', { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'proposed_by_id', foreignKeyConstraintName: 'fk_placements_proposed_by' })
-  proposedBy?: Organization;
+  proposedBy?: never;
 
   @Column({ type: 'text' })
   jobTitle: string;

@@ -42,8 +42,11 @@ export function checkPlacementAction(current: PlacementStatus, action: Placement
   return { ok: true, to: rule.to };
 }
 
-/** Proposed and confirmed placements are open: a trainee has at most one. */
+/** Proposed and confirmed placements are open: a trainee has at most one (a unique index says so). */
 export const OPEN_PLACEMENT_STATUSES: readonly PlacementStatus[] = ['proposed', 'confirmed'];
+
+/** A confirmed placement is an active job: the salary figures are over these, and its trainee is `placed`. */
+export const ACTIVE_PLACEMENT_STATUS: PlacementStatus = 'confirmed';
 
 /** Annual equivalent of a salary as given: twelve monthly salaries (API.md), an annual one as is. */
 export function annualSalaryFen(salaryFen: number, period: SalaryPeriod): number {

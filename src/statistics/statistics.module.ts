@@ -1,21 +1,27 @@
 import { Module } from '@nestjs/common';
 import { BrandsModule } from '../brands/brands.module';
+import { RecomputeBrandJob, RecomputeRegionJob, StatisticsScheduler } from './jobs/recompute.jobs';
+import { ReconcileJob, RefreshAllJob } from './jobs/upkeep.jobs';
 import { StatisticsCalculator } from './statistics.calculator';
 import { StatisticsController } from './statistics.controller';
+import { StatisticsMetrics } from './statistics.metrics';
+import { StatisticsRepository } from './statistics.repository';
 import { StatisticsService } from './statistics.service';
-import { StatisticsWorker } from './statistics.worker';
 
 @Module({
   imports: [BrandsModule],
   controllers: [StatisticsController],
-  providers: [StatisticsCalculator, StatisticsService],
+  providers: [
+    StatisticsRepository,
+    StatisticsCalculator,
+    StatisticsService,
+    StatisticsMetrics,
+    StatisticsScheduler,
+    RecomputeBrandJob,
+    RecomputeRegionJob,
+    RefreshAllJob,
+    ReconcileJob,
+  ],
   exports: [StatisticsCalculator, StatisticsService],
 })
 export class StatisticsModule {}
-
-/** Worker role: the processors that keep the read models fresh. */
-@Module({
-  imports: [StatisticsModule],
-  providers: [StatisticsWorker],
-})
-export class StatisticsWorkerModule {}

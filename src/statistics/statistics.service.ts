@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { BrandsService } from '../brands/brands.service';
 import type { Actor } from '../common/auth/actor';
-import { Policy } from '../common/auth/policy';
-import { prefixRange, regionCovers } from '../common/identifiers/region-code';
+import { prefixRange } from '../common/identifiers/region-code';
 import { cursorUuid, decodeCursor, encodeCursor, invalidCursor, Page, pageLimit } from '../common/pagination/pagination';
-import type { BrandStatisticsListItem, BrandStatisticsView, ListBrandStatisticsQuery, RegionStatisticsView, SalaryView, StatisticsSort } from './dto/statistics.dto';
-import { BrandStatisticsRecord, RegionStatisticsRecord } from './statistics.entity';
+import { Policy } from '../policy/policy';
+import type { BrandStatisticsListItem, BrandStatisticsView, ListBrandStatisticsQuery, RegionStatisticsView, SalaryView } from './dto/statistics.dto';
+import type { BrandStatisticsRecord, RegionStatisticsRecord } from './statistics.entity';
 import { StatisticsCalculator } from './statistics.calculator';
-import { isSuppressed } from './statistics.math';
+import { isSuppressed, SUPPRESSION_THRESHOLD } from './statistics.math';
+import { StatisticsRepository } from './statistics.repository';
 
 const num = (v: string | null): number | null => (v === null ? null : Number(v));
 
@@ -48,99 +48,65 @@ export function presentBrandStatistics(r: BrandStatisticsRecord, privileged: boo
   };
 }
 
-/** The sort key as SQL: suppressed medians sort as unknown, so the order reveals nothing a reader may not see. */
-const SORT_SQL: Record<StatisticsSort, string> = {
-  medianAnnualFen: `CASE WHEN s.salary_sample_size >= 5 THEN s.median_annual_fen END`,
-  placementRate: `s.placement_rate`,
-  traineeCount: `s.trainee_count`,
-  placedTraineeCount: `s.placed_trainee_count`,
-};
-
 @Injectable()
 export class StatisticsService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly statistics: StatisticsRepository,
     private readonly brands: BrandsService,
     private readonly calculator: StatisticsCalculator,
   ) {}
 
   private async brandRecord(brandId: string): Promise<BrandStatisticsRecord> {
-    const repo = this.dataSource.getRepository(BrandStatisticsRecord);
-    const found = await repo.findOneBy({ brandId });
+    const found = await this.statistics.findBrandStatistics(brandId);
     if (found) return found;
     // A brand no event has reached the workers for yet: its figures are cheap to compute right here.
     await this.calculator.recomputeBrand(brandId);
-    return repo.findOneByOrFail({ brandId });
+    return (await this.statistics.findBrandStatistics(brandId)) as BrandStatisticsRecord;
   }
 
   async forBrand(actor: Actor, brandId: string): Promise<BrandStatisticsView> {
     const brand = await this.brands.getVisible(actor, brandId);
-    const privileged = Policy.isBrandOperator(actor, brand) || Policy.isPlatform(actor) || Policy.hasJurisdiction(actor, brand.regionCode);
-    return presentBrandStatistics(await this.brandRecord(brandId), privileged);
+    return presentBrandStatistics(await this.brandRecord(brandId), Policy.seesUnsuppressedBrandFigures(actor, brand));
   }
 
   async list(actor: Actor, query: ListBrandStatisticsQuery): Promise<Page<BrandStatisticsListItem>> {
     const limit = pageLimit(query);
-    const sort = query.sort ?? 'traineeCount';
-    const desc = (query.order ?? 'desc') === 'desc';
-    const key = SORT_SQL[sort];
-    const params: unknown[] = [];
-    const p = (v: unknown): string => {
-      params.push(v);
-      return `$${params.length}`;
-    };
-    const where = [`b.status NOT IN ('draft', 'submitted')`];
-    if (query.regionCode) {
-      const [low, high] = prefixRange(query.regionCode);
-      where.push(`s.region_code BETWEEN ${p(low)} AND ${p(high)}`);
-    }
-    if (query.occupationCode) where.push(`s.occupation_code = ${p(query.occupationCode)}`);
     const cursor = decodeCursor(query.cursor, 2);
+    let after: { value: string | number | null; brandId: string } | null = null;
     if (cursor) {
       const [value, id] = cursor;
-      const cid = p(cursorUuid(id));
-      if (value === null) {
-        where.push(`(${key}) IS NULL AND s.brand_id ${desc ? '<' : '>'} ${cid}`);
-      } else {
-        if (typeof value !== 'number' && !(typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value))) {
-          throw invalidCursor();
-        }
-        const cv = p(value);
-        const cmp = desc ? '<' : '>';
-        where.push(`((${key}) IS NULL OR (${key}) ${cmp} ${cv} OR ((${key}) = ${cv} AND s.brand_id ${cmp} ${cid}))`);
-      }
+      if (value !== null && typeof value !== 'number' && !(typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value))) throw invalidCursor();
+      after = { value, brandId: cursorUuid(id) };
     }
-    const dir = desc ? 'DESC' : 'ASC';
-    const rows: Array<Record<string, unknown>> = await this.dataSource.query(
-      `SELECT s.brand_id, b.name AS brand_name, b.operator_id, (${key}) AS sort_value
-         FROM brand_statistics s JOIN brands b ON b.id = s.brand_id
-        WHERE ${where.join(' AND ')}
-        ORDER BY (${key}) IS NULL, (${key}) ${dir}, s.brand_id ${dir}
-        LIMIT ${p(limit + 1)}`,
-      params,
+    const [regionLow, regionHigh] = query.regionCode ? prefixRange(query.regionCode) : [];
+    const rows = await this.statistics.listBrandFigures(
+      { regionLow, regionHigh, occupationCode: query.occupationCode },
+      query.sort ?? 'traineeCount',
+      (query.order ?? 'desc') === 'desc',
+      SUPPRESSION_THRESHOLD,
+      after,
+      limit + 1,
     );
     const more = rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
-    const records = page.length ? await this.dataSource.getRepository(BrandStatisticsRecord).findBy(page.map((r) => ({ brandId: r.brand_id as string }))) : [];
-    const byId = new Map(records.map((r) => [r.brandId, r]));
+    const byId = new Map((await this.statistics.findBrandStatisticsMany(page.map((r) => r.brandId))).map((r) => [r.brandId, r]));
     const items = page.map((row) => {
-      const record = byId.get(row.brand_id as string) as BrandStatisticsRecord;
-      const privileged = Policy.isPlatform(actor) || actor.organizationId === row.operator_id || Policy.hasJurisdiction(actor, record.regionCode);
-      return { ...presentBrandStatistics(record, privileged), brandName: row.brand_name as string, regionCode: record.regionCode, occupationCode: record.occupationCode };
+      const record = byId.get(row.brandId) as BrandStatisticsRecord;
+      const privileged = Policy.seesUnsuppressedBrandFigures(actor, { operatorId: row.operatorId, regionCode: record.regionCode });
+      return { ...presentBrandStatistics(record, privileged), brandName: row.brandName, regionCode: record.regionCode, occupationCode: record.occupationCode };
     });
     const last = page[page.length - 1];
-    const sortValue = last?.sort_value === null || last?.sort_value === undefined ? null : typeof last.sort_value === 'number' ? last.sort_value : String(last.sort_value);
-    return { items, nextCursor: more ? encodeCursor([sortValue, last.brand_id as string]) : null };
+    const sortValue = last?.sortValue === null || last?.sortValue === undefined ? null : typeof last.sortValue === 'number' ? last.sortValue : String(last.sortValue);
+    return { items, nextCursor: more ? encodeCursor([sortValue, last.brandId]) : null };
   }
 
   async forRegion(actor: Actor, regionCode: string): Promise<RegionStatisticsView> {
-    const repo = this.dataSource.getRepository(RegionStatisticsRecord);
-    let record = await repo.findOneBy({ regionCode });
+    let record = await this.statistics.findRegionStatistics(regionCode);
     if (!record) {
       await this.calculator.recomputeRegion(regionCode);
-      record = await repo.findOneByOrFail({ regionCode });
+      record = (await this.statistics.findRegionStatistics(regionCode)) as RegionStatisticsRecord;
     }
-    const privileged = Policy.isPlatform(actor) || (actor.kind === 'bureau' && regionCovers(actor.regionCode, regionCode));
+    const privileged = Policy.seesUnsuppressedRegionFigures(actor, regionCode);
     return {
       regionCode: record.regionCode,
       brandCount: record.brandCount,

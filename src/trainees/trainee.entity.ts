@@ -1,6 +1,7 @@
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { Brand } from '../brands/brand.entity';
-import type { TargetGroup, TraineeStatus } from './trainee.rules';
+import { GENDERS, type Gender } from '../common/identifiers/national-id';
+import { sqlIn } from '../database/sql';
+import { TRAINEE_STATUSES, type TargetGroup, type TraineeStatus } from './trainee.rules';
 
 /**
  * A person trained under a brand. The identity number and phone are stored only encrypted (AES-256-GCM, the key
@@ -8,8 +9,8 @@ import type { TargetGroup, TraineeStatus } from './trainee.rules';
  * Erasure nulls every personal field and keeps the anonymous facts the statistics count.
  */
 @Entity('trainees')
-@Check('ck_trainees_status', `status IN ('registered', 'training', 'completed', 'placed', 'withdrawn')`)
-@Check('ck_trainees_gender', `gender IS NULL OR gender IN ('male', 'female')`)
+@Check('ck_trainees_status', sqlIn('status', TRAINEE_STATUSES))
+@Check('ck_trainees_gender', `gender IS NULL OR ${sqlIn('gender', GENDERS)}`)
 @Index('ux_trainees_brand_person', ['brandId', 'nationalIdHash'], { unique: true, where: 'national_id_hash IS NOT NULL' })
 @Index('ix_trainees_person', ['nationalIdHash'], { where: 'national_id_hash IS NOT NULL' })
 @Index('ix_trainees_brand_registered', ['brandId', 'registeredAt', 'id'])
@@ -20,9 +21,9 @@ export class Trainee {
   @Column({ type: 'uuid' })
   brandId: string;
 
-  @ManyToOne(() => Brand, { onDelete: 'RESTRICT' })
+  @ManyToOne('Brand', { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'brand_id', foreignKeyConstraintName: 'fk_trainees_brand' })
-  brand?: Brand;
+  brand?: never;
 
   @Column({ type: 'text', nullable: true })
   fullName: string | null;
@@ -51,7 +52,7 @@ export class Trainee {
   birthDate: string | null;
 
   @Column({ type: 'text', nullable: true })
-  gender: 'male' | 'female' | null;
+  gender: Gender | null;
 
   @Column({ type: 'text', array: true, default: () => `'{}'` })
   targetGroups: TargetGroup[];

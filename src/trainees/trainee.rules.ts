@@ -6,6 +6,8 @@
  *
  * `placed` belongs to the system: it is set while a confirmed placement is active and cleared when it ends.
  */
+import { sqlIn } from '../database/sql';
+
 export const TRAINEE_STATUSES = ['registered', 'training', 'completed', 'placed', 'withdrawn'] as const;
 export type TraineeStatus = (typeof TRAINEE_STATUSES)[number];
 
@@ -39,9 +41,21 @@ export function checkOperatorStatusChange(from: TraineeStatus, to: TraineeStatus
 }
 
 /** Only these may have a placement confirmed (withdrawn people are gone; placed ones already work). */
-export function canBePlaced(status: TraineeStatus): boolean {
-  return status === 'registered' || status === 'training' || status === 'completed';
+export const PLACEABLE_STATUSES: readonly TraineeStatus[] = ['registered', 'training', 'completed'];
+
+/** The one rule of who may be placed: a trainee still with the brand, not working, and not erased. */
+export function canBePlaced(trainee: { status: TraineeStatus; erased: boolean }): boolean {
+  return !trainee.erased && PLACEABLE_STATUSES.includes(trainee.status);
 }
+
+/** canBePlaced as a SQL condition on a trainees row under `alias` (a test runs both forms on every case). */
+export function canBePlacedSql(alias: string): string {
+  return `NOT ${alias}.erased AND ${sqlIn(`${alias}.status`, PLACEABLE_STATUSES)}`;
+}
+
+/** The status a trainee takes while a confirmed placement is active, and the one it returns to when it ends. */
+export const PLACED_STATUS: TraineeStatus = 'placed';
+export const AFTER_PLACEMENT_STATUS: TraineeStatus = 'completed';
 
 /** Chinese names shown to people who may not see them: first character kept, the rest `*` (张三丰 → 张**). */
 export function maskName(fullName: string): string {

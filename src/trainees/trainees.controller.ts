@@ -10,7 +10,7 @@ import { ProblemError } from '../common/problems/problem';
 import { EmptyBody } from '../common/validation/empty-body';
 import { UuidParam } from '../common/validation/validation';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { IDEMPOTENCY_HEADER } from '../organizations/organizations.controller';
+import { IDEMPOTENCY_HEADER } from '../common/idempotency/idempotency.openapi';
 import { ImportResultView, ListTraineesQuery, LookupTraineeDto, RegisterTraineeDto, TraineeList, TraineePage, TraineeView, UpdateTraineeDto } from './dto/trainee.dto';
 import { importFormat, limitImportBody } from './import/import-body';
 import { TraineesService } from './trainees.service';

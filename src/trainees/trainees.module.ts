@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { BrandsModule } from '../brands/brands.module';
 import { TraineesController } from './trainees.controller';
+import { TraineesRepository } from './trainees.repository';
 import { TraineesService } from './trainees.service';
 
 @Module({
   imports: [BrandsModule],
   controllers: [TraineesController],
-  providers: [TraineesService],
+  providers: [TraineesRepository, TraineesService],
   exports: [TraineesService],
 })
 export class TraineesModule {}

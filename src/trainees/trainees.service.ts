@@ -1,26 +1,27 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
-import { DataSource, EntityManager } from 'typeorm';
-import { AuditLog } from '../audit/audit-log';
-import { Brand } from '../brands/brand.entity';
+import { AuditLog } from '../audit/audit.service';
 import { effectiveBrandStatus } from '../brands/brand.rules';
-import { BrandsService } from '../brands/brands.service';
+import { BrandsService, type BrandFacts } from '../brands/brands.service';
 import type { Actor } from '../common/auth/actor';
-import { Policy } from '../common/auth/policy';
 import { maskPhone, PiiCipher } from '../common/crypto/pii-cipher';
 import { PII_CIPHER } from '../common/crypto/pii.provider';
-import { maskNationalId } from '../common/identifiers/national-id';
 import { requireVersion } from '../common/http/if-match';
-import { cursorTimestamp, cursorUuid, decodeCursor, Page, pageLimit, toPage } from '../common/pagination/pagination';
+import { IdempotencyRepository } from '../common/idempotency/idempotency.repository';
+import { maskNationalId } from '../common/identifiers/national-id';
+import { newestFirst, newestFirstPageOf, Page } from '../common/pagination/pagination';
 import { notFound, ProblemError } from '../common/problems/problem';
 import { validationProblem } from '../common/validation/validation';
-import { inTransaction, pgConstraint, pgErrorCode } from '../database/transactions';
-import { Outbox } from '../events/outbox';
+import type { Db } from '../database/repository';
+import { isUniqueViolation, Transactions } from '../database/transactions';
+import { Outbox } from '../events/outbox.service';
+import { Policy, type TraineeViewer } from '../policy/policy';
 import type { ImportErrorView, ImportResultView, ListTraineesQuery, RegisterTraineeDto, TraineeView, UpdateTraineeDto } from './dto/trainee.dto';
 import { ImportFileError, readImportRows } from './import/row-reader';
 import { normaliseNationalId, parseRegistration, Registration, REGISTRATION_FIELDS, REQUIRED_REGISTRATION_FIELDS } from './registration';
-import { Trainee } from './trainee.entity';
-import { checkOperatorStatusChange } from './trainee.rules';
+import type { Trainee } from './trainee.entity';
+import { canBePlaced, checkOperatorStatusChange } from './trainee.rules';
+import { SealedRegistration, TraineesRepository } from './trainees.repository';
 
 /** Blind-index purposes: one HMAC domain per kind of value, so equal strings of different kinds never match. */
 const NATIONAL_ID = 'national_id';
@@ -29,20 +30,26 @@ const PHONE = 'phone';
 const IMPORT_BATCH_SIZE = 2000;
 const MAX_LISTED_IMPORT_ERRORS = 1000;
 
-/** How much of a trainee a caller sees: the operator also sees the phone number in full. */
-type Viewer = 'operator' | 'other';
+/** A trainee the caller may see, its brand, and how much of it the caller sees. */
+export interface VisibleTrainee {
+  trainee: Trainee;
+  brand: BrandFacts;
+  viewer: TraineeViewer;
+}
 
 @Injectable()
 export class TraineesService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+    private readonly trainees: TraineesRepository,
     private readonly brands: BrandsService,
+    private readonly idempotency: IdempotencyRepository,
     private readonly audit: AuditLog,
     private readonly outbox: Outbox,
     @Inject(PII_CIPHER) private readonly cipher: PiiCipher,
   ) {}
 
-  present(t: Trainee, viewer: Viewer): TraineeView {
+  present(t: Trainee, viewer: TraineeViewer): TraineeView {
     return {
       id: t.id,
       brandId: t.brandId,
@@ -63,19 +70,19 @@ export class TraineesService {
   }
 
   /** The brand, when the caller operates it: 404 when the brand is hidden from the caller, 403 when merely visible. */
-  private async operatedBrand(actor: Actor, brandId: string, manager?: EntityManager): Promise<Brand> {
-    const brand = await this.brands.getVisible(actor, brandId, manager);
+  private async operatedBrand(actor: Actor, brandId: string, m?: Db): Promise<BrandFacts> {
+    const brand = await this.brands.getVisible(actor, brandId, m);
     Policy.requireBrandOperator(actor, brand);
     return brand;
   }
 
   /** New people may join a brand until it is revoked or expired. */
-  private requireOpenBrand(brand: Brand): void {
+  private requireOpenBrand(brand: BrandFacts): void {
     const status = effectiveBrandStatus(brand.status, brand.validUntil);
     if (status === 'revoked' || status === 'expired') throw new ProblemError('INVALID_TRANSITION', `The brand is ${status}; it takes no new trainees`);
   }
 
-  private encryptRegistration(r: Registration): Partial<Trainee> {
+  private seal(r: Registration): SealedRegistration {
     const nationalIdCipher = this.cipher.encrypt(r.nationalId, NATIONAL_ID);
     return {
       fullName: r.fullName,
@@ -93,14 +100,20 @@ export class TraineesService {
     };
   }
 
+  private async visibleBrandOf(trainee: Trainee, m?: Db): Promise<BrandFacts> {
+    const brand = await this.brands.facts(trainee.brandId, m);
+    if (!brand) throw new Error(`trainee ${trainee.id} has no brand ${trainee.brandId}`);
+    return brand;
+  }
+
   async register(actor: Actor, brandId: string, dto: RegisterTraineeDto): Promise<TraineeView> {
     const parsed = parseRegistration({ ...dto });
     if (!parsed.ok) throw validationProblem([parsed.error]);
     try {
-      return await inTransaction(this.dataSource, async (m) => {
+      return await this.transactions.run(async (m) => {
         const brand = await this.operatedBrand(actor, brandId, m);
         this.requireOpenBrand(brand);
-        const trainee = await m.save(m.create(Trainee, { ...this.encryptRegistration(parsed.value), brandId, status: 'registered' }));
+        const trainee = await this.trainees.insert(m, brandId, this.seal(parsed.value));
         await this.outbox.append(m, actor, [
           { type: 'trainee.registered', aggregateType: 'trainee', aggregateId: trainee.id, brandId, data: { traineeId: trainee.id, brandId, status: trainee.status } },
         ]);
@@ -108,7 +121,7 @@ export class TraineesService {
         return this.present(trainee, 'operator');
       });
     } catch (err) {
-      if (pgErrorCode(err) === '23505' && pgConstraint(err) === 'ux_trainees_brand_person') {
+      if (isUniqueViolation(err, 'ux_trainees_brand_person')) {
         throw new ProblemError('DUPLICATE_TRAINEE', 'A trainee with this identity number is already registered under the brand');
       }
       throw err;
@@ -117,43 +130,27 @@ export class TraineesService {
 
   async list(actor: Actor, brandId: string, query: ListTraineesQuery): Promise<Page<TraineeView>> {
     const brand = await this.brands.getVisible(actor, brandId);
-    const operator = Policy.isBrandOperator(actor, brand);
-    if (!operator && !Policy.isPlatform(actor) && !Policy.hasJurisdiction(actor, brand.regionCode)) {
+    if (!Policy.mayListTrainees(actor, brand)) {
       throw new ProblemError('FORBIDDEN', "Only the brand's operator and bureaus with jurisdiction list its trainees");
     }
-    const limit = pageLimit(query);
-    const after = decodeCursor(query.cursor, 2);
-    const qb = this.dataSource
-      .getRepository(Trainee)
-      .createQueryBuilder('t')
-      .where('t.brand_id = :brandId', { brandId })
-      .orderBy('t.registered_at', 'DESC')
-      .addOrderBy('t.id', 'DESC')
-      .limit(limit + 1);
-    if (query.status) qb.andWhere('t.status = :status', { status: query.status });
-    if (query.cohort) qb.andWhere('t.cohort = :cohort', { cohort: query.cohort });
-    if (after) qb.andWhere('(t.registered_at, t.id) < (:at, :id)', { at: cursorTimestamp(after[0]), id: cursorUuid(after[1]) });
-    const rows = await qb.getMany();
-    return toPage(rows, limit, (t) => [t.registeredAt.toISOString(), t.id], (t) => this.present(t, operator ? 'operator' : 'other'));
+    const viewer: TraineeViewer = Policy.relationToBrand(actor, brand) === 'operator' ? 'operator' : 'reader';
+    const page = newestFirst(query);
+    const rows = await this.trainees.listByBrand(brandId, { status: query.status, cohort: query.cohort }, page.after, page.fetch);
+    return newestFirstPageOf(rows, page, (t) => t.registeredAt, (t) => this.present(t, viewer));
   }
 
   /**
-   * A trainee the caller may see — the brand's operator, a bureau whose jurisdiction covers the brand, an employer
-   * named in one of the trainee's placements, the platform — or 404 for everyone else.
+   * A trainee the caller may see (Policy.traineeViewer), with its brand, or 404 for everyone else. With `m`, read
+   * in that transaction, the trainee locked when `lock`.
    */
-  async getVisible(actor: Actor, id: string, manager: EntityManager = this.dataSource.manager, lock = false): Promise<{ trainee: Trainee; brand: Brand; viewer: Viewer }> {
-    const trainee = await manager.findOne(Trainee, { where: { id }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+  async getVisible(actor: Actor, id: string, m?: Db, lock = false): Promise<VisibleTrainee> {
+    const trainee = await this.trainees.findById(id, m, lock);
     if (!trainee) throw notFound('Trainee');
-    const brand = await manager.findOneByOrFail(Brand, { id: trainee.brandId });
-    if (Policy.isBrandOperator(actor, brand)) return { trainee, brand, viewer: 'operator' };
-    if (Policy.isPlatform(actor) || Policy.hasJurisdiction(actor, brand.regionCode)) return { trainee, brand, viewer: 'other' };
-    if (actor.kind === 'employer' && (await this.employerHasPlacement(manager, actor.organizationId, id))) return { trainee, brand, viewer: 'other' };
-    throw notFound('Trainee');
-  }
-
-  private async employerHasPlacement(manager: EntityManager, employerId: string, traineeId: string): Promise<boolean> {
-    const rows: unknown[] = await manager.query(`SELECT 1 FROM placements WHERE trainee_id = $1 AND employer_id = $2 LIMIT 1`, [traineeId, employerId]);
-    return rows.length > 0;
+    const brand = await this.visibleBrandOf(trainee, m);
+    const offered = Policy.asksForOffers(actor) ? await this.trainees.offeredTo(id, actor.organizationId, m) : false;
+    const viewer = Policy.traineeViewer(actor, brand, offered);
+    if (!viewer) throw notFound('Trainee');
+    return { trainee, brand, viewer };
   }
 
   async get(actor: Actor, id: string): Promise<TraineeView> {
@@ -164,7 +161,7 @@ export class TraineesService {
   async update(actor: Actor, id: string, dto: UpdateTraineeDto, ifMatch: number | undefined): Promise<TraineeView> {
     const fields = Object.keys(dto).filter((k) => (dto as Record<string, unknown>)[k] !== undefined);
     if (fields.length === 0) throw new ProblemError('VALIDATION_FAILED', 'Send at least one field to change', [{ field: '(body)', code: 'EMPTY_UPDATE', message: 'no field to change' }]);
-    return inTransaction(this.dataSource, async (m) => {
+    return this.transactions.run(async (m) => {
       const { trainee, brand } = await this.getVisible(actor, id, m, true);
       Policy.requireBrandOperator(actor, brand);
       requireVersion(trainee.version, ifMatch, 'The trainee');
@@ -185,7 +182,7 @@ export class TraineesService {
       if (dto.expectedMonthlySalaryFen !== undefined) trainee.expectedMonthlySalaryFen = dto.expectedMonthlySalaryFen === null ? null : String(dto.expectedMonthlySalaryFen);
       trainee.version += 1;
       trainee.updatedAt = new Date();
-      await m.update(Trainee, { id }, {
+      await this.trainees.save(m, id, {
         status: trainee.status,
         fullName: trainee.fullName,
         phoneCipher: trainee.phoneCipher,
@@ -213,13 +210,7 @@ export class TraineesService {
   /** The caller's own trainees with this identity number, across its brands, found through the blind index. */
   async lookup(actor: Actor, nationalId: string): Promise<{ items: TraineeView[] }> {
     const hash = this.cipher.blindIndex(normaliseNationalId(nationalId), NATIONAL_ID);
-    const rows = await this.dataSource
-      .getRepository(Trainee)
-      .createQueryBuilder('t')
-      .innerJoin(Brand, 'b', 'b.id = t.brand_id')
-      .where('t.national_id_hash = :hash AND b.operator_id = :me', { hash, me: actor.organizationId })
-      .orderBy('t.registered_at', 'DESC')
-      .getMany();
+    const rows = await this.trainees.findByHashUnderOperator(hash, actor.organizationId);
     await this.audit.recordNow(actor, { action: 'trainee.lookup', objectType: 'trainee', objectId: null, details: { matches: rows.length } });
     return { items: rows.map((t) => this.present(t, 'operator')) };
   }
@@ -229,7 +220,7 @@ export class TraineesService {
    * salary expectation stay as anonymous facts so the brand's figures do not move.
    */
   async erase(actor: Actor, id: string): Promise<TraineeView> {
-    return inTransaction(this.dataSource, async (m) => {
+    return this.transactions.run(async (m) => {
       const { trainee, brand, viewer } = await this.getVisible(actor, id, m, true);
       if (viewer !== 'operator' && !Policy.isPlatform(actor)) throw new ProblemError('FORBIDDEN', "Only the brand's operator or the platform may erase a trainee");
       if (trainee.erased) return this.present(trainee, viewer);
@@ -247,10 +238,10 @@ export class TraineesService {
         version: trainee.version + 1,
         updatedAt: now,
       };
-      await m.update(Trainee, { id }, erasure);
+      await this.trainees.save(m, id, erasure);
       Object.assign(trainee, erasure);
       // Responses kept for Idempotency-Key replays may show this person: they go too.
-      await m.query(`DELETE FROM idempotency_keys WHERE resource_ids @> ARRAY[$1]::uuid[]`, [id]);
+      await this.idempotency.forgetResponsesShowing(m, id);
       await this.outbox.append(m, actor, [{ type: 'trainee.erased', aggregateType: 'trainee', aggregateId: id, brandId: brand.id, data: { traineeId: id, brandId: brand.id } }]);
       await this.audit.record(m, actor, { action: 'trainee.erase', objectType: 'trainee', objectId: id, brandId: brand.id });
       return this.present(trainee, viewer);
@@ -270,7 +261,7 @@ export class TraineesService {
     };
     const today = new Date();
     try {
-      await inTransaction(this.dataSource, async (m) => {
+      await this.transactions.run(async (m) => {
         const brand = await this.operatedBrand(actor, brandId, m);
         this.requireOpenBrand(brand);
         let batch: Registration[] = [];
@@ -323,8 +314,8 @@ export class TraineesService {
     return result;
   }
 
-  private async writeImportBatch(m: EntityManager, actor: Actor, brandId: string, rows: Registration[], result: ImportResultView): Promise<void> {
-    const ids = await this.insertBatch(m, brandId, rows);
+  private async writeImportBatch(m: Db, actor: Actor, brandId: string, rows: Registration[], result: ImportResultView): Promise<void> {
+    const ids = await this.trainees.insertBatch(m, brandId, rows.map((r) => this.seal(r)));
     result.created += ids.length;
     result.duplicates += rows.length - ids.length;
     if (ids.length) {
@@ -334,49 +325,20 @@ export class TraineesService {
     }
   }
 
-  /** One INSERT … SELECT FROM unnest for the whole batch; ON CONFLICT skips people already in the brand. */
-  private async insertBatch(m: EntityManager, brandId: string, batch: Registration[]): Promise<string[]> {
-    const cols = {
-      fullName: [] as string[],
-      idCipher: [] as Buffer[],
-      idHash: [] as Buffer[],
-      idMasked: [] as string[],
-      phoneCipher: [] as Array<Buffer | null>,
-      phoneMasked: [] as Array<string | null>,
-      keyId: [] as string[],
-      birthDate: [] as string[],
-      gender: [] as string[],
-      groups: [] as string[],
-      cohort: [] as Array<string | null>,
-      salary: [] as Array<string | null>,
-    };
-    for (const r of batch) {
-      const e = this.encryptRegistration(r);
-      cols.fullName.push(r.fullName);
-      cols.idCipher.push(e.nationalIdCipher as Buffer);
-      cols.idHash.push(e.nationalIdHash as Buffer);
-      cols.idMasked.push(e.nationalIdMasked as string);
-      cols.phoneCipher.push(e.phoneCipher ?? null);
-      cols.phoneMasked.push(e.phoneMasked ?? null);
-      cols.keyId.push(e.piiKeyId as string);
-      cols.birthDate.push(r.birthDate);
-      cols.gender.push(r.gender);
-      // A text[] per row cannot ride in a 2-D array of ragged rows; pass each as its array literal.
-      cols.groups.push(`{${r.targetGroups.join(',')}}`);
-      cols.cohort.push(r.cohort);
-      cols.salary.push(e.expectedMonthlySalaryFen ?? null);
+  /**
+   * For a confirmation (the placements module): locks the trainee, checks that they may be placed
+   * (canBePlaced; else 409 INVALID_TRANSITION) and places them, in the caller's transaction.
+   */
+  async place(m: Db, traineeId: string): Promise<void> {
+    const trainee = await this.trainees.lockState(m, traineeId);
+    if (!trainee || !canBePlaced(trainee)) {
+      throw new ProblemError('INVALID_TRANSITION', `The trainee is ${trainee?.erased ? 'erased' : trainee?.status} and cannot be placed`);
     }
-    const rows: Array<{ id: string }> = await m.query(
-      `INSERT INTO trainees (brand_id, full_name, national_id_cipher, national_id_hash, national_id_masked, phone_cipher, phone_masked,
-                             pii_key_id, birth_date, gender, target_groups, cohort, expected_monthly_salary_fen, status)
-       SELECT $1, u.full_name, u.id_cipher, u.id_hash, u.id_masked, u.phone_cipher, u.phone_masked, u.key_id, u.birth_date, u.gender,
-              u.groups::text[], u.cohort, u.salary, 'registered'
-         FROM unnest($2::text[], $3::bytea[], $4::bytea[], $5::text[], $6::bytea[], $7::text[], $8::text[], $9::date[], $10::text[], $11::text[], $12::text[], $13::bigint[])
-           AS u(full_name, id_cipher, id_hash, id_masked, phone_cipher, phone_masked, key_id, birth_date, gender, groups, cohort, salary)
-       ON CONFLICT (brand_id, national_id_hash) WHERE national_id_hash IS NOT NULL DO NOTHING
-       RETURNING id`,
-      [brandId, cols.fullName, cols.idCipher, cols.idHash, cols.idMasked, cols.phoneCipher, cols.phoneMasked, cols.keyId, cols.birthDate, cols.gender, cols.groups, cols.cohort, cols.salary],
-    );
-    return rows.map((r) => r.id);
+    await this.trainees.markPlaced(m, traineeId);
+  }
+
+  /** When a placement ends (the placements module): a placed trainee is back to `completed`. */
+  async unplace(m: Db, traineeId: string): Promise<void> {
+    await this.trainees.markUnplaced(m, traineeId);
   }
 }

@@ -1,5 +1,5 @@
-import { EventHandlers } from '../../src/events/event-processing';
-import { Outbox } from '../../src/events/outbox';
+import { EventHandlers } from '../../src/events/event-handlers.service';
+import { Outbox } from '../../src/events/outbox.service';
 import { appendEvents, deleteRedisPrefix, testEvents, waitFor } from '../support/events';
 import { createOrganization, OrgWithKey } from '../support/factories';
 import { startTestApp, TestApp } from '../support/test-app';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { BOOTSTRAP_PLATFORM_CREDIT_CODE } from '../../src/organizations/bootstrap';
-import { hashApiKeySecret } from '../../src/organizations/api-key-secret';
+import { hashApiKeySecret } from '../../src/common/auth/api-key-secret';
 import { expectProblem } from '../support/expect';
 import { startTestApp, TestApp } from '../support/test-app';
 

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { Outbox } from '../../src/events/outbox';
+import { Outbox } from '../../src/events/outbox.service';
 import { appendEvents, deleteRedisPrefix, testEvents, undeliveredCount, waitFor } from '../support/events';
 import { startTestApp, TestApp } from '../support/test-app';
 

@@ -1,5 +1,5 @@
-import { EventHandlers } from '../../src/events/event-processing';
-import { Outbox } from '../../src/events/outbox';
+import { EventHandlers } from '../../src/events/event-handlers.service';
+import { Outbox } from '../../src/events/outbox.service';
 import { appendEvents, sleep, testEvents, undeliveredCount, waitFor } from '../support/events';
 import { creditCode } from '../support/factories';
 import { PrivateRedis } from '../support/private-redis';

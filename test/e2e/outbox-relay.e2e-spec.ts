@@ -1,9 +1,9 @@
 import type { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
-import { EventHandlers } from '../../src/events/event-processing';
-import { Outbox } from '../../src/events/outbox';
+import { EventHandlers } from '../../src/events/event-handlers.service';
+import { Outbox } from '../../src/events/outbox.service';
 import { OutboxRelay } from '../../src/events/outbox-relay';
-import type { DomainEventJob } from '../../src/events/queues';
+import type { DomainEventJob } from '../../src/events/event-handlers.service';
 import { appendEvents, deleteRedisPrefix, domainEventsQueue, sleep, testEvents, undeliveredCount, waitFor } from '../support/events';
 import { startTestApp, TestApp } from '../support/test-app';
 

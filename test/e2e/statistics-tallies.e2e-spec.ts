@@ -6,8 +6,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Client } from 'pg';
 import { pgErrorCode } from '../../src/database/transactions';
-import { BullQueues } from '../../src/events/bull-queues';
-import { QUEUES, STATISTICS_JOBS } from '../../src/events/queues';
+import { BullQueues } from '../../src/common/queue/bull-queues';
+import { jobDefinition } from '../../src/common/queue/job';
+import { QUEUES } from '../../src/common/queue/queues';
+import { RecomputeBrandJob } from '../../src/statistics/jobs/recompute.jobs';
 import { SalaryView } from '../../src/statistics/dto/statistics.dto';
 import { StatisticsCalculator } from '../../src/statistics/statistics.calculator';
 import { createBrand, createCertifiedBrand, SEED_BRANDS } from '../support/brands';
@@ -265,7 +267,7 @@ describe('statistics from tallies equal an independent full scan', () => {
   async function quiet(brandId: string): Promise<void> {
     const queue = t.app.get(BullQueues).get(QUEUES.statistics);
     await waitFor(
-      async () => (await queue.getJobs(['waiting', 'active', 'delayed', 'prioritized'])).filter((j) => j?.name === STATISTICS_JOBS.recomputeBrand && (j.data as { brandId?: string } | undefined)?.brandId === brandId).length,
+      async () => (await queue.getJobs(['waiting', 'active', 'delayed', 'prioritized'])).filter((j) => j?.name === jobDefinition(RecomputeBrandJob).name && (j.data as { brandId?: string } | undefined)?.brandId === brandId).length,
       (n) => n === 0,
       20_000,
       `no pending recomputation of ${brandId}`,

@@ -1,9 +1,9 @@
-import { BullQueues } from '../../src/events/bull-queues';
-import { QUEUES, STATISTICS_JOBS } from '../../src/events/queues';
-import { Metrics } from '../../src/health/metrics';
+import { BullQueues } from '../../src/common/queue/bull-queues';
+import { QUEUES } from '../../src/common/queue/queues';
+import { ReconcileJob } from '../../src/statistics/jobs/upkeep.jobs';
 import { StatisticsCalculator } from '../../src/statistics/statistics.calculator';
 import { percentileCont, roundFen } from '../../src/statistics/statistics.math';
-import { StatisticsWorker } from '../../src/statistics/statistics.worker';
+import { StatisticsMetrics } from '../../src/statistics/statistics.metrics';
 import { createCertifiedBrand, SEED_BRANDS } from '../support/brands';
 import { createOrganization, OrgWithKey } from '../support/factories';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -139,8 +139,8 @@ describe('brand statistics', () => {
 
   it('coalesces a burst of events into a handful of recomputations', async () => {
     const brand = await createCertifiedBrand(t, firm.key, bureau.key, { ...SEED_BRANDS.xuhuiAiTrainer, name: '突发品牌' });
-    const metrics = t.app.get(Metrics);
-    const before = (await metrics.statisticsRecompute.get()).values.find((v) => v.metricName === 'statistics_recompute_seconds_count')?.value ?? 0;
+    const metrics = t.app.get(StatisticsMetrics);
+    const before = (await metrics.recompute.get()).values.find((v) => v.metricName === 'statistics_recompute_seconds_count')?.value ?? 0;
     // 400 single registrations through the API, each its own event.
     const ids = await Promise.all(Array.from({ length: 400 }, () => registerTrainee(t, firm.key, brand.id)));
     const last = await newestEvent(brand.id);
@@ -148,7 +148,7 @@ describe('brand statistics', () => {
     // newest event may still miss one numbered before it, whose own recomputation follows. Wait for both.
     const res = await waitFor(() => stats(brand.id), (r) => r.body.lastEventId === last && r.body.traineeCount === ids.length, 20_000);
     expect(res.body.traineeCount).toBe(ids.length);
-    const after = (await metrics.statisticsRecompute.get()).values.find((v) => v.metricName === 'statistics_recompute_seconds_count')?.value ?? 0;
+    const after = (await metrics.recompute.get()).values.find((v) => v.metricName === 'statistics_recompute_seconds_count')?.value ?? 0;
     const recomputations = after - before;
     console.log(`${ids.length} events → ${recomputations} recomputations`);
     // Without coalescing this would be one per event; the bound leaves room for a loaded machine.
@@ -239,7 +239,7 @@ describe('brand statistics', () => {
       );
     });
     expect(await t.app.get(StatisticsCalculator).staleBrands()).toContain(brand.id);
-    await t.app.get(StatisticsWorker).process({ name: STATISTICS_JOBS.reconcile, data: {} } as never);
+    await t.app.get(ReconcileJob).handle();
     const res = await waitFor(() => stats(brand.id), (r) => r.body.traineeCount === 2);
     expect(res.body.lastEventId).toBe(await newestEvent(brand.id));
     expect(await t.app.get(StatisticsCalculator).staleBrands()).not.toContain(brand.id);

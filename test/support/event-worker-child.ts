@@ -14,7 +14,7 @@ import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { loadConfig } from '../../src/config/config';
-import { EventHandlers } from '../../src/events/event-processing';
+import { EventHandlers } from '../../src/events/event-handlers.service';
 
 const config = loadConfig({ ...process.env, ROLE: 'worker' });
 const sleepMs = Number(process.env.CHILD_HANDLER_SLEEP_MS ?? '0');

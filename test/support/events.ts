@@ -2,8 +2,8 @@ import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../src/config/config';
-import { DomainEvent, Outbox } from '../../src/events/outbox';
-import { QUEUES } from '../../src/events/queues';
+import { DomainEvent, Outbox } from '../../src/events/outbox.service';
+import { QUEUES } from '../../src/common/queue/queues';
 
 /** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
 export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000, intervalMs = 25): Promise<number> {

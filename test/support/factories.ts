@@ -1,5 +1,5 @@
 import { creditCodeCheckCharacter } from '../../src/common/identifiers/credit-code';
-import type { OrganizationKind } from '../../src/organizations/organization.entity';
+import type { OrganizationKind } from '../../src/common/auth/actor';
 import type { TestApp } from './test-app';
 
 const CHARSET = '0123456789ABCDEFGHJKLMNPQRTUWXY';

@@ -1,4 +1,5 @@
-import { BRAND_STATUSES, BRAND_TRANSITIONS, BrandDecision, checkBrandTransition, chinaToday, effectiveBrandStatus, isBrandCertified } from '../../src/brands/brand.rules';
+import { BRAND_STATUSES, BRAND_TRANSITIONS, BrandDecision, checkBrandTransition, effectiveBrandStatus, isBrandCertified } from '../../src/brands/brand.rules';
+import { chinaToday } from '../../src/common/time/china-time';
 
 describe('brand state machine', () => {
   const legal: Array<[string, BrandDecision, string]> = [

@@ -1,5 +1,5 @@
 import { percentileCont, quantileRanks } from '../../src/statistics/statistics.math';
-import { BUCKET_WIDTH, BucketCount, countOf, locateRanks, RankRead, ranksFor } from '../../src/statistics/tallies';
+import { BUCKET_WIDTH, BucketCount, countOf, locateRanks, RankRead, ranksFor } from '../../src/statistics/tallies.rules';
 import { seededRandom } from '../support/random';
 
 

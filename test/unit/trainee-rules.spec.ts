@@ -52,7 +52,11 @@ describe('canBePlaced', () => {
     ['placed', false],
     ['withdrawn', false],
   ] as Array<[TraineeStatus, boolean]>)('%s → %s', (status, expected) => {
-    expect(canBePlaced(status)).toBe(expected);
+    expect(canBePlaced({ status, erased: false })).toBe(expected);
+  });
+
+  it.each(TRAINEE_STATUSES)('an erased %s trainee cannot be placed', (status) => {
+    expect(canBePlaced({ status, erased: true })).toBe(false);
   });
 });
 

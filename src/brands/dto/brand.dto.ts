@@ -2,7 +2,8 @@ import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
 import { PageQuery } from '../../common/pagination/pagination';
 import { IsRegionCode } from '../../common/validation/identifiers';
-import { BRAND_ACTIONS, BRAND_LEVELS, BRAND_STATUSES, BrandLevel, BrandStatus, chinaToday, OCCUPATION_CODE } from '../brand.rules';
+import { BRAND_ACTIONS, BRAND_LEVELS, BRAND_STATUSES, BrandLevel, BrandStatus, OCCUPATION_CODE } from '../brand.rules';
+import { chinaToday } from '../../common/time/china-time';
 
 export class CreateBrandDto {
   @ApiProperty({ example: '徐汇AI训练师', minLength: 1, maxLength: 200 })

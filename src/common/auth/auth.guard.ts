@@ -1,9 +1,9 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
-import type { OrganizationKind } from '../../organizations/organization.entity';
 import { ProblemError } from '../problems/problem';
-import { ApiKeyResolver } from './api-key-cache';
+import type { OrganizationKind } from './actor';
+import { ACTOR_RESOLVER, ActorResolver } from './actor-resolver';
 import { ALLOWED_KINDS, AuthenticatedRequest, PUBLIC_ROUTE } from './decorators';
 import { RateLimiter } from './rate-limiter';
 
@@ -14,7 +14,7 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly keys: ApiKeyResolver,
+    @Inject(ACTOR_RESOLVER) private readonly keys: ActorResolver,
     private readonly rateLimiter: RateLimiter,
   ) {}
 

@@ -1,7 +1,6 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import type { OrganizationKind } from '../../organizations/organization.entity';
-import type { Actor } from './actor';
+import type { Actor, OrganizationKind } from './actor';
 
 export const PUBLIC_ROUTE = 'labor-brands:public';
 export const ALLOWED_KINDS = 'labor-brands:kinds';

@@ -4,13 +4,13 @@ import { Reflector } from '@nestjs/core';
 import { createHash } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { from, Observable, switchMap, catchError, throwError, mergeMap } from 'rxjs';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../../config/config';
 import { PiiCipher } from '../crypto/pii-cipher';
 import { PII_CIPHER } from '../crypto/pii.provider';
 import type { AuthenticatedRequest } from '../auth/decorators';
 import { ProblemError } from '../problems/problem';
 import { documentForRequest, toProblem } from '../problems/to-problem';
+import { IdempotencyRepository } from './idempotency.repository';
 import { StoredResponse } from './stored-response';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -66,7 +66,7 @@ function canonical(value: unknown): string {
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly records: IdempotencyRepository,
     private readonly reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(PII_CIPHER) private readonly cipher: PiiCipher,
@@ -126,25 +126,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   private async begin(apiKeyId: string, key: string, requestHash: Buffer): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const acquired: unknown[] = await this.dataSource.query(
-        `INSERT INTO idempotency_keys (api_key_id, key, request_hash, state) VALUES ($1, $2, $3, 'in_progress')
-         ON CONFLICT (api_key_id, key) DO UPDATE
-            SET request_hash = EXCLUDED.request_hash, state = 'in_progress', response_status = NULL,
-                response_cipher = NULL, resource_ids = '{}', response_headers = NULL, created_at = now(), completed_at = NULL
-          WHERE idempotency_keys.created_at < now() - make_interval(hours => $4)
-             OR (idempotency_keys.state = 'in_progress' AND idempotency_keys.created_at < now() - make_interval(mins => $5))
-         RETURNING 1`,
-        [apiKeyId, key, requestHash, this.config.idempotencyTtlHours, ABANDONED_AFTER_MINUTES],
-      );
-      if (acquired.length) return;
-      const rows: Array<{ request_hash: Buffer; state: string; response_status: number; response_cipher: Buffer | null; response_headers: Record<string, string> | null }> =
-        await this.dataSource.query(
-          `SELECT request_hash, state, response_status, response_cipher, response_headers FROM idempotency_keys WHERE api_key_id = $1 AND key = $2`,
-          [apiKeyId, key],
-        );
-      const existing = rows[0];
+      if (await this.records.take(apiKeyId, key, requestHash, this.config.idempotencyTtlHours, ABANDONED_AFTER_MINUTES)) return;
+      const existing = await this.records.find(apiKeyId, key);
       if (!existing) continue; // forgotten after a server error meanwhile: try to take it again
-      if (!existing.request_hash.equals(requestHash)) {
+      if (!existing.requestHash.equals(requestHash)) {
         throw new ProblemError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request; use a new key for a new request');
       }
       if (existing.state !== 'completed') {
@@ -152,23 +137,23 @@ export class IdempotencyInterceptor implements NestInterceptor {
           'retry-after': '1',
         });
       }
-      const bodyText = existing.response_cipher ? this.cipher.decrypt(existing.response_cipher, STORED_RESPONSE_CONTEXT) : null;
-      throw new StoredResponse(existing.response_status, bodyText, { ...(existing.response_headers ?? {}), 'idempotent-replayed': 'true' });
+      const bodyText = existing.responseCipher ? this.cipher.decrypt(existing.responseCipher, STORED_RESPONSE_CONTEXT) : null;
+      throw new StoredResponse(existing.responseStatus, bodyText, { ...(existing.responseHeaders ?? {}), 'idempotent-replayed': 'true' });
     }
     throw new ProblemError('IDEMPOTENCY_IN_PROGRESS', 'The Idempotency-Key is contended; retry shortly', undefined, { 'retry-after': '1' });
   }
 
   private async complete(apiKeyId: string, key: string, status: number, body: unknown, headers: Record<string, string>): Promise<void> {
     const text = body === null || body === undefined ? null : JSON.stringify(body);
-    await this.dataSource.query(
-      `UPDATE idempotency_keys SET state = 'completed', response_status = $3, response_cipher = $4, resource_ids = $5::uuid[],
-              response_headers = $6, completed_at = now()
-        WHERE api_key_id = $1 AND key = $2`,
-      [apiKeyId, key, status, text === null ? null : this.cipher.encrypt(text, STORED_RESPONSE_CONTEXT), resourceIds(body), headers],
-    );
+    await this.records.complete(apiKeyId, key, {
+      status,
+      cipher: text === null ? null : this.cipher.encrypt(text, STORED_RESPONSE_CONTEXT),
+      resourceIds: resourceIds(body),
+      headers,
+    });
   }
 
   private async forget(apiKeyId: string, key: string): Promise<void> {
-    await this.dataSource.query(`DELETE FROM idempotency_keys WHERE api_key_id = $1 AND key = $2`, [apiKeyId, key]);
+    await this.records.forget(apiKeyId, key);
   }
 }

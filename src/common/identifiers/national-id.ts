@@ -8,8 +8,10 @@
  */
 
 import { isProvinceLevelPrefix } from './region-code';
+import { CHINA_UTC_OFFSET_MS } from '../time/china-time';
 
-export type Gender = 'male' | 'female';
+export const GENDERS = ['male', 'female'] as const;
+export type Gender = (typeof GENDERS)[number];
 
 export type NationalIdParse =
   | {
@@ -45,7 +47,6 @@ const EARLIEST_BIRTH_DATE = '19000101';
  * a baby born this morning in Beijing whenever the server's clock is still on
  * yesterday.
  */
-const CHINA_STANDARD_TIME_OFFSET_MS = 8 * 60 * 60 * 1000;
 
 const DIGITS = /^[0-9]+$/;
 
@@ -171,7 +172,7 @@ function isLeapYear(year: number): boolean {
 
 /** The calendar date in China at instant `instant`, as YYYYMMDD. */
 function chinaCalendarDate(instant: Date): string {
-  const shifted = new Date(instant.getTime() + CHINA_STANDARD_TIME_OFFSET_MS);
+  const shifted = new Date(instant.getTime() + CHINA_UTC_OFFSET_MS);
   const year = String(shifted.getUTCFullYear()).padStart(4, '0');
   const month = String(shifted.getUTCMonth() + 1).padStart(2, '0');
   const day = String(shifted.getUTCDate()).padStart(2, '0');

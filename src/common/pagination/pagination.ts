@@ -1,4 +1,5 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import type { Type } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { ProblemError } from '../problems/problem';
@@ -27,6 +28,15 @@ export class PageQuery {
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
+}
+
+/** The OpenAPI shape of a page of `item`s: `class BrandPage extends PageOf(BrandView) {}`. */
+export function PageOf<T>(item: Type<T>): Type<Page<T>> {
+  class PageOfItems implements Page<T> {
+    @ApiProperty({ type: [item] }) items: T[];
+    @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` for the next page; null on the last' }) nextCursor: string | null;
+  }
+  return PageOfItems;
 }
 
 /** The answer to a cursor this service did not hand out (or one tampered with). */
@@ -100,4 +110,42 @@ export function cursorUuid(value: string | number | null): string {
 export function cursorSeq(value: string | number | null): string {
   if (typeof value !== 'string' || !/^\d{1,19}$/.test(value)) throw invalidCursor();
   return value;
+}
+
+/** Where a newest-first page continues: strictly after the last row seen, by (creation time, id). */
+export interface NewestFirstKey {
+  at: string;
+  id: string;
+}
+
+export interface NewestFirstPage {
+  limit: number;
+  /** Rows to read: one more than the page, to know whether another follows. */
+  fetch: number;
+  after: NewestFirstKey | null;
+}
+
+/** The page a newest-first list is asked for, its cursor checked (a forged one is 400 INVALID_CURSOR). */
+export function newestFirst(query: PageQuery): NewestFirstPage {
+  const limit = pageLimit(query);
+  const cursor = decodeCursor(query.cursor, 2);
+  return { limit, fetch: limit + 1, after: cursor ? { at: cursorTimestamp(cursor[0]), id: cursorUuid(cursor[1]) } : null };
+}
+
+/** The page of rows read for `newestFirst`, with the cursor of its last row when more follow. */
+export function newestFirstPageOf<R extends { id: string }, T>(rows: R[], page: NewestFirstPage, at: (row: R) => Date, present: (row: R) => T): Page<T> {
+  return toPage(rows, page.limit, (r) => [at(r).toISOString(), r.id], present);
+}
+
+/** Where an oldest-first timeline continues: after an outbox or history position (`seq`). */
+export interface SequencePage {
+  limit: number;
+  fetch: number;
+  afterSeq: string;
+}
+
+export function inSequence(query: PageQuery): SequencePage {
+  const limit = pageLimit(query);
+  const cursor = decodeCursor(query.cursor, 1);
+  return { limit, fetch: limit + 1, afterSeq: cursor ? cursorSeq(cursor[0]) : '0' };
 }

@@ -54,16 +54,13 @@ export function registerJsonParser(fastify: FastifyInstance, bodyLimit: number):
   });
 }
 
-/** Routes that take a streamed file body instead of JSON. */
-const STREAMED_ROUTE = /\/trainees\/import$/;
-
 /**
- * CSV and NDJSON bodies are handed to the import route as the raw stream (never buffered: files reach 200 MiB);
- * every other route answers them 415. The import route counts bytes itself (see limitImportBody).
+ * Bodies of `mediaTypes` are handed to the routes `isStreamedRoute` accepts as the raw stream (never buffered:
+ * files reach 200 MiB); every other route answers them 415. Such a route counts bytes itself.
  */
-export function registerImportParser(fastify: FastifyInstance): void {
-  fastify.addContentTypeParser(['text/csv', 'application/x-ndjson'], (request, payload, done) => {
-    if (!STREAMED_ROUTE.test(request.routeOptions.url ?? '')) {
+export function registerStreamedBodyParser(fastify: FastifyInstance, mediaTypes: readonly string[], isStreamedRoute: (routeUrl: string) => boolean): void {
+  fastify.addContentTypeParser([...mediaTypes], (request, payload, done) => {
+    if (!isStreamedRoute(request.routeOptions.url ?? '')) {
       return done(new ProblemError('UNSUPPORTED_MEDIA_TYPE', 'This route takes application/json'), undefined);
     }
     done(null, payload);

@@ -1,8 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { PageQuery } from '../../common/pagination/pagination';
-import { QUEUE_NAMES } from '../bull-queues';
-import { QUEUES, type QueueName } from '../queues';
+import { QUEUE_NAMES, QUEUES, type QueueName } from '../../common/queue/queues';
 
 export class FailedJobsQuery extends PageQuery {
   @ApiPropertyOptional({ enum: QUEUE_NAMES, default: QUEUES.domainEvents, description: 'The queue whose dead letters to list' })

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { PageQuery } from '../../common/pagination/pagination';
+import { PageOf, PageQuery } from '../../common/pagination/pagination';
 import { IsCreditCode, IsRegionCode } from '../../common/validation/identifiers';
-import { ORGANIZATION_KINDS, OrganizationKind } from '../organization.entity';
+import { ORGANIZATION_KINDS, OrganizationKind } from '../../common/auth/actor';
 
 export class CreateOrganizationDto {
   @ApiProperty({ enum: ORGANIZATION_KINDS, example: 'hr_firm' })
@@ -44,10 +44,7 @@ export class OrganizationView {
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 
-export class OrganizationPage {
-  @ApiProperty({ type: [OrganizationView] }) items: OrganizationView[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
-}
+export class OrganizationPage extends PageOf(OrganizationView) {}
 
 export class NewApiKeySecretView {
   @ApiProperty({ format: 'uuid' }) id: string;
@@ -72,10 +69,7 @@ export class ApiKeyView {
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) revokedAt: string | null;
 }
 
-export class ApiKeyPage {
-  @ApiProperty({ type: [ApiKeyView] }) items: ApiKeyView[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
-}
+export class ApiKeyPage extends PageOf(ApiKeyView) {}
 
 export class MeView {
   @ApiProperty({ type: OrganizationView }) organization: OrganizationView;

@@ -3,6 +3,11 @@ import { ProblemError } from '../../common/problems/problem';
 
 export const IMPORT_MEDIA_TYPES = ['text/csv', 'application/x-ndjson'] as const;
 
+/** The routes that take an import file as their streamed body (by their route pattern). */
+export function isImportRoute(routeUrl: string): boolean {
+  return /\/trainees\/import$/.test(routeUrl);
+}
+
 /** The import format from Content-Type; a declared charset other than UTF-8 is refused up front. */
 export function importFormat(contentType: string | undefined): 'csv' | 'ndjson' {
   const [type, ...params] = (contentType ?? '').split(';').map((p) => p.trim().toLowerCase());

@@ -1,17 +1,12 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { Queue } from 'bullmq';
-import { APP_CONFIG, AppConfig } from '../config/config';
+import { Inject, Injectable, Logger, OnApplicationShutdown, Type } from '@nestjs/common';
+import { Job, JobsOptions, Queue } from 'bullmq';
+import { APP_CONFIG, AppConfig } from '../../config/config';
 import { producerConnection, queueOptions } from './bullmq';
-import { QUEUES, QueueName } from './queues';
+import { JobHandler, jobDefinition } from './job';
+import { QUEUE_NAMES, QueueName } from './queues';
 
 const ERROR_LOG_EVERY_MS = 60_000;
 const CLOSE_TIMEOUT_MS = 2000;
-
-export const QUEUE_NAMES: readonly QueueName[] = Object.values(QUEUES);
-
-export function isQueueName(name: string): name is QueueName {
-  return (QUEUE_NAMES as readonly string[]).includes(name);
-}
 
 /**
  * One producer-side `Queue` per queue name, created on first use and shared by whoever needs it in this process:
@@ -40,6 +35,12 @@ export class BullQueues implements OnApplicationShutdown {
       this.queues.set(name, queue);
     }
     return queue as Queue<T>;
+  }
+
+  /** Adds a job of the given kind (a `@QueueJob` class) with its payload. */
+  add<T>(kind: Type<JobHandler<T>>, data: T, options?: JobsOptions): Promise<Job<T>> {
+    const { queue, name } = jobDefinition(kind);
+    return this.get<T>(queue).add(name as never, data as never, options) as Promise<Job<T>>;
   }
 
   /** Every queue of QUEUES, in declaration order. */

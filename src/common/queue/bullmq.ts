@@ -1,6 +1,7 @@
 import { ConnectionOptions, QueueOptions, WorkerOptions } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
-import type { AppConfig } from '../config/config';
+import type { AppConfig } from '../../config/config';
+import { QUEUES, type QueueName } from './queues';
 
 /**
  * Reconnect quickly and steadily (a refused connection costs nothing). BullMQ's own default backs off to 20 s
@@ -50,15 +51,22 @@ export function queueOptions(config: AppConfig): QueueOptions {
   };
 }
 
-export function workerOptions(config: AppConfig, concurrency: number): WorkerOptions {
+function workerOptions(config: AppConfig, concurrency: number): WorkerOptions {
   return { connection: bullConnection(config), prefix: `${config.redisPrefix}:bull`, concurrency, maxStalledCount: 3, stalledInterval: 15_000 };
 }
 
-/** The domain-events worker: concurrency, job lock and stalled-job check from the configuration. */
-export function eventWorkerOptions(config: AppConfig): WorkerOptions {
-  return {
-    ...workerOptions(config, config.eventWorkerConcurrency),
-    lockDuration: config.eventLockDurationMs,
-    stalledInterval: config.eventStalledIntervalMs,
-  };
+/** How each queue's worker runs: how many jobs at once, and (domain events) the job lock from the configuration. */
+export function workerOptionsFor(queue: QueueName, config: AppConfig): WorkerOptions {
+  switch (queue) {
+    case QUEUES.maintenance:
+      return workerOptions(config, 1);
+    case QUEUES.statistics:
+      return workerOptions(config, 4);
+    case QUEUES.domainEvents:
+      return {
+        ...workerOptions(config, config.eventWorkerConcurrency),
+        lockDuration: config.eventLockDurationMs,
+        stalledInterval: config.eventStalledIntervalMs,
+      };
+  }
 }

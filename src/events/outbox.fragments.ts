@@ -1,0 +1,27 @@
+/**
+ * How other statements touch the outbox (`outbox_events`, owned by this module): the shape that appends events,
+ * for a fast path that writes a whole change and its event in one statement, and the reads the statistics make in
+ * their own snapshot. OutboxRepository uses the same pieces.
+ */
+
+/** Postgres channel the relays listen on; writers NOTIFY it after their transaction commits. */
+export const OUTBOX_CHANNEL = 'outbox_events';
+
+/** The columns a new event is given; the select passed to appendEventsSql yields them in this order. */
+export const OUTBOX_EVENT_COLUMNS = ['brand_id', 'aggregate_type', 'aggregate_id', 'type', 'data', 'actor_organization_id'] as const;
+
+/** `INSERT INTO outbox_events (…columns) <select>`; add a RETURNING clause as needed. */
+export function appendEventsSql(select: string): string {
+  return `INSERT INTO outbox_events (${OUTBOX_EVENT_COLUMNS.join(', ')}) ${select}`;
+}
+
+/** The newest event of a brand (`id`, `seq`, `occurred_at`), for a LATERAL join: what a brand's figures are stamped with. */
+export function newestBrandEventSql(brandId: string): string {
+  return `SELECT id, seq, occurred_at FROM outbox_events WHERE brand_id = ${brandId} ORDER BY seq DESC LIMIT 1`;
+}
+
+/** Events of brands (`brand_id`, `seq`, `occurred_at`) among the newest `window`: bounded reads of recent activity. */
+export function recentBrandEventsSql(window: number): string {
+  return `SELECT brand_id, seq, occurred_at FROM outbox_events
+           WHERE brand_id IS NOT NULL AND seq > (SELECT COALESCE(max(seq), 0) - ${Math.trunc(window)} FROM outbox_events)`;
+}

@@ -1,0 +1,29 @@
+import { JsonProjection } from '../database/sql';
+import type { Placement } from './placement.entity';
+
+/** Events of a placement are of this aggregate type; their types are PLACEMENT_RULES[action].event. */
+export const PLACEMENT_AGGREGATE = 'placement';
+
+/**
+ * The data every placement event carries: ids, status and money, never a person's name or number. Defined once
+ * for the service's transitions and the one-statement confirmation alike.
+ */
+export const PLACEMENT_EVENT_DATA = new JsonProjection<Placement>({
+  placementId: { property: 'id', kind: 'value' },
+  traineeId: { property: 'traineeId', kind: 'value' },
+  brandId: { property: 'brandId', kind: 'value' },
+  employerId: { property: 'employerId', kind: 'value' },
+  status: { property: 'status', kind: 'value' },
+  salaryFen: { property: 'salaryFen', kind: 'bigint' },
+  salaryPeriod: { property: 'salaryPeriod', kind: 'value' },
+  annualSalaryFen: { property: 'annualSalaryFen', kind: 'bigint' },
+  startDate: { property: 'startDate', kind: 'value' },
+  confirmedAt: { property: 'confirmedAt', kind: 'instant' },
+  endDate: { property: 'endDate', kind: 'value' },
+  version: { property: 'version', kind: 'value' },
+});
+
+/** The details of a placement's audit entry. */
+export const PLACEMENT_AUDIT_DETAILS = new JsonProjection<Placement>({
+  status: { property: 'status', kind: 'value' },
+});

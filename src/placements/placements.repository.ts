@@ -1,0 +1,127 @@
+import { Injectable } from '@nestjs/common';
+import type { Actor } from '../common/auth/actor';
+import type { NewestFirstKey } from '../common/pagination/pagination';
+import { appendAuditEntriesSql } from '../audit/audit.fragments';
+import { BRANDS_TABLE } from '../brands/brands.fragments';
+import { Db, Repository } from '../database/repository';
+import { SqlCondition, sqlIn, sqlLiteral, SqlParams } from '../database/sql';
+import { appendEventsSql } from '../events/outbox.fragments';
+import { lockPlaceableTraineeSql, placeTraineesSql } from '../trainees/trainees.fragments';
+import { Placement, PlacementSalaryChange } from './placement.entity';
+import { PLACEMENT_AGGREGATE, PLACEMENT_AUDIT_DETAILS, PLACEMENT_EVENT_DATA } from './placement.events';
+import { PLACEMENT_RULES, type PlacementStatus } from './placement.rules';
+
+export interface PlacementListFilter {
+  brandId?: string;
+  employerId?: string;
+  traineeId?: string;
+  status?: PlacementStatus;
+}
+
+/** Column expressions of the list query the access policy filters on. */
+export interface PlacementScopeColumns {
+  employerId: string;
+  operatorId: string;
+  regionCode: string;
+}
+
+const CONFIRM = PLACEMENT_RULES.confirm;
+
+/**
+ * The whole confirmation of a placement as proposed, in one statement: the trainee locked and checked (the
+ * trainees module's fragment of canBePlaced), the placement moved, the trainee placed, the event and the audit
+ * entry appended through the fragments of the outbox and the audit log. $1 placement, $2 the caller (the named
+ * employer), $3 expected version or null, $4 the caller's key. When a rule does not hold, nothing is written.
+ */
+const CONFIRM_AS_PROPOSED = `
+  WITH trainee AS (${lockPlaceableTraineeSql('SELECT trainee_id FROM placements WHERE id = $1 AND employer_id = $2')}),
+  confirmed AS (
+    UPDATE placements SET status = ${sqlLiteral(CONFIRM.to)}, confirmed_at = now(), version = version + 1, updated_at = now()
+     WHERE id = $1 AND employer_id = $2 AND ${sqlIn('status', CONFIRM.from)} AND ($3::int IS NULL OR version = $3)
+       AND trainee_id IN (SELECT id FROM trainee)
+    RETURNING *),
+  placed AS (${placeTraineesSql('SELECT trainee_id FROM confirmed')}),
+  event AS (${appendEventsSql(`SELECT brand_id, ${sqlLiteral(PLACEMENT_AGGREGATE)}, id, ${sqlLiteral(CONFIRM.event)}, ${PLACEMENT_EVENT_DATA.sql('confirmed')}, $2 FROM confirmed`)}),
+  audit AS (${appendAuditEntriesSql(`SELECT $2, $4, 'placement.confirm', ${sqlLiteral(PLACEMENT_AGGREGATE)}, id::text, brand_id, ${PLACEMENT_AUDIT_DETAILS.sql('confirmed')} FROM confirmed`)})
+  SELECT * FROM confirmed`;
+
+/** The only code that reads and writes `placements` and `placement_salary_changes` (besides its fragments). */
+@Injectable()
+export class PlacementsRepository extends Repository {
+  insert(m: Db, placement: Partial<Placement>): Promise<Placement> {
+    return m.save(m.create(Placement, placement));
+  }
+
+  findById(id: string, m?: Db, lock = false): Promise<Placement | null> {
+    return this.db(m).findOne(Placement, { where: { id }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+  }
+
+  async save(m: Db, id: string, fields: Partial<Placement>): Promise<void> {
+    await m.update(Placement, { id }, fields);
+  }
+
+  /** Autocommitted; answers the confirmed placement, or null when any rule did not hold (nothing written). */
+  async confirmAsProposed(id: string, actor: Actor, expectedVersion: number | null): Promise<Placement | null> {
+    const rows: Array<Record<string, unknown>> = await this.db().query(CONFIRM_AS_PROPOSED, [id, actor.organizationId, expectedVersion, actor.apiKeyId]);
+    return rows.length ? placementFromRow(rows[0]) : null;
+  }
+
+  async insertSalaryChange(m: Db, change: Omit<PlacementSalaryChange, 'seq' | 'recordedAt' | 'placement'>): Promise<void> {
+    await m.insert(PlacementSalaryChange, change);
+  }
+
+  /** The latest effective date in a placement's salary history (null without history). */
+  async latestSalaryDate(m: Db, placementId: string): Promise<string | null> {
+    const [row] = await m.query(`SELECT max(effective_date)::text AS d FROM placement_salary_changes WHERE placement_id = $1`, [placementId]);
+    return row?.d ?? null;
+  }
+
+  async countWithStatus(m: Db, traineeId: string, status: PlacementStatus): Promise<number> {
+    return m.countBy(Placement, { traineeId, status });
+  }
+
+  /** A newest-first page of the placements `visible` admits (rendered over the employer and the brand's row). */
+  async list(visible: SqlCondition<PlacementScopeColumns>, filter: PlacementListFilter, after: NewestFirstKey | null, fetch: number): Promise<Placement[]> {
+    const p = new SqlParams();
+    const where = [visible({ employerId: 'p.employer_id', operatorId: 'b.operator_id', regionCode: 'b.region_code' }, p)];
+    if (filter.brandId) where.push(`p.brand_id = ${p.add(filter.brandId)}`);
+    if (filter.employerId) where.push(`p.employer_id = ${p.add(filter.employerId)}`);
+    if (filter.traineeId) where.push(`p.trainee_id = ${p.add(filter.traineeId)}`);
+    if (filter.status) where.push(`p.status = ${p.add(filter.status)}`);
+    if (after) where.push(`(p.created_at, p.id) < (${p.add(after.at)}, ${p.add(after.id)})`);
+    const rows: Array<Record<string, unknown>> = await this.db().query(
+      `SELECT p.* FROM placements p JOIN ${BRANDS_TABLE} b ON b.id = p.brand_id
+        WHERE ${where.join(' AND ')} ORDER BY p.created_at DESC, p.id DESC LIMIT ${p.add(fetch)}`,
+      p.values,
+    );
+    return rows.map(placementFromRow);
+  }
+}
+
+/** A placements row as SQL returns it (snake_case, bigints as text) in entity form. */
+function placementFromRow(r: Record<string, unknown>): Placement {
+  return Object.assign(new Placement(), {
+    id: r.id,
+    traineeId: r.trainee_id,
+    brandId: r.brand_id,
+    employerId: r.employer_id,
+    proposedById: r.proposed_by_id,
+    jobTitle: r.job_title,
+    occupationCode: r.occupation_code,
+    workRegionCode: r.work_region_code,
+    salaryFen: String(r.salary_fen),
+    salaryPeriod: r.salary_period,
+    annualSalaryFen: String(r.annual_salary_fen),
+    startDate: r.start_date,
+    status: r.status,
+    confirmedAt: r.confirmed_at,
+    closedAt: r.closed_at,
+    rejectReason: r.reject_reason,
+    endDate: r.end_date,
+    endedAt: r.ended_at,
+    endReason: r.end_reason,
+    version: r.version,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  } as Partial<Placement>);
+}

@@ -1,0 +1,159 @@
+import { isPublicBrandStatus, type BrandStatus, NON_PUBLIC_STATUSES } from '../brands/brand.rules';
+import type { Actor } from '../common/auth/actor';
+import { coverPrefix, prefixRange, regionCovers } from '../common/identifiers/region-code';
+import { ProblemError } from '../common/problems/problem';
+import { PLACEMENT_RULES, type PlacementAction } from '../placements/placement.rules';
+import { SqlParams, sqlNotIn } from '../database/sql';
+
+/**
+ * The one place where access is decided: who may see an object and who may act on it. Services ask these
+ * questions instead of comparing kinds and region codes themselves, and repositories filter lists with the SQL
+ * forms written here beside the rules they mirror (a test runs both forms on the same cases), so a rule changes
+ * in one place and the exhaustive role tests cover it.
+ *
+ * Everything follows from one fact: how the caller stands to a brand. Its operator (the HR firm running it), a
+ * bureau whose jurisdiction covers the brand's region, or the platform: these are the brand's insiders. Everyone
+ * else is the public, who sees a brand once it leaves the drafting stage (NON_PUBLIC_STATUSES) and its trainees
+ * never, unless an employer was offered one of them.
+ *
+ * Visibility decides between 403 and 404: a caller that may not see an object gets NOT_FOUND (no hint that it
+ * exists); one that may see it but not act gets FORBIDDEN or OUT_OF_JURISDICTION.
+ */
+
+/** How an insider stands to a brand; null for the public. */
+export type BrandRelation = 'operator' | 'bureau' | 'platform';
+
+/** How a caller stands to a placement: the employer it names, or one of its brand's insiders. */
+export type PlacementRole = 'employer' | BrandRelation;
+
+/** How much of a trainee a caller sees: the operator also sees the phone number in full. */
+export type TraineeViewer = 'operator' | 'reader';
+
+interface BrandParties {
+  operatorId: string;
+  regionCode: string;
+}
+
+/** Column expressions of a query's brand row, for the SQL forms of the rules. */
+export interface BrandColumns {
+  status: string;
+  operatorId: string;
+  regionCode: string;
+}
+
+/** SQL that holds for the region codes a bureau's jurisdiction covers. */
+function coveredSql(actor: Actor, regionCode: string, p: SqlParams): string {
+  if (actor.kind !== 'bureau') return 'FALSE';
+  const prefix = coverPrefix(actor.regionCode);
+  if (prefix === '') return 'TRUE';
+  const [low, high] = prefixRange(prefix);
+  return `${regionCode} BETWEEN ${p.add(low)} AND ${p.add(high)}`;
+}
+
+export const Policy = {
+  isPlatform(actor: Actor): boolean {
+    return actor.kind === 'platform';
+  },
+
+  /** A bureau's jurisdiction is its region: province XX0000 covers XX****, city XXXX00 covers XXXX**, a district itself. */
+  hasJurisdiction(actor: Actor, regionCode: string): boolean {
+    return actor.kind === 'bureau' && regionCovers(actor.regionCode, regionCode);
+  },
+
+  /** Acting on behalf of an organization: the organization itself or the platform. */
+  actsFor(actor: Actor, organizationId: string): boolean {
+    return actor.organizationId === organizationId || actor.kind === 'platform';
+  },
+
+  relationToBrand(actor: Actor, brand: BrandParties): BrandRelation | null {
+    if (actor.organizationId === brand.operatorId) return 'operator';
+    if (Policy.hasJurisdiction(actor, brand.regionCode)) return 'bureau';
+    if (Policy.isPlatform(actor)) return 'platform';
+    return null;
+  },
+
+  /** Drafts and submitted brands are seen by their insiders only; the rest is public. `status` as readers see it. */
+  canSeeBrand(actor: Actor, brand: BrandParties & { status: BrandStatus }): boolean {
+    return isPublicBrandStatus(brand.status) || Policy.relationToBrand(actor, brand) !== null;
+  },
+
+  /** canSeeBrand as a SQL condition over a query's brand row. */
+  visibleBrandsSql(actor: Actor, b: BrandColumns, p: SqlParams): string {
+    if (Policy.isPlatform(actor)) return 'TRUE';
+    return `(${sqlNotIn(b.status, NON_PUBLIC_STATUSES)} OR ${b.operatorId} = ${p.add(actor.organizationId)} OR ${coveredSql(actor, b.regionCode, p)})`;
+  },
+
+  /** Salary figures under the suppression threshold are shown to the brand's insiders only. */
+  seesUnsuppressedBrandFigures(actor: Actor, brand: BrandParties): boolean {
+    return Policy.relationToBrand(actor, brand) !== null;
+  },
+
+  /** A region's figures: unsuppressed for the platform and the bureaus whose jurisdiction covers the region. */
+  seesUnsuppressedRegionFigures(actor: Actor, regionCode: string): boolean {
+    return Policy.isPlatform(actor) || Policy.hasJurisdiction(actor, regionCode);
+  },
+
+  /**
+   * A trainee is seen by its brand's insiders, and by an employer named in one of the trainee's placements
+   * (`offeredToCaller`, needed only where asksForOffers); null for everyone else.
+   */
+  traineeViewer(actor: Actor, brand: BrandParties, offeredToCaller: boolean): TraineeViewer | null {
+    const relation = Policy.relationToBrand(actor, brand);
+    if (relation === 'operator') return 'operator';
+    if (relation !== null) return 'reader';
+    return actor.kind === 'employer' && offeredToCaller ? 'reader' : null;
+  },
+
+  /** Whether traineeViewer must know if the trainee was offered to the caller. */
+  asksForOffers(actor: Actor): boolean {
+    return actor.kind === 'employer';
+  },
+
+  /** A brand's trainee list is for its insiders. */
+  mayListTrainees(actor: Actor, brand: BrandParties): boolean {
+    return Policy.relationToBrand(actor, brand) !== null;
+  },
+
+  /** The caller's role in a placement; null when it may not see it. The named employer comes first. */
+  placementRole(actor: Actor, placement: { employerId: string }, brand: BrandParties): PlacementRole | null {
+    if (actor.organizationId === placement.employerId) return 'employer';
+    return Policy.relationToBrand(actor, brand);
+  },
+
+  /**
+   * placementRole(…) !== null as a SQL condition over a placement's employer and its brand's row: the employer
+   * sees the placements naming it, an HR firm those of the brands it operates, a bureau those of the brands in its
+   * jurisdiction, the platform all.
+   */
+  visiblePlacementsSql(actor: Actor, c: { employerId: string; operatorId: string; regionCode: string }, p: SqlParams): string {
+    if (Policy.isPlatform(actor)) return 'TRUE';
+    const me = p.add(actor.organizationId);
+    return `(${c.employerId} = ${me} OR ${c.operatorId} = ${me} OR ${coveredSql(actor, c.regionCode, p)})`;
+  },
+
+  /** Who may take a placement action, by PLACEMENT_RULES: the named employer, the brand's operator, or either. */
+  mayActOnPlacement(action: PlacementAction, role: PlacementRole): boolean {
+    const by = PLACEMENT_RULES[action].by;
+    return by === 'employer_or_operator' ? role === 'employer' || role === 'operator' : role === by;
+  },
+
+  isBrandOperator(actor: Actor, brand: { operatorId: string }): boolean {
+    return actor.organizationId === brand.operatorId;
+  },
+
+  requireBrandOperator(actor: Actor, brand: { operatorId: string }): void {
+    if (!Policy.isBrandOperator(actor, brand)) throw new ProblemError('FORBIDDEN', "Only the brand's operator may do this");
+  },
+
+  requireActsFor(actor: Actor, organizationId: string): void {
+    if (!Policy.actsFor(actor, organizationId)) throw new ProblemError('FORBIDDEN', 'Only that organization or the platform may do this');
+  },
+
+  /** A bureau deciding on something in a region: 403 OUT_OF_JURISDICTION when its region does not cover it. */
+  requireJurisdiction(actor: Actor, regionCode: string): void {
+    if (actor.kind !== 'bureau') throw new ProblemError('FORBIDDEN', 'Only a bureau may do this');
+    if (!regionCovers(actor.regionCode, regionCode)) {
+      throw new ProblemError('OUT_OF_JURISDICTION', `Region ${regionCode} is outside the jurisdiction of your bureau (${actor.regionCode})`);
+    }
+  },
+};

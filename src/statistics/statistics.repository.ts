@@ -1,0 +1,353 @@
+import { Injectable } from '@nestjs/common';
+import type { QueryRunner } from 'typeorm';
+import { brandsTable } from '../brands/brands.fragments';
+import { NON_PUBLIC_STATUSES, type BrandStatus } from '../brands/brand.rules';
+import { Db, Repository } from '../database/repository';
+import { sqlLiteral, sqlNotIn, SqlParams } from '../database/sql';
+import { inTransaction } from '../database/transactions';
+import { newestBrandEventSql, recentBrandEventsSql } from '../events/outbox.fragments';
+import { PLACEMENTS_TABLE } from '../placements/placements.fragments';
+import { BrandStatisticsRecord, RegionStatisticsRecord } from './statistics.entity';
+import { BucketCount, ORDERED_FIGURES, OrderedFigure, RETENTION_WINDOWS, TALLY_FIGURES } from './tallies.rules';
+
+/** One statement's connection: the pool's (a connection per statement) or one held for a whole recomputation. */
+export interface Sql {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows as the driver returns them, as TypeORM types them
+  query(sql: string, parameters?: unknown[]): Promise<any>;
+}
+
+/** The cells of one brand as a recomputation reads them, with the brand's facts and newest event. */
+export interface BrandCells {
+  region_code: string;
+  occupation_code: string;
+  status: BrandStatus;
+  by_status: Record<string, number>;
+  certified: number;
+  ended: number;
+  salary_sum: string;
+  salaries: BucketCount[] | null;
+  uplifts: BucketCount[] | null;
+  days: BucketCount[] | null;
+  retention: Record<number, { base: number; ended: number }>;
+  employers: number;
+  last_event_id: string | null;
+  last_event_seq: string;
+  as_of: Date | null;
+}
+
+export interface RegionCells {
+  trainees: number;
+  placed: number;
+  salary_sum: string;
+  salaries: BucketCount[] | null;
+  as_of: Date | null;
+}
+
+/** Where the value of one rank is read: values ≥ low and < high of an ordered figure, skipping `skip` of them. */
+export interface RankReadRequest {
+  figure: OrderedFigure;
+  rank: number;
+  low: number;
+  high: number;
+  skip: number;
+}
+
+/** The sort keys of the statistics list, as SQL over the read model `s`. */
+export type StatisticsSortKey = 'medianAnnualFen' | 'placementRate' | 'traineeCount' | 'placedTraineeCount';
+
+export interface BrandFiguresListRow {
+  brandId: string;
+  brandName: string;
+  operatorId: string;
+  sortValue: string | number | null;
+}
+
+/**
+ * A brand's (or a region's brands') tallies as they stand in the current snapshot: the folded cells plus the
+ * deltas appended since the last fold. `$1` is an array of brand ids.
+ */
+const TALLIES_CTE = `
+  tallies AS (
+    SELECT figure, bucket, sum(n)::bigint AS n, sum(total)::bigint AS total FROM (
+      SELECT figure, bucket, n, total FROM brand_tallies WHERE brand_id = ANY($1::uuid[])
+      UNION ALL
+      SELECT u.figure, u.bucket, u.n, u.total
+        FROM brand_tally_deltas d, unnest(d.figures, d.buckets, d.ns, d.totals) AS u(figure, bucket, n, total)
+       WHERE d.brand_id = ANY($1::uuid[])) cells
+     GROUP BY figure, bucket HAVING sum(n) <> 0),
+  buckets AS (
+    SELECT figure, json_agg(json_build_array(bucket, n) ORDER BY bucket) AS counts FROM tallies GROUP BY figure)`;
+
+const bucketsOf = (figure: string): string => `(SELECT counts FROM buckets WHERE figure = ${sqlLiteral(figure)})`;
+const countOfFigure = (figure: string, condition = 'true'): string =>
+  `(SELECT COALESCE(sum(n), 0)::int FROM tallies WHERE figure = ${sqlLiteral(figure)} AND ${condition})`;
+const totalOfFigure = (figure: string): string => `(SELECT COALESCE(sum(total), 0)::text FROM tallies WHERE figure = ${sqlLiteral(figure)})`;
+/** A confirmation-day bucket whose retention window of `months` has closed by $2 (the day of the figures). */
+const windowClosed = (months: number): string => `(DATE '1970-01-01' + bucket::int) + interval '${months} months' <= $2::date`;
+const retentionJson = `json_build_object(${RETENTION_WINDOWS.map(
+  ({ months, tally }) => `${months}, json_build_object('base', ${countOfFigure(TALLY_FIGURES.confirmedOn, windowClosed(months))}, 'ended', ${countOfFigure(tally, windowClosed(months))})`,
+).join(', ')})`;
+
+/** The sort key as SQL: suppressed medians sort as unknown, so the order reveals nothing a reader may not see. */
+const SORT_SQL: Record<StatisticsSortKey, string> = {
+  medianAnnualFen: `CASE WHEN s.salary_sample_size >= $SUPPRESSION THEN s.median_annual_fen END`,
+  placementRate: `s.placement_rate`,
+  traineeCount: `s.trainee_count`,
+  placedTraineeCount: `s.placed_trainee_count`,
+};
+
+const UPSERT_REGION_STATISTICS = `
+  INSERT INTO region_statistics (region_code, brand_count, trainee_count, placed_trainee_count, active_placement_count,
+      salary_sample_size, p25_annual_fen, median_annual_fen, p75_annual_fen, mean_annual_fen, as_of, computed_at)
+  VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, clock_timestamp())
+  ON CONFLICT (region_code) DO UPDATE SET brand_count = EXCLUDED.brand_count, trainee_count = EXCLUDED.trainee_count,
+    placed_trainee_count = EXCLUDED.placed_trainee_count, active_placement_count = EXCLUDED.active_placement_count,
+    salary_sample_size = EXCLUDED.salary_sample_size, p25_annual_fen = EXCLUDED.p25_annual_fen,
+    median_annual_fen = EXCLUDED.median_annual_fen, p75_annual_fen = EXCLUDED.p75_annual_fen,
+    mean_annual_fen = EXCLUDED.mean_annual_fen, as_of = EXCLUDED.as_of, computed_at = EXCLUDED.computed_at`;
+
+const UPSERT_BRAND_STATISTICS = `
+  INSERT INTO brand_statistics (brand_id, region_code, occupation_code, is_public, trainee_count, trainees_by_status,
+      certified_trainee_count, certification_rate, placed_trainee_count, placement_rate, active_placement_count,
+      ended_placement_count, employer_count, salary_sample_size, median_annual_fen, p25_annual_fen, p75_annual_fen,
+      mean_annual_fen, median_salary_uplift_pct, median_days_to_placement, retention6m_rate, retention12m_rate,
+      as_of, computed_at, last_event_id, last_event_seq)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, clock_timestamp(), $24, $25)
+  ON CONFLICT (brand_id) DO UPDATE SET
+    region_code = EXCLUDED.region_code, occupation_code = EXCLUDED.occupation_code, is_public = EXCLUDED.is_public,
+    trainee_count = EXCLUDED.trainee_count, trainees_by_status = EXCLUDED.trainees_by_status,
+    certified_trainee_count = EXCLUDED.certified_trainee_count, certification_rate = EXCLUDED.certification_rate,
+    placed_trainee_count = EXCLUDED.placed_trainee_count, placement_rate = EXCLUDED.placement_rate,
+    active_placement_count = EXCLUDED.active_placement_count, ended_placement_count = EXCLUDED.ended_placement_count,
+    employer_count = EXCLUDED.employer_count, salary_sample_size = EXCLUDED.salary_sample_size,
+    median_annual_fen = EXCLUDED.median_annual_fen, p25_annual_fen = EXCLUDED.p25_annual_fen,
+    p75_annual_fen = EXCLUDED.p75_annual_fen, mean_annual_fen = EXCLUDED.mean_annual_fen,
+    median_salary_uplift_pct = EXCLUDED.median_salary_uplift_pct, median_days_to_placement = EXCLUDED.median_days_to_placement,
+    retention6m_rate = EXCLUDED.retention6m_rate, retention12m_rate = EXCLUDED.retention12m_rate,
+    as_of = EXCLUDED.as_of, computed_at = EXCLUDED.computed_at, last_event_id = EXCLUDED.last_event_id,
+    last_event_seq = EXCLUDED.last_event_seq
+  -- A recomputation from an older snapshot never overwrites a fresher one.
+  WHERE brand_statistics.last_event_seq <= EXCLUDED.last_event_seq`;
+
+/**
+ * The only code that reads and writes the statistics tables (brand_tallies, brand_tally_deltas, brand_employers,
+ * brand_statistics, region_statistics) and the derived columns the tallies keep on placements and trainees.
+ */
+@Injectable()
+export class StatisticsRepository extends Repository {
+  /** Runs `work` on one pooled connection: a recomputation waits for the pool once, not once per statement. */
+  async onOneConnection<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    const runner: QueryRunner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      return await work(runner);
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** `work` in one REPEATABLE READ READ ONLY transaction on the connection: every read sees the same instant. */
+  async inSnapshot<T>(sql: Sql, work: () => Promise<T>): Promise<T> {
+    // One round trip to open it (TypeORM's startTransaction takes two): under load every await waits its turn.
+    await sql.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    try {
+      const result = await work();
+      await sql.query('COMMIT');
+      return result;
+    } catch (err) {
+      await sql.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Moves the brands' appended deltas into their tallies: one statement, so a reader sees either the deltas or
+   * their sums, never both. Cells are locked in key order, so concurrent folds cannot deadlock.
+   */
+  async fold(brandIds: readonly string[], sql: Sql = this.db()): Promise<void> {
+    await sql.query(
+      `WITH folded AS (DELETE FROM brand_tally_deltas WHERE brand_id = ANY($1::uuid[]) RETURNING brand_id, figures, buckets, ns, totals)
+       INSERT INTO brand_tallies (brand_id, figure, bucket, n, total)
+       SELECT f.brand_id, u.figure, u.bucket, sum(u.n), sum(u.total)
+         FROM folded f, unnest(f.figures, f.buckets, f.ns, f.totals) AS u(figure, bucket, n, total)
+        GROUP BY f.brand_id, u.figure, u.bucket
+        ORDER BY f.brand_id, u.figure, u.bucket
+       ON CONFLICT (brand_id, figure, bucket) DO UPDATE SET n = brand_tallies.n + EXCLUDED.n, total = brand_tallies.total + EXCLUDED.total`,
+      [brandIds],
+    );
+  }
+
+  /** Brands with deltas not folded yet. */
+  async brandsWithDeltas(): Promise<string[]> {
+    const rows: Array<{ brand_id: string }> = await this.db().query(`SELECT DISTINCT brand_id FROM brand_tally_deltas`);
+    return rows.map((r) => r.brand_id);
+  }
+
+  /** Drops cells that have come back to zero (a salary bucket everyone left), so reads stay short. */
+  async dropEmptyCells(): Promise<number> {
+    const [, dropped] = await this.db().query(`DELETE FROM brand_tallies WHERE n = 0 AND total = 0`);
+    return Number(dropped);
+  }
+
+  /** Rebuilds a brand's tallies and derived columns from its source rows (rebuild_brand_tallies, tallies.sql.ts). */
+  async rebuildTallies(brandId: string): Promise<void> {
+    await inTransaction(this.dataSource, (m: Db) => m.query(`SELECT rebuild_brand_tallies($1)`, [brandId]), 'REPEATABLE READ');
+  }
+
+  /** The brand's facts, cells and newest event, in the caller's snapshot; null when there is no such brand. */
+  async readBrandCells(sql: Sql, brandId: string, today: string): Promise<BrandCells | null> {
+    const [row] = await sql.query(
+      `WITH ${TALLIES_CTE}
+       SELECT b.region_code, b.occupation_code, b.status,
+              (SELECT COALESCE(json_object_agg(bucket, n), '{}') FROM tallies WHERE figure = ${sqlLiteral(TALLY_FIGURES.traineesByStatus)}) AS by_status,
+              ${countOfFigure(TALLY_FIGURES.certifiedUntil, `bucket >= $2::date - DATE '1970-01-01'`)} AS certified,
+              ${countOfFigure(TALLY_FIGURES.endedPlacements)} AS ended,
+              ${totalOfFigure(TALLY_FIGURES.activeSalary)} AS salary_sum,
+              ${bucketsOf(ORDERED_FIGURES.salary.tally)} AS salaries, ${bucketsOf(ORDERED_FIGURES.uplift.tally)} AS uplifts,
+              ${bucketsOf(ORDERED_FIGURES.days.tally)} AS days,
+              ${retentionJson} AS retention,
+              (SELECT count(*)::int FROM brand_employers WHERE brand_id = b.id) AS employers,
+              ev.id AS last_event_id, COALESCE(ev.seq, 0)::text AS last_event_seq, ev.occurred_at AS as_of
+         FROM ${brandsTable('b')}
+         LEFT JOIN LATERAL (${newestBrandEventSql('b.id')}) ev ON true
+        WHERE b.id = $1[1]`,
+      [[brandId], today],
+    );
+    return row ?? null;
+  }
+
+  /** The region's cells summed over its brands, in the caller's snapshot. */
+  async readRegionCells(sql: Sql, brandIds: string[]): Promise<RegionCells> {
+    const [row] = await sql.query(
+      `WITH ${TALLIES_CTE}
+       SELECT ${countOfFigure(TALLY_FIGURES.traineesByStatus)} AS trainees, ${countOfFigure(TALLY_FIGURES.firstConfirmationDays)} AS placed,
+              ${totalOfFigure(TALLY_FIGURES.activeSalary)} AS salary_sum,
+              ${bucketsOf(ORDERED_FIGURES.salary.tally)} AS salaries,
+              (SELECT max(e.occurred_at) FROM unnest($1::uuid[]) AS b(id), LATERAL (${newestBrandEventSql('b.id')}) e) AS as_of`,
+      [brandIds],
+    );
+    return row;
+  }
+
+  /**
+   * The values at the given ranks of ordered figures, each read inside its bucket from the figure's partial index:
+   * for one brand the index hands them over in order; for several the read is bounded to the bucket and sorted.
+   * A value is null where the rows do not hold what the tallies promised.
+   */
+  async readRanks(sql: Sql, brandIds: string[], reads: RankReadRequest[]): Promise<Array<{ figure: OrderedFigure; rank: number; value: string | null }>> {
+    if (reads.length === 0) return [];
+    const p = new SqlParams([brandIds.length === 1 ? brandIds[0] : brandIds]);
+    const brandMatch = brandIds.length === 1 ? 'brand_id = $1::uuid' : 'brand_id = ANY($1::uuid[])';
+    const parts: string[] = [];
+    for (const figure of Object.keys(ORDERED_FIGURES) as OrderedFigure[]) {
+      const mine = reads.filter((r) => r.figure === figure);
+      if (mine.length === 0) continue;
+      const { column, type, where } = ORDERED_FIGURES[figure];
+      parts.push(
+        `SELECT ${sqlLiteral(figure)} AS figure, k.rank, v.value
+           FROM unnest(${p.add(mine.map((r) => r.rank))}::bigint[], ${p.add(mine.map((r) => String(r.low)))}::${type}[],
+                       ${p.add(mine.map((r) => String(r.high)))}::${type}[], ${p.add(mine.map((r) => r.skip))}::bigint[]) AS k(rank, low, high, skip)
+           LEFT JOIN LATERAL (SELECT ${column}::text AS value FROM ${PLACEMENTS_TABLE}
+                               WHERE ${brandMatch} AND ${where} AND ${column} >= k.low AND ${column} < k.high
+                               ORDER BY ${column} OFFSET k.skip LIMIT 1) v ON true`,
+      );
+    }
+    const rows: Array<{ figure: OrderedFigure; rank: string; value: string | null }> = await sql.query(parts.join('\nUNION ALL\n'), p.values);
+    return rows.map((r) => ({ figure: r.figure, rank: Number(r.rank), value: r.value }));
+  }
+
+  async upsertBrandStatistics(sql: Sql, row: unknown[]): Promise<void> {
+    await sql.query(UPSERT_BRAND_STATISTICS, row);
+  }
+
+  async upsertRegionStatistics(sql: Sql, row: unknown[]): Promise<void> {
+    await sql.query(UPSERT_REGION_STATISTICS, row);
+  }
+
+  /**
+   * Brands whose figures can move with time alone: a placement confirmed within the last 13 months (its 6- or
+   * 12-month retention window may close today) or a trainee whose certification ends around today, found from the
+   * tallies' day buckets.
+   */
+  async timeDependentBrandIds(today: string): Promise<string[]> {
+    const rows: Array<{ brand_id: string }> = await this.db().query(
+      `SELECT DISTINCT brand_id FROM brand_tallies
+        WHERE (figure = ${sqlLiteral(TALLY_FIGURES.confirmedOn)} AND bucket > ($1::date - interval '13 months')::date - DATE '1970-01-01')
+           OR (figure = ${sqlLiteral(TALLY_FIGURES.certifiedUntil)} AND bucket BETWEEN $1::date - DATE '1970-01-01' - 2 AND $1::date - DATE '1970-01-01')`,
+      [today],
+    );
+    return rows.map((r) => r.brand_id);
+  }
+
+  /**
+   * Brands with an event newer than their figures that should have been processed by now (older than 10 s).
+   * Looks at the newest `window` events only: anything older was reconciled by an earlier run.
+   */
+  async staleBrandIds(window: number): Promise<string[]> {
+    const rows: Array<{ brand_id: string }> = await this.db().query(
+      `SELECT DISTINCT o.brand_id FROM (${recentBrandEventsSql(window)}) o LEFT JOIN brand_statistics s ON s.brand_id = o.brand_id
+        WHERE o.seq > COALESCE(s.last_event_seq, 0) AND o.occurred_at < now() - interval '10 seconds'`,
+    );
+    return rows.map((r) => r.brand_id);
+  }
+
+  /** Age in seconds of the oldest of the newest `window` events not yet reflected in its brand's figures (0 when all are). */
+  async lagSeconds(window: number): Promise<number> {
+    const [row] = await this.db().query(
+      `SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(o.occurred_at)), 0)::float8 AS lag
+         FROM (${recentBrandEventsSql(window)}) o LEFT JOIN brand_statistics s ON s.brand_id = o.brand_id
+        WHERE o.seq > COALESCE(s.last_event_seq, 0)`,
+    );
+    return row.lag;
+  }
+
+  findBrandStatistics(brandId: string): Promise<BrandStatisticsRecord | null> {
+    return this.db().findOneBy(BrandStatisticsRecord, { brandId });
+  }
+
+  findBrandStatisticsMany(brandIds: string[]): Promise<BrandStatisticsRecord[]> {
+    return brandIds.length ? this.db().findBy(BrandStatisticsRecord, brandIds.map((brandId) => ({ brandId }))) : Promise.resolve([]);
+  }
+
+  findRegionStatistics(regionCode: string): Promise<RegionStatisticsRecord | null> {
+    return this.db().findOneBy(RegionStatisticsRecord, { regionCode });
+  }
+
+  /**
+   * A page of public brands' figures in the order of a sort key, keyset-paginated on (key, brand id); brands
+   * without a value come last in either order. `after` is the last row's key and id.
+   */
+  async listBrandFigures(
+    filter: { regionLow?: string; regionHigh?: string; occupationCode?: string },
+    sort: StatisticsSortKey,
+    descending: boolean,
+    suppressionThreshold: number,
+    after: { value: string | number | null; brandId: string } | null,
+    fetch: number,
+  ): Promise<BrandFiguresListRow[]> {
+    const p = new SqlParams();
+    const key = SORT_SQL[sort].replace('$SUPPRESSION', p.add(suppressionThreshold));
+    const where = [sqlNotIn('b.status', NON_PUBLIC_STATUSES)];
+    if (filter.regionLow && filter.regionHigh) where.push(`s.region_code BETWEEN ${p.add(filter.regionLow)} AND ${p.add(filter.regionHigh)}`);
+    if (filter.occupationCode) where.push(`s.occupation_code = ${p.add(filter.occupationCode)}`);
+    const cmp = descending ? '<' : '>';
+    if (after) {
+      const id = p.add(after.brandId);
+      if (after.value === null) {
+        where.push(`(${key}) IS NULL AND s.brand_id ${cmp} ${id}`);
+      } else {
+        const value = p.add(after.value);
+        where.push(`((${key}) IS NULL OR (${key}) ${cmp} ${value} OR ((${key}) = ${value} AND s.brand_id ${cmp} ${id}))`);
+      }
+    }
+    const dir = descending ? 'DESC' : 'ASC';
+    return this.db().query(
+      `SELECT s.brand_id AS "brandId", b.name AS "brandName", b.operator_id AS "operatorId", (${key}) AS "sortValue"
+         FROM brand_statistics s JOIN ${brandsTable('b')} ON b.id = s.brand_id
+        WHERE ${where.join(' AND ')}
+        ORDER BY (${key}) IS NULL, (${key}) ${dir}, s.brand_id ${dir}
+        LIMIT ${p.add(fetch)}`,
+      p.values,
+    );
+  }
+}

@@ -1,0 +1,18 @@
+import { sqlLiteral } from '../database/sql';
+import { canBePlacedSql, PLACED_STATUS } from './trainee.rules';
+
+/**
+ * What other modules' statements may do to `trainees` (owned by this module) when a whole change must be one
+ * statement: the placements' one-statement confirmation locks the trainee and places them through these. Each is
+ * the SQL twin of a TraineesService method (lockPlaceable, place), built from the same rules.
+ */
+
+/** A CTE body: locks the trainee `traineeId` selects and yields its `id` when it may be placed (canBePlaced). */
+export function lockPlaceableTraineeSql(traineeId: string): string {
+  return `SELECT t.id FROM trainees t WHERE t.id = (${traineeId}) AND ${canBePlacedSql('t')} FOR UPDATE OF t`;
+}
+
+/** A data-modifying CTE body: the trainees `traineeIds` selects become placed. */
+export function placeTraineesSql(traineeIds: string): string {
+  return `UPDATE trainees SET status = ${sqlLiteral(PLACED_STATUS)}, version = version + 1, updated_at = now() WHERE id IN (${traineeIds})`;
+}
