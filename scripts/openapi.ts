@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
+import Redis from 'ioredis';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { Client } from 'pg';
 import { createApp } from '../src/app.factory';
@@ -15,9 +16,10 @@ import { migrate } from '../src/database/migrate';
  * test/e2e/openapi-document.e2e-spec.ts fails while the committed document differs from the served one.
  *
  * The app boots as in the tests: API role only, on a throwaway database (`lb_openapi_<random>`, migrated, dropped
- * afterwards) and a Redis prefix of its own, on the servers that TEST_ADMIN_DATABASE_URL or DATABASE_URL and
- * REDIS_URL name when set (see adminDatabaseUrl). No other environment variable reaches the app, so the document
- * does not depend on the shell it is generated from; OPENAPI_LOG_LEVEL (default silent) shows the app's logs.
+ * afterwards) and a Redis prefix of its own (cleared afterwards), on the servers that TEST_ADMIN_DATABASE_URL or
+ * DATABASE_URL and REDIS_URL name when set (see adminDatabaseUrl). No other environment variable reaches the app,
+ * so the document does not depend on the shell it is generated from; OPENAPI_LOG_LEVEL (default silent) shows the
+ * app's logs.
  *
  * Only the app's public entry points are imported from src/: createApp, loadConfig and migrate.
  */
@@ -58,18 +60,33 @@ async function dropDatabase(admin: URL, name: string): Promise<void> {
   }
 }
 
+/** Removes what the app left in Redis under its prefix (the queues' metadata). */
+async function clearRedisPrefix(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 500 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) await redis.unlink(...keys);
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** Boots the app on a migrated throwaway database and returns the body of GET /docs-json, parsed. */
 async function servedDocument(): Promise<unknown> {
   const admin = adminDatabaseUrl();
   const name = `lb_openapi_${randomBytes(6).toString('hex')}`;
   const databaseUrl = new URL(admin);
   databaseUrl.pathname = `/${name}`;
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const redisPrefix = `lb_openapi_${randomBytes(5).toString('hex')}`;
   try {
     await migrate(databaseUrl.toString());
     const config = loadConfig({
       DATABASE_URL: databaseUrl.toString(),
-      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-      REDIS_PREFIX: `lbo_${randomBytes(5).toString('hex')}`,
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: redisPrefix,
       LOG_LEVEL: process.env.OPENAPI_LOG_LEVEL ?? 'silent',
       DATABASE_POOL_SIZE: '2',
     });
@@ -84,6 +101,7 @@ async function servedDocument(): Promise<unknown> {
     }
   } finally {
     await dropDatabase(admin, name);
+    await clearRedisPrefix(redisUrl, redisPrefix).catch(() => undefined);
   }
 }
 
