@@ -4,57 +4,6 @@
  */
 
 export interface paths {
-    "/health/live": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Liveness: 200 while the process runs */
-        get: operations["HealthController_live"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/health/ready": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Readiness: 200 when Postgres and Redis answer, else 503 naming what is down */
-        get: operations["HealthController_ready"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Prometheus metrics: request counts and latency by route and status, outbox backlog and age, queue depths, statistics lag */
-        get: operations["HealthController_metricsText"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/organizations": {
         parameters: {
             query?: never;
@@ -740,6 +689,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness: 200 while the process runs */
+        get: operations["HealthController_live"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: 200 when Postgres and Redis answer, else 503 naming what is down */
+        get: operations["HealthController_ready"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics: request counts and latency by route and status, outbox backlog and age, queue depths, statistics lag */
+        get: operations["HealthController_metricsText"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/failed-jobs": {
         parameters: {
             query?: never;
@@ -784,32 +784,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        FieldErrorSchema: {
-            /** @example creditCode */
-            field: string;
-            /** @example INVALID_CREDIT_CODE */
-            code: string;
-            /** @example creditCode check character should be '3' */
-            message: string;
-        };
-        ProblemSchema: {
-            /** @example https://labor-brands.example/problems/validation-failed */
-            type: string;
-            /** @example The request is not valid */
-            title: string;
-            /** @example 400 */
-            status: number;
-            /** @example name: name must be a string */
-            detail: string;
-            /**
-             * @example VALIDATION_FAILED
-             * @enum {string}
-             */
-            code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "INVALID_CREDIT_CODE" | "INVALID_REGION_CODE" | "INVALID_NATIONAL_ID" | "INVALID_IMPORT_FILE" | "UNAUTHENTICATED" | "FORBIDDEN" | "OUT_OF_JURISDICTION" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INVALID_TRANSITION" | "VERSION_CONFLICT" | "DUPLICATE_CREDIT_CODE" | "DUPLICATE_TRAINEE" | "BRAND_NOT_CERTIFIED" | "TRAINEE_HAS_OPEN_PLACEMENT" | "IDEMPOTENCY_IN_PROGRESS" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
-            errors?: components["schemas"]["FieldErrorSchema"][];
-            /** @example /v1/organizations */
-            instance?: string;
-        };
         CreateOrganizationDto: {
             /**
              * @example hr_firm
@@ -855,8 +829,35 @@ export interface components {
             organization: components["schemas"]["OrganizationView"];
             apiKey: components["schemas"]["NewApiKeySecretView"];
         };
+        FieldErrorSchema: {
+            /** @example creditCode */
+            field: string;
+            /** @example INVALID_CREDIT_CODE */
+            code: string;
+            /** @example creditCode check character should be '3' */
+            message: string;
+        };
+        ProblemSchema: {
+            /** @example https://labor-brands.example/problems/validation-failed */
+            type: string;
+            /** @example The request is not valid */
+            title: string;
+            /** @example 400 */
+            status: number;
+            /** @example name: name must be a string */
+            detail: string;
+            /**
+             * @example VALIDATION_FAILED
+             * @enum {string}
+             */
+            code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "INVALID_CREDIT_CODE" | "INVALID_REGION_CODE" | "INVALID_NATIONAL_ID" | "INVALID_IMPORT_FILE" | "UNAUTHENTICATED" | "FORBIDDEN" | "OUT_OF_JURISDICTION" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INVALID_TRANSITION" | "VERSION_CONFLICT" | "DUPLICATE_CREDIT_CODE" | "DUPLICATE_TRAINEE" | "BRAND_NOT_CERTIFIED" | "TRAINEE_HAS_OPEN_PLACEMENT" | "IDEMPOTENCY_IN_PROGRESS" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+            errors?: components["schemas"]["FieldErrorSchema"][];
+            /** @example /v1/organizations */
+            instance?: string;
+        };
         OrganizationPage: {
             items: components["schemas"]["OrganizationView"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
             nextCursor: string | null;
         };
         MeView: {
@@ -887,6 +888,7 @@ export interface components {
         };
         ApiKeyPage: {
             items: components["schemas"]["ApiKeyView"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
             nextCursor: string | null;
         };
         CreateBrandDto: {
@@ -942,6 +944,7 @@ export interface components {
         };
         BrandPage: {
             items: components["schemas"]["BrandView"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
             nextCursor: string | null;
         };
         UpdateBrandDto: {
@@ -998,6 +1001,7 @@ export interface components {
         };
         BrandHistoryPage: {
             items: components["schemas"]["BrandDecisionView"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
             nextCursor: string | null;
         };
         RegisterTraineeDto: {
@@ -1070,6 +1074,7 @@ export interface components {
         };
         TraineePage: {
             items: components["schemas"]["TraineeView"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
             nextCursor: string | null;
         };
         LookupTraineeDto: {
@@ -1080,11 +1085,20 @@ export interface components {
             items: components["schemas"]["TraineeView"][];
         };
         UpdateTraineeDto: {
+            /** @example 张伟 */
             fullName?: string;
-            /** @description null removes the number */
+            /**
+             * @description 11-digit mainland mobile number; stored encrypted
+             * @example 13812341234
+             */
             phone?: string | null;
             targetGroups?: ("graduate" | "veteran" | "rural_migrant" | "unemployed" | "disabled")[];
+            /** @example 2026春季班 */
             cohort?: string | null;
+            /**
+             * @description Expected monthly salary in fen
+             * @example 1200000
+             */
             expectedMonthlySalaryFen?: number | null;
             /**
              * @description registered → training → completed; any but placed → withdrawn. `placed` is set by the system (asking for it: 409 `INVALID_TRANSITION`).
@@ -1093,6 +1107,13 @@ export interface components {
             status?: "registered" | "training" | "completed" | "placed" | "withdrawn";
         };
         ProposePlacementDto: {
+            /**
+             * @description Salary in fen for the period
+             * @example 1500000
+             */
+            salaryFen: number;
+            /** @enum {string} */
+            salaryPeriod: "monthly" | "annual";
             /** Format: uuid */
             traineeId: string;
             /**
@@ -1109,13 +1130,6 @@ export interface components {
             occupationCode?: string;
             /** @example 310104 */
             workRegionCode: string;
-            /**
-             * @description Salary in fen for the period
-             * @example 1500000
-             */
-            salaryFen: number;
-            /** @enum {string} */
-            salaryPeriod: "monthly" | "annual";
             /**
              * Format: date
              * @example 2026-12-01
@@ -1170,6 +1184,7 @@ export interface components {
         };
         PlacementPage: {
             items: components["schemas"]["PlacementView"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
             nextCursor: string | null;
         };
         PlacementEventView: {
@@ -1188,14 +1203,21 @@ export interface components {
         };
         PlacementEventPage: {
             items: components["schemas"]["PlacementEventView"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
             nextCursor: string | null;
         };
         ConfirmPlacementDto: {
-            /** @description The agreed salary when it differs from the proposal */
+            /**
+             * @description Salary in fen for the period
+             * @example 1500000
+             */
             salaryFen?: number;
             /** @enum {string} */
             salaryPeriod?: "monthly" | "annual";
-            /** Format: date */
+            /**
+             * Format: date
+             * @example 2026-12-01
+             */
             startDate?: string;
         };
         PlacementReasonDto: {
@@ -1211,6 +1233,10 @@ export interface components {
             reason: string;
         };
         SalaryChangeDto: {
+            /**
+             * @description Salary in fen for the period
+             * @example 1500000
+             */
             salaryFen: number;
             /** @enum {string} */
             salaryPeriod: "monthly" | "annual";
@@ -1296,6 +1322,7 @@ export interface components {
         };
         CertificationPage: {
             items: components["schemas"]["CertificationView"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
             nextCursor: string | null;
         };
         RevokeCertificationDto: {
@@ -1463,6 +1490,7 @@ export interface components {
         };
         BrandStatisticsPage: {
             items: components["schemas"]["BrandStatisticsListItem"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
             nextCursor: string | null;
         };
         RegionStatisticsView: {
@@ -1515,6 +1543,7 @@ export interface components {
         };
         QueueJobPage: {
             items: components["schemas"]["QueueJobView"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
             nextCursor: string | null;
         };
     };
@@ -1526,71 +1555,6 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    HealthController_live: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-        };
-    };
-    HealthController_ready: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description `SERVICE_UNAVAILABLE` with `checks` naming the dependency that is down */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ProblemSchema"];
-                };
-            };
-        };
-    };
-    HealthController_metricsText: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Prometheus text exposition format */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
     OrganizationsController_list: {
         parameters: {
             query?: {
@@ -5669,6 +5633,71 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ProblemSchema"];
                 };
+            };
+        };
+    };
+    HealthController_live: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+        };
+    };
+    HealthController_ready: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE` with `checks` naming the dependency that is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemSchema"];
+                };
+            };
+        };
+    };
+    HealthController_metricsText: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

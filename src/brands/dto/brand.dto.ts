@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
-import { PageQuery } from '../../common/pagination/pagination';
+import { PageOf, PageQuery } from '../../common/pagination/pagination';
 import { IsRegionCode } from '../../common/validation/identifiers';
 import { BRAND_ACTIONS, BRAND_LEVELS, BRAND_STATUSES, BrandLevel, BrandStatus, OCCUPATION_CODE } from '../brand.rules';
 import { chinaToday } from '../../common/time/china-time';
@@ -128,10 +128,7 @@ export class BrandView {
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }
 
-export class BrandPage {
-  @ApiProperty({ type: [BrandView] }) items: BrandView[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
-}
+export class BrandPage extends PageOf(BrandView) {}
 
 export class BrandDecisionView {
   @ApiProperty({ format: 'uuid' }) id: string;
@@ -144,7 +141,4 @@ export class BrandDecisionView {
   @ApiProperty({ format: 'date-time' }) at: string;
 }
 
-export class BrandHistoryPage {
-  @ApiProperty({ type: [BrandDecisionView] }) items: BrandDecisionView[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
-}
+export class BrandHistoryPage extends PageOf(BrandDecisionView) {}

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Length, Max, Min, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import { PageOf } from '../../common/pagination/pagination';
 import { BRAND_STATUSES, BrandStatus } from '../../brands/brand.rules';
 import { CalendarDate } from '../../brands/dto/brand.dto';
 import { CERTIFICATION_STATUSES, CertificationStatus, isAcceptableValidUntil, MAX_CERTIFICATION_LEVEL, MIN_CERTIFICATION_LEVEL } from '../certification.rules';
@@ -61,10 +62,7 @@ export class CertificationView {
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 
-export class CertificationPage {
-  @ApiProperty({ type: [CertificationView] }) items: CertificationView[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
-}
+export class CertificationPage extends PageOf(CertificationView) {}
 
 export class PublicBrandView {
   @ApiProperty({ format: 'uuid' }) id: string;

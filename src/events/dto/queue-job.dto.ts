@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
-import { PageQuery } from '../../common/pagination/pagination';
+import { PageOf, PageQuery } from '../../common/pagination/pagination';
 import { QUEUE_NAMES, QUEUES, type QueueName } from '../../common/queue/queues';
 
 export class FailedJobsQuery extends PageQuery {
@@ -26,7 +26,4 @@ export class QueueJobView {
   data: Record<string, unknown>;
 }
 
-export class QueueJobPage {
-  @ApiProperty({ type: [QueueJobView] }) items: QueueJobView[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
-}
+export class QueueJobPage extends PageOf(QueueJobView) {}

@@ -1,15 +1,28 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, Validate } from 'class-validator';
 import { OCCUPATION_CODE } from '../../brands/brand.rules';
 import { CalendarDate } from '../../brands/dto/brand.dto';
-import { PageQuery } from '../../common/pagination/pagination';
+import { PageOf, PageQuery } from '../../common/pagination/pagination';
 import { IsRegionCode } from '../../common/validation/identifiers';
 import { PLACEMENT_STATUSES, PlacementStatus, SALARY_PERIODS, SalaryPeriod } from '../placement.rules';
 
 /** CNY 1 billion a year, in fen: far above any real salary, well inside 2^53 even × 12. */
 export const MAX_SALARY_FEN = 100_000_000_000;
 
-export class ProposePlacementDto {
+/** A salary as given: an amount for a period. */
+class SalaryTerms {
+  @ApiProperty({ example: 1_500_000, description: 'Salary in fen for the period', minimum: 1 })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_SALARY_FEN)
+  salaryFen: number;
+
+  @ApiProperty({ enum: SALARY_PERIODS })
+  @IsIn(SALARY_PERIODS)
+  salaryPeriod: SalaryPeriod;
+}
+
+export class ProposePlacementDto extends SalaryTerms {
   @ApiProperty({ format: 'uuid' })
   @IsUUID()
   traineeId: string;
@@ -32,39 +45,13 @@ export class ProposePlacementDto {
   @IsRegionCode()
   workRegionCode: string;
 
-  @ApiProperty({ example: 1_500_000, description: 'Salary in fen for the period', minimum: 1 })
-  @IsInt()
-  @Min(1)
-  @Max(MAX_SALARY_FEN)
-  salaryFen: number;
-
-  @ApiProperty({ enum: SALARY_PERIODS })
-  @IsIn(SALARY_PERIODS)
-  salaryPeriod: SalaryPeriod;
-
   @ApiProperty({ format: 'date', example: '2026-12-01' })
   @Validate(CalendarDate)
   startDate: string;
 }
 
-export class ConfirmPlacementDto {
-  @ApiPropertyOptional({ description: 'The agreed salary when it differs from the proposal', minimum: 1 })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_SALARY_FEN)
-  salaryFen?: number;
-
-  @ApiPropertyOptional({ enum: SALARY_PERIODS })
-  @IsOptional()
-  @IsIn(SALARY_PERIODS)
-  salaryPeriod?: SalaryPeriod;
-
-  @ApiPropertyOptional({ format: 'date' })
-  @IsOptional()
-  @Validate(CalendarDate)
-  startDate?: string;
-}
+/** The agreed terms when they differ from the proposal; without any, the placement is confirmed as proposed. */
+export class ConfirmPlacementDto extends PartialType(PickType(ProposePlacementDto, ['salaryFen', 'salaryPeriod', 'startDate'] as const)) {}
 
 export class PlacementReasonDto {
   @ApiProperty({ maxLength: 2000 })
@@ -84,17 +71,7 @@ export class EndPlacementDto {
   reason: string;
 }
 
-export class SalaryChangeDto {
-  @ApiProperty({ minimum: 1 })
-  @IsInt()
-  @Min(1)
-  @Max(MAX_SALARY_FEN)
-  salaryFen: number;
-
-  @ApiProperty({ enum: SALARY_PERIODS })
-  @IsIn(SALARY_PERIODS)
-  salaryPeriod: SalaryPeriod;
-
+export class SalaryChangeDto extends SalaryTerms {
   @ApiProperty({ format: 'date', description: 'From when the salary applies: not before the start date, not in the future' })
   @Validate(CalendarDate)
   effectiveDate: string;
@@ -132,10 +109,7 @@ export class PlacementView {
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }
 
-export class PlacementPage {
-  @ApiProperty({ type: [PlacementView] }) items: PlacementView[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
-}
+export class PlacementPage extends PageOf(PlacementView) {}
 
 export class PlacementEventView {
   @ApiProperty({ format: 'uuid' }) id: string;
@@ -145,7 +119,4 @@ export class PlacementEventView {
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'Ids and facts; never personal data' }) data: Record<string, unknown>;
 }
 
-export class PlacementEventPage {
-  @ApiProperty({ type: [PlacementEventView] }) items: PlacementEventView[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
-}
+export class PlacementEventPage extends PageOf(PlacementEventView) {}

@@ -1,7 +1,7 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, Matches } from 'class-validator';
-import { OCCUPATION_CODE } from '../../brands/brand.rules';
-import { PageQuery } from '../../common/pagination/pagination';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
+import { IsIn, IsOptional } from 'class-validator';
+import { ListBrandsQuery } from '../../brands/dto/brand.dto';
+import { PageOf } from '../../common/pagination/pagination';
 
 export class SalaryView {
   @ApiProperty({ description: 'Active (confirmed, not ended) placements counted' }) sampleSize: number;
@@ -47,25 +47,13 @@ export class BrandStatisticsListItem extends BrandStatisticsView {
   @ApiProperty() occupationCode: string;
 }
 
-export class BrandStatisticsPage {
-  @ApiProperty({ type: [BrandStatisticsListItem] }) items: BrandStatisticsListItem[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
-}
+export class BrandStatisticsPage extends PageOf(BrandStatisticsListItem) {}
 
 export const STATISTICS_SORTS = ['medianAnnualFen', 'placementRate', 'traineeCount', 'placedTraineeCount'] as const;
 export type StatisticsSort = (typeof STATISTICS_SORTS)[number];
 
-export class ListBrandStatisticsQuery extends PageQuery {
-  @ApiPropertyOptional({ description: 'Region code prefix, 2–6 digits' })
-  @IsOptional()
-  @Matches(/^\d{2,6}$/, { message: 'regionCode must be a prefix of 2 to 6 digits' })
-  regionCode?: string;
-
-  @ApiPropertyOptional({ example: '4-04-05-05' })
-  @IsOptional()
-  @Matches(OCCUPATION_CODE, { message: 'occupationCode must look like 4-04-05-05' })
-  occupationCode?: string;
-
+/** The brand list's paging and its region and occupation filters, and a sort by the figures. */
+export class ListBrandStatisticsQuery extends PickType(ListBrandsQuery, ['limit', 'cursor', 'regionCode', 'occupationCode'] as const) {
   @ApiPropertyOptional({ enum: STATISTICS_SORTS, default: 'traineeCount', description: 'Brands without a value (or whose salary is suppressed) come last in either order' })
   @IsOptional()
   @IsIn(STATISTICS_SORTS)

@@ -1,6 +1,6 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { PageQuery } from '../../common/pagination/pagination';
+import { PageOf, PageQuery } from '../../common/pagination/pagination';
 import { IsNationalId } from '../../common/validation/identifiers';
 import { MAX_COHORT_LENGTH, MAX_NAME_LENGTH, MAX_SALARY_FEN } from '../registration';
 import { TARGET_GROUPS, TargetGroup, TRAINEE_STATUSES, TraineeStatus } from '../trainee.rules';
@@ -46,40 +46,8 @@ export class RegisterTraineeDto {
   expectedMonthlySalaryFen?: number | null;
 }
 
-export class UpdateTraineeDto {
-  @ApiPropertyOptional({ maxLength: MAX_NAME_LENGTH })
-  @IsOptional()
-  @IsString()
-  @Length(1, MAX_NAME_LENGTH)
-  fullName?: string;
-
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'null removes the number' })
-  @IsOptional()
-  @IsString()
-  @Matches(MOBILE, { message: 'phone must be an 11-digit mainland mobile number' })
-  phone?: string | null;
-
-  @ApiPropertyOptional({ enum: TARGET_GROUPS, isArray: true })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(TARGET_GROUPS.length)
-  @ArrayUnique()
-  @IsIn(TARGET_GROUPS, { each: true })
-  targetGroups?: TargetGroup[];
-
-  @ApiPropertyOptional({ nullable: true, type: String })
-  @IsOptional()
-  @IsString()
-  @Length(1, MAX_COHORT_LENGTH)
-  cohort?: string | null;
-
-  @ApiPropertyOptional({ nullable: true, type: Number, minimum: 0 })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(MAX_SALARY_FEN)
-  expectedMonthlySalaryFen?: number | null;
-
+/** The register body's fields but the identity number (a person is registered anew instead); `null` clears an optional one. */
+export class UpdateTraineeDto extends PartialType(PickType(RegisterTraineeDto, ['fullName', 'phone', 'targetGroups', 'cohort', 'expectedMonthlySalaryFen'] as const)) {
   // Any status is a valid value here; whether the move is allowed is the state machine's call (409), so that
   // asking for `placed` (the system's to set) answers INVALID_TRANSITION with the reason, not a bare enum error.
   @ApiPropertyOptional({
@@ -129,10 +97,7 @@ export class TraineeView {
   @ApiProperty() version: number;
 }
 
-export class TraineePage {
-  @ApiProperty({ type: [TraineeView] }) items: TraineeView[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
-}
+export class TraineePage extends PageOf(TraineeView) {}
 
 export class TraineeList {
   @ApiProperty({ type: [TraineeView] }) items: TraineeView[];
