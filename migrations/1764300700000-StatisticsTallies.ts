@@ -9,6 +9,12 @@ import { installTallies, uninstallTallies } from '../src/statistics/tallies.sql'
 export class StatisticsTallies1764300700000 implements MigrationInterface {
   name = 'StatisticsTallies1764300700000';
 
+  /**
+   * talliesFingerprint() of the source this migration installs. A change to src/statistics/tallies.sql.ts needs a
+   * new migration that installs it again and records the new fingerprint (test/e2e/rules-in-sql.e2e-spec.ts).
+   */
+  readonly talliesFingerprint = 'd7a78b4b40ecc12389a2feab10264f8ea30cc62d8bd35fa70b75dfc1d3b77d5a';
+
   public async up(q: QueryRunner): Promise<void> {
     await installTallies(q);
   }

@@ -76,6 +76,11 @@ export function effectiveBrandStatus(stored: BrandStatus, validUntil: string | n
   return stored;
 }
 
+/** New people may join a brand until it is revoked or expired (drafts included: operators prepare a roster early). */
+export function takesNewTrainees(status: BrandStatus): boolean {
+  return status !== 'revoked' && status !== 'expired';
+}
+
 /** Certified and within validity: the only state in which a brand may issue certificates or propose placements. */
 export function isBrandCertified(stored: BrandStatus, validUntil: string | null, today: string = chinaToday()): boolean {
   return effectiveBrandStatus(stored, validUntil, today) === 'certified';

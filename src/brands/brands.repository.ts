@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { prefixRange } from '../common/identifiers/region-code';
 import type { NewestFirstKey } from '../common/pagination/pagination';
 import { Db, Repository } from '../database/repository';
-import { SqlCondition, sqlIn, sqlNotIn, SqlParams } from '../database/sql';
+import { SqlCondition, sqlIn, sqlLiteral, sqlNotIn, SqlParams } from '../database/sql';
 import { returnedRows } from '../database/transactions';
 import type { BrandColumns } from '../policy/policy';
 import { Brand, BrandDecisionRecord } from './brand.entity';
-import { EXPIRING_STATUSES, NON_PUBLIC_STATUSES, type BrandStatus } from './brand.rules';
+import { BRAND_TRANSITIONS, EXPIRING_STATUSES, NON_PUBLIC_STATUSES, type BrandStatus } from './brand.rules';
 import { brandColumns } from './brands.fragments';
 
 export interface BrandListFilter {
@@ -24,6 +24,8 @@ export interface ExpiredBrandRow {
   brand: Brand;
   fromStatus: BrandStatus;
 }
+
+const EXPIRED = BRAND_TRANSITIONS.expire.to;
 
 /** `%`, `_` and `\` are wildcards to LIKE; a search for them must find them literally. */
 const likeEscape = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -44,8 +46,9 @@ export class BrandsRepository extends Repository {
   async list(visible: SqlCondition<BrandColumns>, filter: BrandListFilter, today: string, after: NewestFirstKey | null, fetch: number): Promise<Brand[]> {
     const p = new SqlParams();
     const where = [visible(brandColumns('b'), p)];
-    if (filter.status === 'expired') {
-      where.push(`(b.status = 'expired' OR (${sqlIn('b.status', EXPIRING_STATUSES)} AND b.valid_until < ${p.add(today)}))`);
+    // The status as readers see it (effectiveBrandStatus): past its validity, a certified or suspended brand is expired.
+    if (filter.status === EXPIRED) {
+      where.push(`(b.status = ${sqlLiteral(EXPIRED)} OR (${sqlIn('b.status', EXPIRING_STATUSES)} AND b.valid_until < ${p.add(today)}))`);
     } else if (filter.status && EXPIRING_STATUSES.includes(filter.status)) {
       where.push(`b.status = ${p.add(filter.status)} AND (b.valid_until IS NULL OR b.valid_until >= ${p.add(today)})`);
     } else if (filter.status) {
@@ -95,7 +98,7 @@ export class BrandsRepository extends Repository {
            SELECT id, status FROM brands
             WHERE ${sqlIn('status', EXPIRING_STATUSES)} AND valid_until < $1
             ORDER BY valid_until LIMIT $2 FOR UPDATE SKIP LOCKED)
-         UPDATE brands b SET status = 'expired', version = b.version + 1, updated_at = now()
+         UPDATE brands b SET status = ${sqlLiteral(EXPIRED)}, version = b.version + 1, updated_at = now()
            FROM due WHERE b.id = due.id
          RETURNING b.*, due.status AS from_status`,
         [today, batch],

@@ -19,6 +19,7 @@
  * `trainees.certified_until` (the latest validity among the trainee's active certificates, 'infinity' for one
  * without an end). `rebuild_brand_tallies(brand)` recomputes all of it from the source rows.
  */
+import { createHash } from 'node:crypto';
 import { ACTIVE_CERTIFICATION_STATUS } from '../certifications/certification.rules';
 import { CHINA_TIME_ZONE } from '../common/time/china-time';
 import { sqlArray, sqlLiteral } from '../database/sql';
@@ -264,17 +265,52 @@ export const TALLY_FUNCTIONS: Record<string, string> = {
   rebuild_brand_tallies: REBUILD_BRAND_TALLIES_FUNCTION,
 };
 
+/** The triggers on each table, by name: statement triggers run the tally functions, row triggers derive columns. */
+function statementTriggers(table: string, fn: string): Record<string, string> {
+  const transitions = { INSERT: 'NEW TABLE AS new_rows', UPDATE: 'OLD TABLE AS old_rows NEW TABLE AS new_rows', DELETE: 'OLD TABLE AS old_rows' };
+  return Object.fromEntries(
+    Object.entries(transitions).map(([op, referencing]) => [
+      `${fn}_${op.toLowerCase()}`,
+      `CREATE TRIGGER ${fn}_${op.toLowerCase()} AFTER ${op} ON ${table} REFERENCING ${referencing} FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
+    ]),
+  );
+}
+
+export const TALLY_TRIGGERS: Record<string, { table: string; sql: string }> = Object.fromEntries(
+  Object.entries({
+    placements: {
+      ...statementTriggers('placements', 'placements_tally'),
+      placements_derive_insert: `CREATE TRIGGER placements_derive_insert BEFORE INSERT ON placements FOR EACH ROW
+      WHEN (${activePlacementSql('NEW')} OR NEW.confirmed_at IS NOT NULL) EXECUTE FUNCTION placements_derive()`,
+      placements_derive_update: `CREATE TRIGGER placements_derive_update BEFORE UPDATE ON placements FOR EACH ROW
+      WHEN (OLD.confirmed_at IS DISTINCT FROM NEW.confirmed_at OR OLD.trainee_id <> NEW.trainee_id
+            OR (${activePlacementSql('NEW')} AND (OLD.status <> ${ACTIVE} OR OLD.annual_salary_fen <> NEW.annual_salary_fen)))
+      EXECUTE FUNCTION placements_derive()`,
+    },
+    trainees: statementTriggers('trainees', 'trainees_tally'),
+    certifications: statementTriggers('certifications', 'certifications_tally'),
+  }).flatMap(([table, triggers]) => Object.entries(triggers).map(([name, sql]) => [name, { table, sql }])),
+);
+
+/**
+ * A digest of everything declared here. The migration that last installed the tallies records it; a test compares
+ * the two, so a change to this file without a migration that installs it again cannot go unnoticed (a fresh
+ * database would have it, every existing one would not).
+ */
+export function talliesFingerprint(): string {
+  const hash = createHash('sha256');
+  const declared = [CREATE_FIGURE_TYPE, orderedIndexSql(ORDERED_FIGURES.uplift), orderedIndexSql(ORDERED_FIGURES.days), ...Object.values(TALLY_FUNCTIONS), ...Object.values(TALLY_TRIGGERS).map((t) => t.sql)];
+  for (const sql of declared) hash.update(sql).update('\0');
+  return hash.digest('hex');
+}
+
 /** The SQL of a partial index over placements an ordered figure is read from. */
 function orderedIndexSql(figure: (typeof ORDERED_FIGURES)[keyof typeof ORDERED_FIGURES]): string {
   return `CREATE INDEX "${figure.index}" ON "placements" ("brand_id", "${figure.column}") WHERE ${figure.where}`;
 }
 
-/** AFTER INSERT, UPDATE and DELETE statement triggers `<fn>_<op>` with the transition tables new_rows / old_rows. */
-async function createStatementTriggers(q: SqlRunner, table: string, fn: string): Promise<void> {
-  const transitions = { INSERT: 'NEW TABLE AS new_rows', UPDATE: 'OLD TABLE AS old_rows NEW TABLE AS new_rows', DELETE: 'OLD TABLE AS old_rows' };
-  for (const [op, referencing] of Object.entries(transitions)) {
-    await q.query(`CREATE TRIGGER ${fn}_${op.toLowerCase()} AFTER ${op} ON ${table} REFERENCING ${referencing} FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`);
-  }
+async function createTriggers(q: SqlRunner, names: string[]): Promise<void> {
+  for (const name of names) await q.query(TALLY_TRIGGERS[name].sql);
 }
 
 /** Creates the tallies, their derived columns and triggers, and fills them from the rows already there. */
@@ -303,18 +339,13 @@ export async function installTallies(q: SqlRunner): Promise<void> {
   await q.query(PLACEMENT_TALLIES_FUNCTION);
   await q.query(TRAINEE_TALLIES_FUNCTION);
   await q.query(PLACEMENTS_TALLY_FUNCTION);
-  await createStatementTriggers(q, 'placements', 'placements_tally');
+  await createTriggers(q, ['placements_tally_insert', 'placements_tally_update', 'placements_tally_delete']);
   await q.query(TRAINEES_TALLY_FUNCTION);
-  await createStatementTriggers(q, 'trainees', 'trainees_tally');
+  await createTriggers(q, ['trainees_tally_insert', 'trainees_tally_update', 'trainees_tally_delete']);
   await q.query(PLACEMENTS_DERIVE_FUNCTION);
-  await q.query(`CREATE TRIGGER placements_derive_insert BEFORE INSERT ON placements FOR EACH ROW
-      WHEN (${activePlacementSql('NEW')} OR NEW.confirmed_at IS NOT NULL) EXECUTE FUNCTION placements_derive()`);
-  await q.query(`CREATE TRIGGER placements_derive_update BEFORE UPDATE ON placements FOR EACH ROW
-      WHEN (OLD.confirmed_at IS DISTINCT FROM NEW.confirmed_at OR OLD.trainee_id <> NEW.trainee_id
-            OR (${activePlacementSql('NEW')} AND (OLD.status <> ${ACTIVE} OR OLD.annual_salary_fen <> NEW.annual_salary_fen)))
-      EXECUTE FUNCTION placements_derive()`);
+  await createTriggers(q, ['placements_derive_insert', 'placements_derive_update']);
   await q.query(CERTIFICATIONS_TALLY_FUNCTION);
-  await createStatementTriggers(q, 'certifications', 'certifications_tally');
+  await createTriggers(q, ['certifications_tally_insert', 'certifications_tally_update', 'certifications_tally_delete']);
   await q.query(REBUILD_BRAND_TALLIES_FUNCTION);
   await q.query(`SELECT rebuild_brand_tallies(id) FROM brands`);
 }

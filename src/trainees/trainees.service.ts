@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { AuditLog } from '../audit/audit.service';
-import { effectiveBrandStatus } from '../brands/brand.rules';
+import { effectiveBrandStatus, takesNewTrainees } from '../brands/brand.rules';
 import { BrandsService, type BrandFacts } from '../brands/brands.service';
 import type { Actor } from '../common/auth/actor';
 import { maskPhone, PiiCipher } from '../common/crypto/pii-cipher';
@@ -76,10 +76,9 @@ export class TraineesService {
     return brand;
   }
 
-  /** New people may join a brand until it is revoked or expired. */
   private requireOpenBrand(brand: BrandFacts): void {
     const status = effectiveBrandStatus(brand.status, brand.validUntil);
-    if (status === 'revoked' || status === 'expired') throw new ProblemError('INVALID_TRANSITION', `The brand is ${status}; it takes no new trainees`);
+    if (!takesNewTrainees(status)) throw new ProblemError('INVALID_TRANSITION', `The brand is ${status}; it takes no new trainees`);
   }
 
   private seal(r: Registration): SealedRegistration {

@@ -1,0 +1,167 @@
+/**
+ * Every rule is written once in TypeScript; where the database needs it (a check, an index predicate, a trigger,
+ * a list filter), the SQL is built from the same constant. These tests compare what the migrated database holds,
+ * and what the SQL forms answer, with the TypeScript rules, so the two cannot drift apart unnoticed.
+ */
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { MIGRATIONS } from '../../migrations';
+import { BRAND_STATUSES, type BrandStatus } from '../../src/brands/brand.rules';
+import type { Actor } from '../../src/common/auth/actor';
+import { SqlParams } from '../../src/database/sql';
+import { Policy } from '../../src/policy/policy';
+import { TALLY_FUNCTIONS, TALLY_TRIGGERS, talliesFingerprint } from '../../src/statistics/tallies.sql';
+import { canBePlaced, canBePlacedSql, TRAINEE_STATUSES } from '../../src/trainees/trainee.rules';
+import { startTestApp, TestApp } from '../support/test-app';
+
+/** Runs `work` in a transaction that is always rolled back: probes leave nothing behind. */
+async function probing<T>(t: TestApp, work: (m: EntityManager) => Promise<T>): Promise<T> {
+  const runner = t.dataSource.createQueryRunner();
+  await runner.connect();
+  await runner.startTransaction();
+  try {
+    return await work(runner.manager);
+  } finally {
+    await runner.rollbackTransaction();
+    await runner.release();
+  }
+}
+
+describe('rules written once, in TypeScript and in the database alike', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => t?.close());
+
+  it('the entities describe the migrated schema exactly (migration:generate finds nothing to do)', async () => {
+    const pending = await t.dataSource.driver.createSchemaBuilder().log();
+    expect(pending.upQueries.map((q) => q.query)).toEqual([]);
+  });
+
+  it('every check constraint and partial-index predicate in the database is the one built from the rules', async () => {
+    const compared: string[] = [];
+    await probing(t, async (m) => {
+      for (const entity of t.dataSource.entityMetadatas) {
+        const table = entity.tableName;
+        // Postgres prints an expression in one canonical form: put the expected one through it on a copy of the table.
+        await m.query(`CREATE TEMP TABLE probe_${table} (LIKE ${table}) ON COMMIT DROP`);
+        for (const check of entity.checks) {
+          const [stored] = await m.query(`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = $1 AND conrelid = $2::regclass`, [check.name, table]);
+          await m.query(`ALTER TABLE probe_${table} ADD CONSTRAINT probe_${check.name} CHECK (${check.expression})`);
+          const [expected] = await m.query(`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = $1`, [`probe_${check.name}`]);
+          expect({ check: check.name, def: stored?.def }).toEqual({ check: check.name, def: expected.def });
+          compared.push(check.name!);
+        }
+        for (const index of entity.indices.filter((i) => i.where)) {
+          const [stored] = await m.query(
+            `SELECT pg_get_expr(i.indpred, i.indrelid) AS predicate FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1`,
+            [index.name],
+          );
+          await m.query(`CREATE INDEX probe_${index.name} ON probe_${table} (${index.columns[0].databaseName}) WHERE ${index.where}`);
+          const [expected] = await m.query(
+            `SELECT pg_get_expr(i.indpred, i.indrelid) AS predicate FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1`,
+            [`probe_${index.name}`],
+          );
+          expect({ index: index.name, predicate: stored?.predicate }).toEqual({ index: index.name, predicate: expected.predicate });
+          compared.push(index.name!);
+        }
+      }
+    });
+    // The rules this guards by name: the status lists, the one open placement per trainee, the ordered figures.
+    expect(compared).toEqual(expect.arrayContaining(['ck_placements_status', 'ck_trainees_status', 'ck_brands_status', 'ux_placements_open_per_trainee', 'ix_placements_active_salary', 'ix_placements_active_uplift', 'ix_brands_expiry']));
+  });
+
+  it('the tally functions in the database are the source in src/statistics/tallies.sql.ts', async () => {
+    for (const [name, source] of Object.entries(TALLY_FUNCTIONS)) {
+      const body = source.slice(source.indexOf('$$') + 2, source.lastIndexOf('$$'));
+      const [stored] = await t.dataSource.query(`SELECT prosrc FROM pg_proc WHERE proname = $1`, [name]);
+      expect({ name, body: stored?.prosrc }).toEqual({ name, body });
+    }
+  });
+
+  it('the tally triggers in the database are the source in src/statistics/tallies.sql.ts', async () => {
+    await probing(t, async (m) => {
+      for (const [name, { table, sql }] of Object.entries(TALLY_TRIGGERS)) {
+        const [stored] = await m.query(`SELECT pg_get_triggerdef(oid) AS def FROM pg_trigger WHERE tgname = $1 AND tgrelid = $2::regclass`, [name, table]);
+        // Transition tables are not allowed on temporary tables: probe on a real copy, dropped with the rollback.
+        await m.query(`CREATE TABLE IF NOT EXISTS probe_${table} (LIKE ${table})`);
+        await m.query(sql.replace(`TRIGGER ${name}`, `TRIGGER probe_${name}`).replace(` ON ${table} `, ` ON probe_${table} `));
+        const [expected] = await m.query(`SELECT pg_get_triggerdef(oid) AS def FROM pg_trigger WHERE tgname = $1`, [`probe_${name}`]);
+        expect({ name, def: stored?.def }).toEqual({ name, def: expected.def.replace(`probe_${name}`, name).replace(`probe_${table}`, table) });
+      }
+    });
+  });
+
+  it('the tally source is what the newest migration that installs it recorded (a change needs a migration)', () => {
+    const installers = MIGRATIONS.map((M) => new (M as new () => { name: string; talliesFingerprint?: string })()).filter((m) => m.talliesFingerprint);
+    const newest = installers[installers.length - 1];
+    expect(newest).toBeDefined();
+    if (newest.talliesFingerprint !== talliesFingerprint()) {
+      throw new Error(
+        `src/statistics/tallies.sql.ts changed since ${newest.name} installed it: existing databases still run the old functions. ` +
+          `Add a migration that installs them again (CREATE OR REPLACE) and records talliesFingerprint() = ${talliesFingerprint()}.`,
+      );
+    }
+  });
+
+  it('canBePlaced and its SQL form answer alike for every status, erased or not', async () => {
+    const cases = TRAINEE_STATUSES.flatMap((status) => [false, true].map((erased) => ({ status, erased })));
+    const p = new SqlParams();
+    const rows: Array<{ i: number; ok: boolean }> = await t.dataSource.query(
+      `SELECT t.i, ${canBePlacedSql('t')} AS ok FROM unnest(${p.add(cases.map((c) => c.status))}::text[], ${p.add(cases.map((c) => c.erased))}::boolean[])
+         WITH ORDINALITY AS t(status, erased, i)`,
+      p.values,
+    );
+    for (const row of rows) expect({ ...cases[Number(row.i) - 1], ok: row.ok }).toEqual({ ...cases[Number(row.i) - 1], ok: canBePlaced(cases[Number(row.i) - 1]) });
+    expect(rows).toHaveLength(cases.length);
+  });
+
+  describe('the access policy and its SQL filters', () => {
+    const operatorId = randomUUID();
+    const employerId = randomUUID();
+    const actor = (kind: Actor['kind'], regionCode: string, organizationId = randomUUID()): Actor => ({ kind, regionCode, organizationId, apiKeyId: randomUUID() });
+    const actors: Array<[string, Actor]> = [
+      ['platform', actor('platform', '100000')],
+      ['operator', actor('hr_firm', '310104', operatorId)],
+      ['another HR firm', actor('hr_firm', '310104')],
+      ['district bureau', actor('bureau', '310104')],
+      ['city bureau', actor('bureau', '310100')],
+      ['province bureau', actor('bureau', '310000')],
+      ['national bureau', actor('bureau', '100000')],
+      ['bureau elsewhere', actor('bureau', '440305')],
+      ['the employer', actor('employer', '310104', employerId)],
+      ['another employer', actor('employer', '310104')],
+    ];
+    const brands = BRAND_STATUSES.flatMap((status) => ['310104', '310115', '320102'].map((regionCode) => ({ status, regionCode, operatorId })));
+
+    it('visibleBrandsSql admits exactly the brands canSeeBrand does', async () => {
+      for (const [who, a] of actors) {
+        const p = new SqlParams();
+        const sql = `SELECT b.i, ${Policy.visibleBrandsSql(a, { status: 'b.status', operatorId: 'b.operator_id', regionCode: 'b.region_code' }, p)} AS visible
+                       FROM unnest(${p.add(brands.map((b) => b.status))}::text[], ${p.add(brands.map((b) => b.operatorId))}::uuid[], ${p.add(brands.map((b) => b.regionCode))}::text[])
+                       WITH ORDINALITY AS b(status, operator_id, region_code, i)`;
+        const rows: Array<{ i: string; visible: boolean }> = await t.dataSource.query(sql, p.values);
+        for (const row of rows) {
+          const brand = brands[Number(row.i) - 1];
+          expect({ who, ...brand, visible: row.visible }).toEqual({ who, ...brand, visible: Policy.canSeeBrand(a, { ...brand, status: brand.status as BrandStatus }) });
+        }
+      }
+    });
+
+    it('visiblePlacementsSql admits exactly the placements a role is found for', async () => {
+      const placements = brands.flatMap((b) => [employerId, randomUUID()].map((employer) => ({ ...b, employerId: employer })));
+      for (const [who, a] of actors) {
+        const p = new SqlParams();
+        const sql = `SELECT x.i, ${Policy.visiblePlacementsSql(a, { employerId: 'x.employer_id', operatorId: 'x.operator_id', regionCode: 'x.region_code' }, p)} AS visible
+                       FROM unnest(${p.add(placements.map((x) => x.employerId))}::uuid[], ${p.add(placements.map((x) => x.operatorId))}::uuid[], ${p.add(placements.map((x) => x.regionCode))}::text[])
+                       WITH ORDINALITY AS x(employer_id, operator_id, region_code, i)`;
+        const rows: Array<{ i: string; visible: boolean }> = await t.dataSource.query(sql, p.values);
+        for (const row of rows) {
+          const x = placements[Number(row.i) - 1];
+          expect({ who, ...x, visible: row.visible }).toEqual({ who, ...x, visible: Policy.placementRole(a, x, x) !== null });
+        }
+      }
+    });
+  });
+});
