@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { AppModule, Roles } from './app.module';
 import { AuditLog } from './audit/audit.service';
 import { ACTOR_RESOLVER, ActorResolver } from './common/auth/actor-resolver';
+import { CONTENT_LANGUAGE, languageOf } from './common/i18n/language';
 import { createLogger, PinoNestLogger } from './common/logging/logger';
 import { Metrics } from './common/metrics/metrics';
 import { BullQueues } from './common/queue/bull-queues';
@@ -95,6 +96,8 @@ export async function createApp(config: AppConfig, roles: Roles = { api: true, w
   registerStreamedBodyParser(fastify, IMPORT_MEDIA_TYPES, isImportRoute);
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    // Every text for a person in an answer is in the language the request asked for (common/i18n).
+    if (!reply.hasHeader('content-language')) void reply.header('content-language', CONTENT_LANGUAGE[languageOf(request.headers['accept-language'])]);
   });
   app.get(Metrics).instrument(fastify);
   // Platform keys only (Bearer, or HTTP Basic with the key as password, for browsers): see queue-board.ts.

@@ -9,6 +9,7 @@
  * A certified (or suspended) brand past `validUntil` is `expired`: final, and treated as not certified.
  */
 import { chinaToday } from '../common/time/china-time';
+import { msg, type Message } from '../common/i18n/message';
 
 export const BRAND_STATUSES = ['draft', 'submitted', 'certified', 'suspended', 'revoked', 'expired'] as const;
 export type BrandStatus = (typeof BRAND_STATUSES)[number];
@@ -44,12 +45,12 @@ export const BRAND_TRANSITIONS: Record<BrandDecision, Transition> = {
   expire: { from: EXPIRING_STATUSES, to: 'expired', by: 'system', event: 'brand.expired' },
 };
 
-export type TransitionCheck = { ok: true; to: BrandStatus } | { ok: false; reason: string };
+export type TransitionCheck = { ok: true; to: BrandStatus } | { ok: false; reason: Message };
 
 export function checkBrandTransition(current: BrandStatus, action: BrandDecision): TransitionCheck {
   const t = BRAND_TRANSITIONS[action];
   if (!t.from.includes(current)) {
-    return { ok: false, reason: `cannot ${action} a brand that is ${current}; ${action} applies to ${t.from.join(' or ')} brands` };
+    return { ok: false, reason: msg('brand.transition', { action, status: current, from: t.from.join(' | ') }) };
   }
   return { ok: true, to: t.to };
 }

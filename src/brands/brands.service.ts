@@ -13,6 +13,7 @@ import { BRAND_TRANSITIONS, BrandDecision, BrandStatus, canEditBrand, checkBrand
 import { chinaToday } from '../common/time/china-time';
 import { BrandsRepository } from './brands.repository';
 import type { BrandDecisionView, BrandView, CertifyBrandDto, CreateBrandDto, ListBrandsQuery, UpdateBrandDto } from './dto/brand.dto';
+import { msg } from '../common/i18n/message';
 
 export type BureauDecision = Exclude<BrandDecision, 'expire' | 'submit'>;
 
@@ -81,7 +82,7 @@ export class BrandsService {
    */
   async getVisible(actor: Actor, id: string, m?: Db, lock?: 'update' | 'share'): Promise<Brand> {
     const brand = await this.brands.findById(id, m, lock);
-    if (!brand || !Policy.canSeeBrand(actor, { ...brand, status: effectiveBrandStatus(brand.status, brand.validUntil) })) throw notFound('Brand');
+    if (!brand || !Policy.canSeeBrand(actor, { ...brand, status: effectiveBrandStatus(brand.status, brand.validUntil) })) throw notFound(msg('object.brand'));
     return brand;
   }
 
@@ -111,14 +112,14 @@ export class BrandsService {
   async update(actor: Actor, id: string, dto: UpdateBrandDto, ifMatch: number | undefined): Promise<BrandView> {
     const changes = Object.fromEntries(Object.entries(dto).filter(([, v]) => v !== undefined)) as Partial<Brand>;
     if (Object.keys(changes).length === 0) {
-      throw new ProblemError('VALIDATION_FAILED', 'Send at least one field to change', [{ field: '(body)', code: 'EMPTY_UPDATE', message: 'no field to change' }]);
+      throw new ProblemError('VALIDATION_FAILED', msg('body.emptyUpdate'), [{ field: '(body)', code: 'EMPTY_UPDATE', message: msg('field.noFieldToChange') }]);
     }
     return this.transactions.run(async (m) => {
       const brand = await this.getVisible(actor, id, m, 'update');
       Policy.requireBrandOperator(actor, brand);
-      requireVersion(brand.version, ifMatch, 'The brand');
+      requireVersion(brand.version, ifMatch, msg('object.brand'));
       const status = effectiveBrandStatus(brand.status, brand.validUntil);
-      if (!canEditBrand(status)) throw new ProblemError('INVALID_TRANSITION', `Only draft brands can be edited; this one is ${status}`);
+      if (!canEditBrand(status)) throw new ProblemError('INVALID_TRANSITION', msg('brand.notEditable', { status }));
       Object.assign(brand, changes, { version: brand.version + 1, updatedAt: new Date() });
       await this.brands.save(m, id, { ...changes, version: brand.version, updatedAt: brand.updatedAt });
       await this.outbox.append(m, actor, [
@@ -170,10 +171,10 @@ export class BrandsService {
       const rule = BRAND_TRANSITIONS[action];
       if (rule.by === 'operator') Policy.requireBrandOperator(actor, brand);
       else Policy.requireJurisdiction(actor, brand.regionCode);
-      requireVersion(brand.version, ifMatch, 'The brand');
+      requireVersion(brand.version, ifMatch, msg('object.brand'));
       const from = effectiveBrandStatus(brand.status, brand.validUntil);
       const check = checkBrandTransition(from, action);
-      if (!check.ok) throw new ProblemError('INVALID_TRANSITION', `Cannot ${action}: ${check.reason}`);
+      if (!check.ok) throw new ProblemError('INVALID_TRANSITION', msg('brand.cannot', { action, reason: check.reason }));
 
       const now = new Date();
       apply(brand, now);

@@ -8,10 +8,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isBrandCertified, type BrandStatus } from '../brands/brand.rules';
-import { chinaToday } from '../common/time/china-time';
+import { chinaToday, isCalendarDate } from '../common/time/china-time';
 import type { ProblemCode } from '../common/problems/problem';
 import type { TraineeStatus } from '../trainees/trainee.rules';
 import { validUntilInstant } from './credential';
+import { msg, type Message } from '../common/i18n/message';
 
 export const CERTIFICATION_STATUSES = ['active', 'revoked'] as const;
 export type CertificationStatus = (typeof CERTIFICATION_STATUSES)[number];
@@ -27,7 +28,7 @@ export type IssuerRelation = 'operator' | 'bureau' | 'other';
 /** How the caller stands to a certificate: the organization that issued it, a covering bureau, or neither. */
 export type RevokerRelation = 'issuer' | 'bureau' | 'other';
 
-export type CertificationCheck = { ok: true } | { ok: false; code: Extract<ProblemCode, 'FORBIDDEN' | 'BRAND_NOT_CERTIFIED' | 'INVALID_TRANSITION'>; reason: string };
+export type CertificationCheck = { ok: true } | { ok: false; code: Extract<ProblemCode, 'FORBIDDEN' | 'BRAND_NOT_CERTIFIED' | 'INVALID_TRANSITION'>; reason: Message };
 
 /**
  * Trainees who may receive a certificate: anyone still with the brand. A registered trainee qualifies too (people
@@ -41,12 +42,6 @@ export function canBeCertified(status: TraineeStatus, erased: boolean): boolean 
 /** Levels are the integers 1 (高级技师, the highest) to 5 (初级工); names in credential.ts. */
 export { isCertificationLevel } from './credential';
 
-/** A real calendar date `YYYY-MM-DD`. */
-export function isCalendarDate(value: unknown): value is string {
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-  const d = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
-}
 
 /** `validUntil` of a new certificate: absent (no end), or a real date after today in China. */
 export function isAcceptableValidUntil(validUntil: string | null | undefined, today: string = chinaToday()): boolean {
@@ -67,14 +62,14 @@ export function checkIssue(input: {
 }): CertificationCheck {
   const today = input.today ?? chinaToday();
   if (input.by === 'other') {
-    return { ok: false, code: 'FORBIDDEN', reason: "Only the brand's operator or a bureau whose jurisdiction covers the brand may issue certificates" };
+    return { ok: false, code: 'FORBIDDEN', reason: msg('certification.issueForbidden') };
   }
   if (!isBrandCertified(input.brand.status, input.brand.validUntil, today)) {
-    return { ok: false, code: 'BRAND_NOT_CERTIFIED', reason: 'Certificates are issued only under a certified brand within its validity' };
+    return { ok: false, code: 'BRAND_NOT_CERTIFIED', reason: msg('certification.brandNotCertified') };
   }
   if (!canBeCertified(input.trainee.status, input.trainee.erased)) {
-    const what = input.trainee.erased ? 'erased' : input.trainee.status;
-    return { ok: false, code: 'INVALID_TRANSITION', reason: `A ${what} trainee cannot be certified` };
+    const status = input.trainee.erased ? msg('trainee.erasedState') : input.trainee.status;
+    return { ok: false, code: 'INVALID_TRANSITION', reason: msg('certification.traineeNotCertifiable', { status }) };
   }
   return { ok: true };
 }
@@ -82,10 +77,10 @@ export function checkIssue(input: {
 /** Revocation: by the issuer or a covering bureau (else 403), of an active certificate only (else 409). */
 export function checkRevoke(input: { by: RevokerRelation; status: CertificationStatus }): CertificationCheck {
   if (input.by === 'other') {
-    return { ok: false, code: 'FORBIDDEN', reason: 'Only the issuer of the certificate or a bureau whose jurisdiction covers its brand may revoke it' };
+    return { ok: false, code: 'FORBIDDEN', reason: msg('certification.revokeForbidden') };
   }
   if (input.status !== ACTIVE_CERTIFICATION_STATUS) {
-    return { ok: false, code: 'INVALID_TRANSITION', reason: `cannot revoke a ${input.status} certificate; only an active one` };
+    return { ok: false, code: 'INVALID_TRANSITION', reason: msg('certification.revokeInactive', { status: input.status }) };
   }
   return { ok: true };
 }

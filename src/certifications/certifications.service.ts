@@ -20,14 +20,15 @@ import { checkIssue, checkRevoke, CertificationCheck, generateSerial, IssuerRela
 import { buildCredential, certificationLevelName, CredentialKeyring, jwks, publicVerificationUrl, signCredential } from './credential';
 import { CertificationsRepository } from './certifications.repository';
 import type { CertificationView, IssueCertificationDto, PublicCertificationView } from './dto/certification.dto';
+import { msg, type Message } from '../common/i18n/message';
 
 export const CREDENTIAL_KEYRING = Symbol('CREDENTIAL_KEYRING');
 
 /** A serial collision (75 random bits) is all but impossible; should one happen, the issue is retried with a new serial. */
 const SERIAL_ATTEMPTS = 3;
 
-function requireOk(check: CertificationCheck, action: string): void {
-  if (!check.ok) throw new ProblemError(check.code, check.code === 'INVALID_TRANSITION' ? `Cannot ${action}: ${check.reason}` : check.reason);
+function requireOk(check: CertificationCheck, action: Message): void {
+  if (!check.ok) throw new ProblemError(check.code, check.code === 'INVALID_TRANSITION' ? msg('certification.cannot', { action, reason: check.reason }) : check.reason);
 }
 
 @Injectable()
@@ -96,7 +97,7 @@ export class CertificationsService {
     const brand = (await this.brands.facts(trainee.brandId, m, 'share')) as BrandFacts;
     const relation = Policy.relationToBrand(actor, brand);
     const by: IssuerRelation = relation === 'operator' || relation === 'bureau' ? relation : 'other';
-    requireOk(checkIssue({ by, brand, trainee }), 'issue a certificate');
+    requireOk(checkIssue({ by, brand, trainee }), msg('certification.actionIssue'));
 
     const issuer = await this.organizations.getOrganization(actor.organizationId, m);
     const id = randomUUID();
@@ -169,12 +170,12 @@ export class CertificationsService {
   /** A certificate is visible to whoever may see its trainee; to anyone else it does not exist. */
   private async loadVisible(actor: Actor, id: string, m?: Db, lock = false): Promise<{ certification: Certification; brand: BrandFacts }> {
     const certification = await this.certifications.findById(id, m, lock);
-    if (!certification) throw notFound('Certification');
+    if (!certification) throw notFound(msg('object.certification'));
     try {
       const { brand } = await this.trainees.getVisible(actor, certification.traineeId, m);
       return { certification, brand };
     } catch (err) {
-      if (err instanceof ProblemError && err.code === 'NOT_FOUND') throw notFound('Certification');
+      if (err instanceof ProblemError && err.code === 'NOT_FOUND') throw notFound(msg('object.certification'));
       throw err;
     }
   }
@@ -189,9 +190,9 @@ export class CertificationsService {
       const { certification: c, brand } = await this.loadVisible(actor, id, m, true);
       const by: RevokerRelation = actor.organizationId === c.issuerId ? 'issuer' : Policy.hasJurisdiction(actor, brand.regionCode) ? 'bureau' : 'other';
       // Who may act first (403), then the version the caller read (409 VERSION_CONFLICT), then the status (409).
-      if (by === 'other') requireOk(checkRevoke({ by, status: c.status }), 'revoke');
-      requireVersion(c.version, ifMatch, 'The certification');
-      requireOk(checkRevoke({ by, status: c.status }), 'revoke');
+      if (by === 'other') requireOk(checkRevoke({ by, status: c.status }), msg('certification.actionRevoke'));
+      requireVersion(c.version, ifMatch, msg('object.certification'));
+      requireOk(checkRevoke({ by, status: c.status }), msg('certification.actionRevoke'));
 
       const now = new Date();
       Object.assign(c, { status: 'revoked', revokedAt: now, revocationReason: reason, revokedById: actor.organizationId, version: c.version + 1 });
@@ -218,11 +219,11 @@ export class CertificationsService {
     const parsed = parseSerial(serialInput);
     if (!parsed.ok) {
       throw parsed.reason === 'CHECK_SYMBOL'
-        ? validationFailed('serial', 'INVALID_CHECK_CHARACTER', 'serial has a wrong check character: a symbol was probably mistyped')
-        : validationFailed('serial', 'INVALID_SERIAL', 'serial must look like LB-XXXX-XXXX-XXXX-XXXX');
+        ? validationFailed('serial', 'INVALID_CHECK_CHARACTER', msg('field.serialCheck', { field: 'serial' }))
+        : validationFailed('serial', 'INVALID_SERIAL', msg('field.serialFormat', { field: 'serial' }));
     }
     const r = await this.certifications.findForVerification(parsed.serial);
-    if (!r) throw notFound('Certification');
+    if (!r) throw notFound(msg('object.certification'));
     return {
       valid: isCertificationValid(r.status, r.valid_until),
       serial: r.serial,

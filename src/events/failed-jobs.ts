@@ -9,6 +9,7 @@ import { BullQueues } from '../common/queue/bull-queues';
 import { isQueueName, QUEUES } from '../common/queue/queues';
 import { FailedJobsQuery, QueueJobPage, QueueJobView } from './dto/queue-job.dto';
 import type { DomainEventJob } from './event-handlers.service';
+import { msg } from '../common/i18n/message';
 
 const JOB_ID = /^[A-Za-z0-9:._-]{1,200}$/;
 
@@ -77,13 +78,13 @@ export class FailedJobs {
 
   /** Puts a failed job back in the queue with its tries reset; 404 for an unknown queue or job, 409 when not failed. */
   async retry(actor: Actor, queueName: string, jobId: string): Promise<QueueJobView> {
-    if (!isQueueName(queueName)) throw notFound('Queue');
-    if (!JOB_ID.test(jobId)) throw notFound('Job');
+    if (!isQueueName(queueName)) throw notFound(msg('object.queue'));
+    if (!JOB_ID.test(jobId)) throw notFound(msg('object.job'));
     const queue: Queue = this.queues.get(queueName);
     const job = await queue.getJob(jobId);
-    if (!job) throw notFound('Job');
+    if (!job) throw notFound(msg('object.job'));
     const state = await job.getState();
-    if (state !== 'failed') throw new ProblemError('INVALID_TRANSITION', `Only a failed job can be retried; this one is ${state}`);
+    if (state !== 'failed') throw new ProblemError('INVALID_TRANSITION', msg('job.notFailed', { state }));
     await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     const brandId = queueName === QUEUES.domainEvents ? ((job.data as Partial<DomainEventJob>).brandId ?? null) : null;
     await this.audit.recordNow(actor, { action: 'retry_job', objectType: 'queue_job', objectId: `${queueName}/${jobId}`, brandId, details: { queue: queueName, jobId, name: job.name } });

@@ -4,6 +4,8 @@ import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditLog } from '../audit/audit.service';
 import type { ActorResolver } from '../common/auth/actor-resolver';
+import { languageOf } from '../common/i18n/language';
+import { msg, type Message } from '../common/i18n/message';
 import { problemDocument, ProblemCode } from '../common/problems/problem';
 import { PROBLEM_CONTENT_TYPE } from '../common/problems/problem.filter';
 import type { BullQueues } from '../common/queue/bull-queues';
@@ -59,32 +61,33 @@ export async function mountQueueBoard(fastify: FastifyInstance, queues: BullQueu
     options: { uiConfig: { boardTitle: 'Labor brands queues' } },
   });
 
-  const deny = (request: FastifyRequest, reply: FastifyReply, code: ProblemCode, detail: string): FastifyReply => {
+  const deny = (request: FastifyRequest, reply: FastifyReply, code: ProblemCode, detail: Message): FastifyReply => {
+    const language = languageOf(request.headers['accept-language']);
     if (code === 'UNAUTHENTICATED') void reply.header('www-authenticate', ['Basic realm="labor-brands queues", charset="UTF-8"', 'Bearer']);
     return reply
-      .status(problemDocument(code).status)
+      .status(problemDocument(language, code).status)
       .type(PROBLEM_CONTENT_TYPE)
       .header('cache-control', 'no-store')
-      .send({ ...problemDocument(code, detail), instance: request.url.split('?')[0] });
+      .send({ ...problemDocument(language, code, detail), instance: request.url.split('?')[0] });
   };
 
   await fastify.register(async (scope) => {
     scope.addHook('onRequest', async (request, reply) => {
       const secret = dashboardKey(request.headers.authorization);
-      if (!secret) return deny(request, reply, 'UNAUTHENTICATED', 'Send a platform API key: `Authorization: Bearer <key>`, or HTTP Basic with the key as the password');
+      if (!secret) return deny(request, reply, 'UNAUTHENTICATED', msg('auth.dashboardKey'));
       let actor;
       try {
         actor = secret.length <= MAX_KEY_LENGTH ? await keys.resolve(secret) : null;
       } catch {
         void reply.header('retry-after', '1');
-        return deny(request, reply, 'SERVICE_UNAVAILABLE', 'The key cannot be checked right now; retry');
+        return deny(request, reply, 'SERVICE_UNAVAILABLE', msg('auth.keyUncheckable'));
       }
-      if (!actor) return deny(request, reply, 'UNAUTHENTICATED', 'The API key is unknown or revoked');
-      if (actor.kind !== 'platform') return deny(request, reply, 'FORBIDDEN', 'The queue dashboard is for platform keys only');
+      if (!actor) return deny(request, reply, 'UNAUTHENTICATED', msg('auth.unknownKey'));
+      if (actor.kind !== 'platform') return deny(request, reply, 'FORBIDDEN', msg('auth.dashboardPlatformOnly'));
       keys.touch(actor.apiKeyId);
       // The matched route pattern, not the raw URL: percent-encoding cannot sneak past it.
       if (REFUSED_ACTIONS.has(`${request.method} ${request.routeOptions.url}`)) {
-        return deny(request, reply, 'FORBIDDEN', 'Adding, editing, emptying or obliterating queue jobs is disabled: jobs come from the outbox only');
+        return deny(request, reply, 'FORBIDDEN', msg('auth.dashboardActionRefused'));
       }
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         const path = request.url.split('?')[0];

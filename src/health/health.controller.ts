@@ -1,10 +1,12 @@
-import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import Redis from 'ioredis';
 import { Public } from '../common/auth/decorators';
 import { Metrics } from '../common/metrics/metrics';
 import { ProblemSchema } from '../common/openapi/problems';
+import { languageOf } from '../common/i18n/language';
+import { msg } from '../common/i18n/message';
 import { problemDocument } from '../common/problems/problem';
 import { PROBLEM_CONTENT_TYPE } from '../common/problems/problem.filter';
 import { REDIS } from '../common/redis/redis';
@@ -37,7 +39,7 @@ export class HealthController {
   @ApiOperation({ summary: 'Readiness: 200 when Postgres and Redis answer, else 503 naming what is down' })
   @ApiOkResponse({ schema: { example: { status: 'ok', checks: { postgres: 'up', redis: 'up' } } } })
   @ApiServiceUnavailableResponse({ type: ProblemSchema, description: '`SERVICE_UNAVAILABLE` with `checks` naming the dependency that is down' })
-  async ready(@Res() reply: FastifyReply): Promise<void> {
+  async ready(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const [postgres, redis] = await Promise.all([
       withTimeout(this.database.ping()).then(() => 'up' as const, () => 'down' as const),
       withTimeout(this.redis.ping()).then(() => 'up' as const, () => 'down' as const),
@@ -52,7 +54,7 @@ export class HealthController {
       .status(503)
       .type(PROBLEM_CONTENT_TYPE)
       .header('retry-after', '5')
-      .send({ ...problemDocument('SERVICE_UNAVAILABLE', `${down.join(' and ')} ${down.length > 1 ? 'are' : 'is'} not answering`), checks });
+      .send({ ...problemDocument(languageOf(request.headers['accept-language']), 'SERVICE_UNAVAILABLE', msg('error.notAnswering', { dependencies: down.join(', ') })), checks });
   }
 
   @Get('metrics')

@@ -3,6 +3,7 @@ import { AuditLog } from '../audit/audit.service';
 import type { Actor, OrganizationKind } from '../common/auth/actor';
 import { hashApiKeySecret, newApiKeySecret } from '../common/auth/api-key-secret';
 import { newestFirst, newestFirstPageOf, Page, PageQuery } from '../common/pagination/pagination';
+import { msg } from '../common/i18n/message';
 import { notFound, ProblemError } from '../common/problems/problem';
 import type { Db } from '../database/repository';
 import { isUniqueViolation, Transactions } from '../database/transactions';
@@ -62,7 +63,7 @@ export class OrganizationsService {
       });
     } catch (err) {
       if (isUniqueViolation(err, 'ux_organizations_credit_code')) {
-        throw new ProblemError('DUPLICATE_CREDIT_CODE', `An organization with credit code ${dto.creditCode} already exists`);
+        throw new ProblemError('DUPLICATE_CREDIT_CODE', msg('organization.duplicateCreditCode', { creditCode: dto.creditCode }));
       }
       throw err;
     }
@@ -77,7 +78,7 @@ export class OrganizationsService {
   /** With `m`, read in that transaction (a use case that holds one must not wait for a second connection). */
   async getOrganization(id: string, m?: Db): Promise<Organization> {
     const organization = await this.organizations.findOrganization(id, m);
-    if (!organization) throw notFound('Organization');
+    if (!organization) throw notFound(msg('object.organization'));
     return organization;
   }
 
@@ -109,7 +110,7 @@ export class OrganizationsService {
     await this.getOrganization(organizationId);
     Policy.requireActsFor(actor, organizationId);
     const key = await this.organizations.findApiKey(organizationId, keyId);
-    if (!key) throw notFound('API key');
+    if (!key) throw notFound(msg('object.apiKey'));
     return presentApiKey(key);
   }
 
@@ -121,7 +122,7 @@ export class OrganizationsService {
       // Lock, then decide. (Comparing the stored time with now() after the update cannot tell a first revocation:
       // revoked_at keeps milliseconds, now() has microseconds.)
       const key = await this.organizations.lockApiKey(m, organizationId, keyId);
-      if (!key) throw notFound('API key');
+      if (!key) throw notFound(msg('object.apiKey'));
       if (key.revokedAt === null) {
         await this.organizations.revokeApiKey(m, keyId);
         await this.audit.record(m, actor, { action: 'api_key.revoke', objectType: 'api_key', objectId: keyId, details: { organizationId } });

@@ -1,3 +1,5 @@
+import { msg, type Message } from '../common/i18n/message';
+
 /**
  * The placement workflow (API.md, Placements):
  *
@@ -32,12 +34,12 @@ export const PLACEMENT_RULES: Record<PlacementAction, Rule> = {
   change_salary: { from: ['confirmed'], to: 'confirmed', by: 'employer', event: 'placement.salary_changed' },
 };
 
-export type PlacementCheck = { ok: true; to: PlacementStatus } | { ok: false; reason: string };
+export type PlacementCheck = { ok: true; to: PlacementStatus } | { ok: false; reason: Message };
 
 export function checkPlacementAction(current: PlacementStatus, action: PlacementAction): PlacementCheck {
   const rule = PLACEMENT_RULES[action];
   if (!rule.from.includes(current)) {
-    return { ok: false, reason: `cannot ${action.replace('_', ' ')} a ${current} placement; only a ${rule.from.join(' or ')} one` };
+    return { ok: false, reason: msg('placement.transition', { action, status: current, from: rule.from.join(' | ') }) };
   }
   return { ok: true, to: rule.to };
 }

@@ -19,6 +19,7 @@ import type { Placement } from './placement.entity';
 import { PLACEMENT_AGGREGATE, PLACEMENT_AUDIT_DETAILS, PLACEMENT_EVENT_DATA } from './placement.events';
 import { ACTIVE_PLACEMENT_STATUS, annualSalaryFen, checkPlacementAction, PLACEMENT_RULES, PlacementAction, SalaryPeriod } from './placement.rules';
 import { PlacementsRepository } from './placements.repository';
+import { msg } from '../common/i18n/message';
 
 export function presentPlacement(p: Placement): PlacementView {
   return {
@@ -62,10 +63,10 @@ export class PlacementsService {
   /** A placement the caller may see, its brand and the caller's role in it; 404 for anyone else. */
   private async loadVisible(actor: Actor, id: string, m?: Db, lock = false): Promise<{ placement: Placement; brand: BrandFacts; role: PlacementRole }> {
     const placement = await this.placements.findById(id, m, lock);
-    if (!placement) throw notFound('Placement');
+    if (!placement) throw notFound(msg('object.placement'));
     const brand = await this.brands.facts(placement.brandId, m);
     const role = brand && Policy.placementRole(actor, placement, brand);
-    if (!brand || !role) throw notFound('Placement');
+    if (!brand || !role) throw notFound(msg('object.placement'));
     return { placement, brand, role };
   }
 
@@ -78,16 +79,16 @@ export class PlacementsService {
       return await this.transactions.run(async (m) => {
         // Locking the trainee serialises proposals and confirmations for one person.
         const { trainee, brand } = await this.trainees.getVisible(actor, dto.traineeId, m, true);
-        if (!Policy.isBrandOperator(actor, brand)) throw new ProblemError('FORBIDDEN', "Only the operator of the trainee's brand proposes placements");
+        if (!Policy.isBrandOperator(actor, brand)) throw new ProblemError('FORBIDDEN', msg('placement.proposeOperatorOnly'));
         if ((await this.organizations.kindOf(dto.employerId, m)) !== 'employer') {
-          throw validationFailed('employerId', 'NOT_AN_EMPLOYER', 'employerId must name an employer organization');
+          throw validationFailed('employerId', 'NOT_AN_EMPLOYER', msg('field.notAnEmployer', { field: 'employerId' }));
         }
-        if (!isBrandCertified(brand.status, brand.validUntil)) throw new ProblemError('BRAND_NOT_CERTIFIED', 'Placements are proposed only under a certified brand');
+        if (!isBrandCertified(brand.status, brand.validUntil)) throw new ProblemError('BRAND_NOT_CERTIFIED', msg('placement.brandNotCertified'));
         if (!canBePlaced(trainee)) {
           if (await this.placements.countWithStatus(m, trainee.id, ACTIVE_PLACEMENT_STATUS)) {
-            throw new ProblemError('TRAINEE_HAS_OPEN_PLACEMENT', 'The trainee already has a confirmed placement');
+            throw new ProblemError('TRAINEE_HAS_OPEN_PLACEMENT', msg('placement.hasConfirmed'));
           }
-          throw new ProblemError('INVALID_TRANSITION', `A ${trainee.erased ? 'erased' : trainee.status} trainee cannot be placed`);
+          throw new ProblemError('INVALID_TRANSITION', msg('trainee.cannotBePlacedProposal', { status: trainee.erased ? msg('trainee.erasedState') : trainee.status }));
         }
         const placement = await this.placements.insert(m, {
           traineeId: trainee.id,
@@ -109,7 +110,7 @@ export class PlacementsService {
       });
     } catch (err) {
       if (isUniqueViolation(err, 'ux_placements_open_per_trainee')) {
-        throw new ProblemError('TRAINEE_HAS_OPEN_PLACEMENT', 'The trainee already has a proposed or confirmed placement');
+        throw new ProblemError('TRAINEE_HAS_OPEN_PLACEMENT', msg('placement.hasOpen'));
       }
       throw err;
     }
@@ -175,8 +176,8 @@ export class PlacementsService {
 
   async end(actor: Actor, id: string, dto: EndPlacementDto, ifMatch: number | undefined): Promise<PlacementView> {
     return this.act(actor, id, 'end', ifMatch, async (m, placement, now) => {
-      if (dto.endDate < placement.startDate) throw validationFailed('endDate', 'BEFORE_START', `endDate may not be before the start date ${placement.startDate}`);
-      if (dto.endDate > chinaToday()) throw validationFailed('endDate', 'IN_FUTURE', 'endDate may not be in the future; report the end once it has happened');
+      if (dto.endDate < placement.startDate) throw validationFailed('endDate', 'BEFORE_START', msg('field.beforeStart', { field: 'endDate', startDate: placement.startDate }));
+      if (dto.endDate > chinaToday()) throw validationFailed('endDate', 'IN_FUTURE', msg('field.endInFuture', { field: 'endDate' }));
       placement.endDate = dto.endDate;
       placement.endReason = dto.reason;
       placement.endedAt = now;
@@ -187,8 +188,8 @@ export class PlacementsService {
 
   async changeSalary(actor: Actor, id: string, dto: SalaryChangeDto, ifMatch: number | undefined): Promise<PlacementView> {
     return this.act(actor, id, 'change_salary', ifMatch, async (m, placement) => {
-      if (dto.effectiveDate < placement.startDate) throw validationFailed('effectiveDate', 'BEFORE_START', `effectiveDate may not be before the start date ${placement.startDate}`);
-      if (dto.effectiveDate > chinaToday()) throw validationFailed('effectiveDate', 'IN_FUTURE', 'effectiveDate may not be in the future');
+      if (dto.effectiveDate < placement.startDate) throw validationFailed('effectiveDate', 'BEFORE_START', msg('field.beforeStart', { field: 'effectiveDate', startDate: placement.startDate }));
+      if (dto.effectiveDate > chinaToday()) throw validationFailed('effectiveDate', 'IN_FUTURE', msg('field.inFuture', { field: 'effectiveDate' }));
       const latest = await this.placements.latestSalaryDate(m, placement.id);
       // A back-dated correction goes into the history; the current salary is the one with the latest effective date.
       if (!latest || dto.effectiveDate >= latest) {
@@ -223,12 +224,12 @@ export class PlacementsService {
       const { placement, role } = await this.loadVisible(actor, id, m, true);
       const rule = PLACEMENT_RULES[action];
       if (!Policy.mayActOnPlacement(action, role)) {
-        const who = rule.by === 'employer' ? 'the named employer' : rule.by === 'operator' ? "the brand's operator" : "the employer or the brand's operator";
-        throw new ProblemError('FORBIDDEN', `Only ${who} may ${action.replace('_', ' ')} this placement`);
+        const who = rule.by === 'employer' ? msg('placement.whoEmployer') : rule.by === 'operator' ? msg('placement.whoOperator') : msg('placement.whoEither');
+        throw new ProblemError('FORBIDDEN', msg('placement.actorOnly', { who, action }));
       }
-      requireVersion(placement.version, ifMatch, 'The placement');
+      requireVersion(placement.version, ifMatch, msg('object.placement'));
       const check = checkPlacementAction(placement.status, action);
-      if (!check.ok) throw new ProblemError('INVALID_TRANSITION', `Cannot ${action.replace('_', ' ')}: ${check.reason}`);
+      if (!check.ok) throw new ProblemError('INVALID_TRANSITION', msg('placement.cannot', { action, reason: check.reason }));
       const now = new Date();
       await apply(m, placement, now);
       placement.status = check.to;

@@ -4,6 +4,7 @@ import { coverPrefix, prefixRange, regionCovers } from '../common/identifiers/re
 import { ProblemError } from '../common/problems/problem';
 import { PLACEMENT_RULES, type PlacementAction } from '../placements/placement.rules';
 import { SqlParams, sqlNotIn } from '../database/sql';
+import { msg } from '../common/i18n/message';
 
 /**
  * The one place where access is decided: who may see an object and who may act on it. Services ask these
@@ -142,18 +143,18 @@ export const Policy = {
   },
 
   requireBrandOperator(actor: Actor, brand: { operatorId: string }): void {
-    if (!Policy.isBrandOperator(actor, brand)) throw new ProblemError('FORBIDDEN', "Only the brand's operator may do this");
+    if (!Policy.isBrandOperator(actor, brand)) throw new ProblemError('FORBIDDEN', msg('access.operatorOnly'));
   },
 
   requireActsFor(actor: Actor, organizationId: string): void {
-    if (!Policy.actsFor(actor, organizationId)) throw new ProblemError('FORBIDDEN', 'Only that organization or the platform may do this');
+    if (!Policy.actsFor(actor, organizationId)) throw new ProblemError('FORBIDDEN', msg('access.selfOrPlatform'));
   },
 
   /** A bureau deciding on something in a region: 403 OUT_OF_JURISDICTION when its region does not cover it. */
   requireJurisdiction(actor: Actor, regionCode: string): void {
-    if (actor.kind !== 'bureau') throw new ProblemError('FORBIDDEN', 'Only a bureau may do this');
+    if (actor.kind !== 'bureau') throw new ProblemError('FORBIDDEN', msg('access.bureauOnly'));
     if (!regionCovers(actor.regionCode, regionCode)) {
-      throw new ProblemError('OUT_OF_JURISDICTION', `Region ${regionCode} is outside the jurisdiction of your bureau (${actor.regionCode})`);
+      throw new ProblemError('OUT_OF_JURISDICTION', msg('access.outOfJurisdiction', { region: regionCode, jurisdiction: actor.regionCode }));
     }
   },
 };

@@ -8,6 +8,7 @@ import { ProblemError } from '../common/problems/problem';
 import { UuidParam } from '../common/validation/validation';
 import { BrandStatisticsPage, BrandStatisticsView, ListBrandStatisticsQuery, RegionStatisticsView } from './dto/statistics.dto';
 import { StatisticsService } from './statistics.service';
+import { msg } from '../common/i18n/message';
 
 const DEFINITIONS =
   'Computed by the workers from events and exact: quartiles and median are Postgres `percentile_cont` (linear interpolation; an even count\'s median is the mean of the two middle values) over the current annual salary of active placements, each rounded to the nearest fen. With fewer than 5 salaries every salary figure and `medianSalaryUpliftPct` are null (`suppressed: true`) except for the operator, bureaus with jurisdiction and the platform. Visible within about 1 s of the commit; figures that move with time alone (retention, expiry) are refreshed daily.';
@@ -42,7 +43,8 @@ export class StatisticsController {
   forRegion(@CurrentActor() actor: Actor, @Param('regionCode') regionCode: string): Promise<RegionStatisticsView> {
     const valid = validateRegionCode(regionCode);
     if (!valid.ok) {
-      throw new ProblemError('INVALID_REGION_CODE', `regionCode ${valid.reason}`, [{ field: 'regionCode', code: 'INVALID_REGION_CODE', message: `regionCode ${valid.reason}` }]);
+      const reason = msg('field.regionCode', { field: 'regionCode', reason: valid.reason });
+      throw new ProblemError('INVALID_REGION_CODE', reason, [{ field: 'regionCode', code: 'INVALID_REGION_CODE', message: reason }]);
     }
     return this.statistics.forRegion(actor, regionCode);
   }

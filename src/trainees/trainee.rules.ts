@@ -7,6 +7,7 @@
  * `placed` belongs to the system: it is set while a confirmed placement is active and cleared when it ends.
  */
 import { sqlIn } from '../database/sql';
+import { msg, type Message } from '../common/i18n/message';
 
 export const TRAINEE_STATUSES = ['registered', 'training', 'completed', 'placed', 'withdrawn'] as const;
 export type TraineeStatus = (typeof TRAINEE_STATUSES)[number];
@@ -26,16 +27,16 @@ const OPERATOR_MOVES: Record<TraineeStatus, readonly TraineeStatus[]> = {
   withdrawn: [],
 };
 
-export type TraineeTransitionCheck = { ok: true } | { ok: false; reason: string };
+export type TraineeTransitionCheck = { ok: true } | { ok: false; reason: Message };
 
 /** An operator's status change; setting the current status again is not a change and is allowed. */
 export function checkOperatorStatusChange(from: TraineeStatus, to: TraineeStatus): TraineeTransitionCheck {
   if (from === to) return { ok: true };
-  if (to === 'placed') return { ok: false, reason: 'placed is set by the system when an employer confirms a placement' };
-  if (from === 'placed') return { ok: false, reason: 'a placed trainee changes status when the placement ends' };
+  if (to === 'placed') return { ok: false, reason: msg('trainee.placedBySystem') };
+  if (from === 'placed') return { ok: false, reason: msg('trainee.placedUntilEnd') };
   if (!OPERATOR_MOVES[from].includes(to)) {
     const allowed = OPERATOR_MOVES[from];
-    return { ok: false, reason: `a ${from} trainee cannot become ${to}${allowed.length ? `; next: ${allowed.join(' or ')}` : ''}` };
+    return { ok: false, reason: allowed.length ? msg('trainee.transitionNext', { from, to, next: allowed.join(' | ') }) : msg('trainee.transition', { from, to }) };
   }
   return { ok: true };
 }

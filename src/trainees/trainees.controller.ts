@@ -14,6 +14,9 @@ import { IDEMPOTENCY_HEADER } from '../common/idempotency/idempotency.openapi';
 import { ImportResultView, ListTraineesQuery, LookupTraineeDto, RegisterTraineeDto, TraineeList, TraineePage, TraineeView, UpdateTraineeDto } from './dto/trainee.dto';
 import { importFormat, limitImportBody } from './import/import-body';
 import { TraineesService } from './trainees.service';
+import type { Language } from '../common/i18n/language';
+import { msg, render } from '../common/i18n/message';
+import { RequestLanguage } from '../common/i18n/request-language';
 
 const ETAG = { ETag: { description: "The trainee's version, for If-Match", schema: { type: 'string' } } };
 
@@ -49,11 +52,12 @@ export class TraineesController {
   @ApiOperation({ summary: "Bulk-register trainees from a file (the brand's operator)", description: 'Invalid rows are reported (row numbers count data rows from 1) and skipped; people already in the brand count as duplicates, so re-importing a file creates nothing new.' })
   @ApiOkResponse({ type: ImportResultView })
   @ApiProblems([400, '`INVALID_IMPORT_FILE` (no header, unknown or missing required column, not UTF-8) or `VALIDATION_FAILED`'], 401, 403, 404, [409, '`INVALID_TRANSITION` (brand revoked or expired) or `IDEMPOTENCY_IN_PROGRESS`'], 413, 415, 422, 429, 503)
-  async import(@CurrentActor() actor: Actor, @UuidParam('brandId') brandId: string, @Req() request: FastifyRequest): Promise<ImportResultView> {
+  async import(@CurrentActor() actor: Actor, @UuidParam('brandId') brandId: string, @Req() request: FastifyRequest, @RequestLanguage() language: Language): Promise<ImportResultView> {
     const format = importFormat(request.headers['content-type']);
     const body = request.body as Readable | undefined;
-    if (!body || typeof body.pipe !== 'function') throw new ProblemError('UNSUPPORTED_MEDIA_TYPE', 'Send the file as text/csv or application/x-ndjson');
-    return this.trainees.import(actor, brandId, limitImportBody(body, request.headers['content-length'], this.config.importBodyLimitBytes), format);
+    if (!body || typeof body.pipe !== 'function') throw new ProblemError('UNSUPPORTED_MEDIA_TYPE', msg('import.mediaType'));
+    const result = await this.trainees.import(actor, brandId, limitImportBody(body, request.headers['content-length'], this.config.importBodyLimitBytes), format);
+    return { ...result, errors: result.errors.map((e) => ({ ...e, message: render(e.message, language) })) };
   }
 
   @Get('brands/:brandId/trainees')

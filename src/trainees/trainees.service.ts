@@ -16,12 +16,13 @@ import type { Db } from '../database/repository';
 import { isUniqueViolation, Transactions } from '../database/transactions';
 import { Outbox } from '../events/outbox.service';
 import { Policy, type TraineeViewer } from '../policy/policy';
-import type { ImportErrorView, ImportResultView, ListTraineesQuery, RegisterTraineeDto, TraineeView, UpdateTraineeDto } from './dto/trainee.dto';
+import type { ListTraineesQuery, RegisterTraineeDto, TraineeView, UpdateTraineeDto } from './dto/trainee.dto';
 import { ImportFileError, readImportRows } from './import/row-reader';
 import { normaliseNationalId, parseRegistration, Registration, REGISTRATION_FIELDS, REQUIRED_REGISTRATION_FIELDS } from './registration';
 import type { Trainee } from './trainee.entity';
 import { canBePlaced, checkOperatorStatusChange } from './trainee.rules';
 import { SealedRegistration, TraineesRepository } from './trainees.repository';
+import { msg, type Message } from '../common/i18n/message';
 
 /** Blind-index purposes: one HMAC domain per kind of value, so equal strings of different kinds never match. */
 const NATIONAL_ID = 'national_id';
@@ -29,6 +30,22 @@ const PHONE = 'phone';
 
 const IMPORT_BATCH_SIZE = 2000;
 const MAX_LISTED_IMPORT_ERRORS = 1000;
+
+/** A rejected row of an import: the data row (from 1), the field, a machine code and a message for a person. */
+export interface ImportError {
+  row: number;
+  field: string;
+  code: string;
+  message: Message;
+}
+
+export interface ImportResult {
+  received: number;
+  created: number;
+  duplicates: number;
+  rejected: number;
+  errors: ImportError[];
+}
 
 /** A trainee the caller may see, its brand, and how much of it the caller sees. */
 export interface VisibleTrainee {
@@ -78,7 +95,7 @@ export class TraineesService {
 
   private requireOpenBrand(brand: BrandFacts): void {
     const status = effectiveBrandStatus(brand.status, brand.validUntil);
-    if (!takesNewTrainees(status)) throw new ProblemError('INVALID_TRANSITION', `The brand is ${status}; it takes no new trainees`);
+    if (!takesNewTrainees(status)) throw new ProblemError('INVALID_TRANSITION', msg('brand.closed', { status }));
   }
 
   private seal(r: Registration): SealedRegistration {
@@ -121,7 +138,7 @@ export class TraineesService {
       });
     } catch (err) {
       if (isUniqueViolation(err, 'ux_trainees_brand_person')) {
-        throw new ProblemError('DUPLICATE_TRAINEE', 'A trainee with this identity number is already registered under the brand');
+        throw new ProblemError('DUPLICATE_TRAINEE', msg('trainee.duplicate'));
       }
       throw err;
     }
@@ -130,7 +147,7 @@ export class TraineesService {
   async list(actor: Actor, brandId: string, query: ListTraineesQuery): Promise<Page<TraineeView>> {
     const brand = await this.brands.getVisible(actor, brandId);
     if (!Policy.mayListTrainees(actor, brand)) {
-      throw new ProblemError('FORBIDDEN', "Only the brand's operator and bureaus with jurisdiction list its trainees");
+      throw new ProblemError('FORBIDDEN', msg('trainee.listForbidden'));
     }
     const viewer: TraineeViewer = Policy.relationToBrand(actor, brand) === 'operator' ? 'operator' : 'reader';
     const page = newestFirst(query);
@@ -144,11 +161,11 @@ export class TraineesService {
    */
   async getVisible(actor: Actor, id: string, m?: Db, lock = false): Promise<VisibleTrainee> {
     const trainee = await this.trainees.findById(id, m, lock);
-    if (!trainee) throw notFound('Trainee');
+    if (!trainee) throw notFound(msg('object.trainee'));
     const brand = await this.visibleBrandOf(trainee, m);
     const offered = Policy.asksForOffers(actor) ? await this.trainees.offeredTo(id, actor.organizationId, m) : false;
     const viewer = Policy.traineeViewer(actor, brand, offered);
-    if (!viewer) throw notFound('Trainee');
+    if (!viewer) throw notFound(msg('object.trainee'));
     return { trainee, brand, viewer };
   }
 
@@ -159,16 +176,16 @@ export class TraineesService {
 
   async update(actor: Actor, id: string, dto: UpdateTraineeDto, ifMatch: number | undefined): Promise<TraineeView> {
     const fields = Object.keys(dto).filter((k) => (dto as Record<string, unknown>)[k] !== undefined);
-    if (fields.length === 0) throw new ProblemError('VALIDATION_FAILED', 'Send at least one field to change', [{ field: '(body)', code: 'EMPTY_UPDATE', message: 'no field to change' }]);
+    if (fields.length === 0) throw new ProblemError('VALIDATION_FAILED', msg('body.emptyUpdate'), [{ field: '(body)', code: 'EMPTY_UPDATE', message: msg('field.noFieldToChange') }]);
     return this.transactions.run(async (m) => {
       const { trainee, brand } = await this.getVisible(actor, id, m, true);
       Policy.requireBrandOperator(actor, brand);
-      requireVersion(trainee.version, ifMatch, 'The trainee');
-      if (trainee.erased) throw new ProblemError('INVALID_TRANSITION', 'The trainee was erased; nothing about them can change');
+      requireVersion(trainee.version, ifMatch, msg('object.trainee'));
+      if (trainee.erased) throw new ProblemError('INVALID_TRANSITION', msg('trainee.erased'));
       const fromStatus = trainee.status;
       if (dto.status !== undefined) {
         const check = checkOperatorStatusChange(trainee.status, dto.status);
-        if (!check.ok) throw new ProblemError('INVALID_TRANSITION', `Cannot change status: ${check.reason}`);
+        if (!check.ok) throw new ProblemError('INVALID_TRANSITION', msg('trainee.cannotChangeStatus', { reason: check.reason }));
         trainee.status = dto.status;
       }
       if (dto.fullName !== undefined) trainee.fullName = dto.fullName;
@@ -221,7 +238,7 @@ export class TraineesService {
   async erase(actor: Actor, id: string): Promise<TraineeView> {
     return this.transactions.run(async (m) => {
       const { trainee, brand, viewer } = await this.getVisible(actor, id, m, true);
-      if (viewer !== 'operator' && !Policy.isPlatform(actor)) throw new ProblemError('FORBIDDEN', "Only the brand's operator or the platform may erase a trainee");
+      if (viewer !== 'operator' && !Policy.isPlatform(actor)) throw new ProblemError('FORBIDDEN', msg('trainee.eraseForbidden'));
       if (trainee.erased) return this.present(trainee, viewer);
       const now = new Date();
       const erasure: Partial<Trainee> = {
@@ -252,9 +269,9 @@ export class TraineesService {
    * skipped, people already in the brand count as duplicates (so a re-import creates nothing), and a file that
    * cannot be read at all writes nothing. Rows are encrypted and inserted in batches with one statement each.
    */
-  async import(actor: Actor, brandId: string, body: Readable, format: 'csv' | 'ndjson'): Promise<ImportResultView> {
-    const result: ImportResultView = { received: 0, created: 0, duplicates: 0, rejected: 0, errors: [] };
-    const reject = (error: ImportErrorView): void => {
+  async import(actor: Actor, brandId: string, body: Readable, format: 'csv' | 'ndjson'): Promise<ImportResult> {
+    const result: ImportResult = { received: 0, created: 0, duplicates: 0, rejected: 0, errors: [] };
+    const reject = (error: ImportError): void => {
       result.rejected++;
       if (result.errors.length < MAX_LISTED_IMPORT_ERRORS) result.errors.push(error);
     };
@@ -307,13 +324,13 @@ export class TraineesService {
         });
       });
     } catch (err) {
-      if (err instanceof ImportFileError) throw new ProblemError('INVALID_IMPORT_FILE', err.message);
+      if (err instanceof ImportFileError) throw new ProblemError('INVALID_IMPORT_FILE', err.reason);
       throw err;
     }
     return result;
   }
 
-  private async writeImportBatch(m: Db, actor: Actor, brandId: string, rows: Registration[], result: ImportResultView): Promise<void> {
+  private async writeImportBatch(m: Db, actor: Actor, brandId: string, rows: Registration[], result: ImportResult): Promise<void> {
     const ids = await this.trainees.insertBatch(m, brandId, rows.map((r) => this.seal(r)));
     result.created += ids.length;
     result.duplicates += rows.length - ids.length;
@@ -331,7 +348,7 @@ export class TraineesService {
   async place(m: Db, traineeId: string): Promise<void> {
     const trainee = await this.trainees.lockState(m, traineeId);
     if (!trainee || !canBePlaced(trainee)) {
-      throw new ProblemError('INVALID_TRANSITION', `The trainee is ${trainee?.erased ? 'erased' : trainee?.status} and cannot be placed`);
+      throw new ProblemError('INVALID_TRANSITION', msg('trainee.cannotBePlaced', { status: trainee?.erased ? msg('trainee.erasedState') : String(trainee?.status) }));
     }
     await this.trainees.markPlaced(m, traineeId);
   }

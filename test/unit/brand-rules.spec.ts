@@ -1,5 +1,9 @@
-import { BRAND_STATUSES, BRAND_TRANSITIONS, BrandDecision, checkBrandTransition, effectiveBrandStatus, isBrandCertified } from '../../src/brands/brand.rules';
+import { BRAND_STATUSES, BRAND_TRANSITIONS, BrandDecision, checkBrandTransition as checkBrandTransitionRaw, effectiveBrandStatus, isBrandCertified } from '../../src/brands/brand.rules';
 import { chinaToday } from '../../src/common/time/china-time';
+import { english, type English } from '../support/english';
+
+/** The result with its texts in English, as the assertions below state them. */
+const checkBrandTransition = (...args: Parameters<typeof checkBrandTransitionRaw>): English<ReturnType<typeof checkBrandTransitionRaw>> => english(checkBrandTransitionRaw(...args));
 
 describe('brand state machine', () => {
   const legal: Array<[string, BrandDecision, string]> = [

@@ -1,8 +1,8 @@
 import { BRAND_STATUSES } from '../../src/brands/brand.rules';
 import {
   canBeCertified,
-  checkIssue,
-  checkRevoke,
+  checkIssue as checkIssueRaw,
+  checkRevoke as checkRevokeRaw,
   CROCKFORD_ALPHABET,
   generateSerial,
   isAcceptableValidUntil,
@@ -13,6 +13,13 @@ import {
   serialCheckSymbol,
 } from '../../src/certifications/certification.rules';
 import { TRAINEE_STATUSES } from '../../src/trainees/trainee.rules';
+import { english, type English } from '../support/english';
+
+/** The result with its texts in English, as the assertions below state them. */
+const checkRevoke = (...args: Parameters<typeof checkRevokeRaw>): English<ReturnType<typeof checkRevokeRaw>> => english(checkRevokeRaw(...args));
+
+/** The result with its texts in English, as the assertions below state them. */
+const checkIssue = (...args: Parameters<typeof checkIssueRaw>): English<ReturnType<typeof checkIssueRaw>> => english(checkIssueRaw(...args));
 
 const TODAY = '2026-11-27';
 const certified = { status: 'certified' as const, validUntil: '2027-12-31' };

@@ -1,7 +1,11 @@
 import {
   creditCodeCheckCharacter,
-  validateCreditCode,
+  validateCreditCode as validateCreditCodeRaw,
 } from '../../src/common/identifiers/credit-code';
+import { english, type English } from '../support/english';
+
+/** The result with its texts in English, as the assertions below state them. */
+const validateCreditCode = (...args: Parameters<typeof validateCreditCodeRaw>): English<ReturnType<typeof validateCreditCodeRaw>> => english(validateCreditCodeRaw(...args));
 
 /**
  * Published examples. Holders are not asserted here (we only know the codes are
@@ -102,7 +106,7 @@ describe('validateCreditCode', () => {
   it('rejects lower case with a hint', () => {
     expect(validateCreditCode('91350100m000100y43')).toEqual({
       ok: false,
-      reason: "contains a character not allowed in a credit code: 'm' (letters must be upper case)",
+      reason: "contains a character not allowed in a credit code: 'm' (did you mean 'M'?)",
     });
   });
 

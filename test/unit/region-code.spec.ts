@@ -3,8 +3,12 @@ import {
   isProvinceLevelPrefix,
   regionCovers,
   regionLevel,
-  validateRegionCode,
+  validateRegionCode as validateRegionCodeRaw,
 } from '../../src/common/identifiers/region-code';
+import { english, type English } from '../support/english';
+
+/** The result with its texts in English, as the assertions below state them. */
+const validateRegionCode = (...args: Parameters<typeof validateRegionCodeRaw>): English<ReturnType<typeof validateRegionCodeRaw>> => english(validateRegionCodeRaw(...args));
 
 describe('validateRegionCode', () => {
   it.each([

@@ -1,5 +1,9 @@
 import { nationalIdCheckCharacter } from '../../src/common/identifiers/national-id';
-import { MAX_SALARY_FEN, normaliseNationalId, parseRegistration, REGISTRATION_FIELDS, REQUIRED_REGISTRATION_FIELDS } from '../../src/trainees/registration';
+import { MAX_SALARY_FEN, normaliseNationalId, parseRegistration as parseRegistrationRaw, REGISTRATION_FIELDS, REQUIRED_REGISTRATION_FIELDS } from '../../src/trainees/registration';
+import { english, type English } from '../support/english';
+
+/** The result with its texts in English, as the assertions below state them. */
+const parseRegistration = (...args: Parameters<typeof parseRegistrationRaw>): English<ReturnType<typeof parseRegistrationRaw>> => english(parseRegistrationRaw(...args));
 
 /** A fixed "today" (2024-06-01 12:00 in Beijing) so the tests keep their meaning as time passes. */
 const TODAY = new Date(Date.UTC(2024, 5, 1, 4, 0, 0));
@@ -103,7 +107,7 @@ describe('parseRegistration', () => {
   describe('nationalId', () => {
     const cases: Array<[string, string, RegExp]> = [
       ['bad checksum', MALE_ID.slice(0, 17) + (MALE_ID[17] === '0' ? '1' : '0'), /check character/],
-      ['19990230 is not a date', withCheck('31010419990230001'), /19990230.*not a real date/],
+      ['19990230 is not a date', withCheck('31010419990230001'), /birth date it holds is not a real date/],
       ['month 13', withCheck('31010419981315001'), /not a real date/],
       ['17 characters', MALE_ID.slice(0, 17), /18 characters, got 17/],
       ['19 characters', `${MALE_ID}1`, /18 characters, got 19/],

@@ -9,6 +9,7 @@ import {
   ImportSource,
   readImportRows,
 } from '../../src/trainees/import/row-reader';
+import { english, type English } from '../support/english';
 
 const KNOWN = ['fullName', 'nationalId', 'phone', 'targetGroups', 'cohort', 'expectedMonthlySalaryFen'];
 const OPTIONS: ImportReadOptions = { requiredColumns: ['fullName', 'nationalId'], knownColumns: KNOWN };
@@ -27,11 +28,11 @@ function retainedMemory(): number {
 }
 
 /** What a row says, for compact assertions: the full name, or the error code. */
-function summary(row: ImportRow): [number, unknown] {
+function summary(row: English<ImportRow>): [number, unknown] {
   return 'error' in row ? [row.row, row.error.code] : [row.row, row.fields.fullName];
 }
 
-function errorMessage(row: ImportRow): string {
+function errorMessage(row: English<ImportRow>): string {
   if (!('error' in row)) throw new Error(`row ${row.row} has no error`);
   return row.error.message;
 }
@@ -68,7 +69,7 @@ async function read(
 async function rowsOf(source: ImportSource | string | Buffer, format: ImportFormat = 'csv', options = OPTIONS) {
   const { rows, error } = await read(source, format, options);
   if (error) throw error;
-  return rows;
+  return english(rows);
 }
 
 async function fileError(source: ImportSource | string | Buffer, format: ImportFormat = 'csv', options = OPTIONS) {

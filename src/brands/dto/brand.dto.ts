@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, Validate } from 'class-validator';
 import { PageOf, PageQuery } from '../../common/pagination/pagination';
 import { IsRegionCode } from '../../common/validation/identifiers';
 import { BRAND_ACTIONS, BRAND_LEVELS, BRAND_STATUSES, BrandLevel, BrandStatus, OCCUPATION_CODE } from '../brand.rules';
-import { chinaToday } from '../../common/time/china-time';
+import { CalendarDate, FutureDate } from '../../common/validation/dates';
+import { fieldMessage } from '../../common/validation/validation';
 
 export class CreateBrandDto {
   @ApiProperty({ example: '徐汇AI训练师', minLength: 1, maxLength: 200 })
@@ -13,7 +14,7 @@ export class CreateBrandDto {
 
   @ApiProperty({ example: '4-04-05-05', description: 'National occupational classification code, `D-DD-DD-DD`' })
   @IsString()
-  @Matches(OCCUPATION_CODE, { message: 'occupationCode must look like 4-04-05-05' })
+  @Matches(OCCUPATION_CODE, { message: fieldMessage('field.occupationCode') })
   occupationCode: string;
 
   @ApiProperty({ example: '人工智能训练师', minLength: 1, maxLength: 200 })
@@ -39,28 +40,6 @@ export class CreateBrandDto {
 
 /** Every field of a draft may change; at least one must be sent. */
 export class UpdateBrandDto extends PartialType(CreateBrandDto) {}
-
-@ValidatorConstraint({ name: 'isFutureDate' })
-class FutureDate implements ValidatorConstraintInterface {
-  validate(value: unknown): boolean {
-    return typeof value === 'string' && value > chinaToday();
-  }
-  defaultMessage(): string {
-    return 'validUntil must be a date after today (China time)';
-  }
-}
-
-@ValidatorConstraint({ name: 'isCalendarDate' })
-export class CalendarDate implements ValidatorConstraintInterface {
-  validate(value: unknown): boolean {
-    if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-    const d = new Date(`${value}T00:00:00Z`);
-    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
-  }
-  defaultMessage(): string {
-    return '$property must be a real date YYYY-MM-DD';
-  }
-}
 
 export class CertifyBrandDto {
   @ApiProperty({ enum: BRAND_LEVELS })
@@ -88,12 +67,12 @@ export class ListBrandsQuery extends PageQuery {
 
   @ApiPropertyOptional({ description: 'Region code prefix, 2–6 digits', example: '3101' })
   @IsOptional()
-  @Matches(/^\d{2,6}$/, { message: 'regionCode must be a prefix of 2 to 6 digits' })
+  @Matches(/^\d{2,6}$/, { message: fieldMessage('field.regionPrefix') })
   regionCode?: string;
 
   @ApiPropertyOptional({ example: '4-04-05-05' })
   @IsOptional()
-  @Matches(OCCUPATION_CODE, { message: 'occupationCode must look like 4-04-05-05' })
+  @Matches(OCCUPATION_CODE, { message: fieldMessage('field.occupationCode') })
   occupationCode?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })

@@ -1,19 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Length, Max, Min, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import { IsInt, IsOptional, IsString, Length, Max, Min, Validate } from 'class-validator';
 import { PageOf } from '../../common/pagination/pagination';
 import { BRAND_STATUSES, BrandStatus } from '../../brands/brand.rules';
-import { CalendarDate } from '../../brands/dto/brand.dto';
-import { CERTIFICATION_STATUSES, CertificationStatus, isAcceptableValidUntil, MAX_CERTIFICATION_LEVEL, MIN_CERTIFICATION_LEVEL } from '../certification.rules';
-
-@ValidatorConstraint({ name: 'isFutureDate' })
-class FutureDate implements ValidatorConstraintInterface {
-  validate(value: unknown): boolean {
-    return typeof value === 'string' && isAcceptableValidUntil(value);
-  }
-  defaultMessage(): string {
-    return 'validUntil must be a date after today (China time)';
-  }
-}
+import { CalendarDate, FutureDate } from '../../common/validation/dates';
+import { CERTIFICATION_STATUSES, CertificationStatus, MAX_CERTIFICATION_LEVEL, MIN_CERTIFICATION_LEVEL } from '../certification.rules';
 
 const LEVEL_DESCRIPTION = 'National vocational skill level: 1 高级技师 senior technician (the highest), 2 技师, 3 高级工, 4 中级工, 5 初级工 junior worker';
 

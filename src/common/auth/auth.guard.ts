@@ -6,6 +6,7 @@ import type { OrganizationKind } from './actor';
 import { ACTOR_RESOLVER, ActorResolver } from './actor-resolver';
 import { ALLOWED_KINDS, AuthenticatedRequest, PUBLIC_ROUTE } from './decorators';
 import { RateLimiter } from './rate-limiter';
+import { msg } from '../i18n/message';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
@@ -27,11 +28,11 @@ export class AuthGuard implements CanActivate {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? BEARER.exec(header) : null;
     if (!match) {
-      throw new ProblemError('UNAUTHENTICATED', 'Send your API key as `Authorization: Bearer <key>`', undefined, { 'www-authenticate': 'Bearer' });
+      throw new ProblemError('UNAUTHENTICATED', msg('auth.missingKey'), undefined, { 'www-authenticate': 'Bearer' });
     }
     const actor = match[1].length <= 256 ? await this.keys.resolve(match[1]) : null;
     if (!actor) {
-      throw new ProblemError('UNAUTHENTICATED', 'The API key is unknown or revoked', undefined, { 'www-authenticate': 'Bearer error="invalid_token"' });
+      throw new ProblemError('UNAUTHENTICATED', msg('auth.unknownKey'), undefined, { 'www-authenticate': 'Bearer error="invalid_token"' });
     }
     request.actor = actor;
     this.keys.touch(actor.apiKeyId);
@@ -40,7 +41,7 @@ export class AuthGuard implements CanActivate {
     if (decision) {
       void reply.header('ratelimit-limit', decision.limit).header('ratelimit-remaining', decision.remaining).header('ratelimit-reset', decision.resetSeconds);
       if (!decision.allowed) {
-        throw new ProblemError('RATE_LIMITED', `Rate limit of ${decision.limit} requests per window exceeded; retry after ${decision.resetSeconds} s`, undefined, {
+        throw new ProblemError('RATE_LIMITED', msg('auth.rateLimited', { limit: decision.limit, seconds: decision.resetSeconds }), undefined, {
           'retry-after': String(decision.resetSeconds),
         });
       }
@@ -48,7 +49,7 @@ export class AuthGuard implements CanActivate {
 
     const kinds = this.reflector.getAllAndOverride<OrganizationKind[] | undefined>(ALLOWED_KINDS, targets);
     if (kinds && !kinds.includes(actor.kind)) {
-      throw new ProblemError('FORBIDDEN', `This route is for ${kinds.join(', ')} organizations`);
+      throw new ProblemError('FORBIDDEN', msg('auth.kindOnly', { kinds: kinds.join(', ') }));
     }
     return true;
   }

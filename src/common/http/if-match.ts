@@ -1,6 +1,7 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { ProblemError } from '../problems/problem';
+import { msg, type Message } from '../i18n/message';
 
 /**
  * The `If-Match` header as an expected version: `3`, `"3"` or `W/"3"` (the ETag we send is `"3"`); `*` or no
@@ -12,9 +13,7 @@ export function parseIfMatch(header: string | string[] | undefined): number | un
   if (value === '*') return undefined;
   const m = /^(?:W\/)?"?(\d{1,9})"?$/.exec(value);
   if (!m) {
-    throw new ProblemError('VALIDATION_FAILED', 'If-Match must be the version of the object, e.g. "3"', [
-      { field: 'If-Match', code: 'INVALID_HEADER', message: 'must be a version number such as "3"' },
-    ]);
+    throw new ProblemError('VALIDATION_FAILED', msg('ifMatch.invalid'), [{ field: 'If-Match', code: 'INVALID_HEADER', message: msg('field.header', { what: msg('ifMatch.what') }) }]);
   }
   return Number(m[1]);
 }
@@ -23,8 +22,9 @@ export const IfMatch = createParamDecorator((_data: unknown, ctx: ExecutionConte
   parseIfMatch(ctx.switchToHttp().getRequest<FastifyRequest>().headers['if-match']),
 );
 
-export function requireVersion(current: number, expected: number | undefined, what: string): void {
+/** 409 VERSION_CONFLICT when the caller read another version of `what` (a catalogue object name, e.g. object.brand). */
+export function requireVersion(current: number, expected: number | undefined, what: Message): void {
   if (expected !== undefined && expected !== current) {
-    throw new ProblemError('VERSION_CONFLICT', `${what} is at version ${current}, not ${expected}; read it again and retry`);
+    throw new ProblemError('VERSION_CONFLICT', msg('version.conflict', { what, current, expected }));
   }
 }

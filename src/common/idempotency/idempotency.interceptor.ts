@@ -8,6 +8,8 @@ import { APP_CONFIG, AppConfig } from '../../config/config';
 import { PiiCipher } from '../crypto/pii-cipher';
 import { PII_CIPHER } from '../crypto/pii.provider';
 import type { AuthenticatedRequest } from '../auth/decorators';
+import { languageOf } from '../i18n/language';
+import { msg } from '../i18n/message';
 import { ProblemError } from '../problems/problem';
 import { documentForRequest, toProblem } from '../problems/to-problem';
 import { IdempotencyRepository } from './idempotency.repository';
@@ -78,8 +80,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (request.method !== 'POST' || header === undefined || !request.actor) return next.handle();
     const key = Array.isArray(header) ? header.join(',') : header;
     if (!KEY_PATTERN.test(key)) {
-      throw new ProblemError('VALIDATION_FAILED', 'Idempotency-Key must be 1 to 255 printable ASCII characters', [
-        { field: 'Idempotency-Key', code: 'INVALID_HEADER', message: 'must be 1 to 255 printable ASCII characters' },
+      throw new ProblemError('VALIDATION_FAILED', msg('idempotency.invalidKey'), [
+        { field: 'Idempotency-Key', code: 'INVALID_HEADER', message: msg('field.header', { what: msg('idempotency.keyWhat') }) },
       ]);
     }
     const apiKeyId = request.actor.apiKeyId;
@@ -99,7 +101,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
           return body;
         }),
         catchError((err: unknown) => {
-          const { document, headers } = toProblem(err);
+          const { document, headers } = toProblem(err, languageOf(request.headers['accept-language']));
           // A 4xx is stored exactly as the problem filter sends it (instance included), so its replay is the same body.
           const settle =
             document.status >= 500
@@ -130,17 +132,17 @@ export class IdempotencyInterceptor implements NestInterceptor {
       const existing = await this.records.find(apiKeyId, key);
       if (!existing) continue; // forgotten after a server error meanwhile: try to take it again
       if (!existing.requestHash.equals(requestHash)) {
-        throw new ProblemError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request; use a new key for a new request');
+        throw new ProblemError('IDEMPOTENCY_KEY_REUSED', msg('idempotency.reused'));
       }
       if (existing.state !== 'completed') {
-        throw new ProblemError('IDEMPOTENCY_IN_PROGRESS', 'The first request with this Idempotency-Key is still being processed; retry shortly', undefined, {
+        throw new ProblemError('IDEMPOTENCY_IN_PROGRESS', msg('idempotency.inProgress'), undefined, {
           'retry-after': '1',
         });
       }
       const bodyText = existing.responseCipher ? this.cipher.decrypt(existing.responseCipher, STORED_RESPONSE_CONTEXT) : null;
       throw new StoredResponse(existing.responseStatus, bodyText, { ...(existing.responseHeaders ?? {}), 'idempotent-replayed': 'true' });
     }
-    throw new ProblemError('IDEMPOTENCY_IN_PROGRESS', 'The Idempotency-Key is contended; retry shortly', undefined, { 'retry-after': '1' });
+    throw new ProblemError('IDEMPOTENCY_IN_PROGRESS', msg('idempotency.contended'), undefined, { 'retry-after': '1' });
   }
 
   private async complete(apiKeyId: string, key: string, status: number, body: unknown, headers: Record<string, string>): Promise<void> {

@@ -6,8 +6,9 @@
  * division of the registering office (6) + organisation code (9, GB 11714)
  * + check character (1, computed per GB/T 17710 MOD 31-3).
  */
+import { msg, type Message } from '../i18n/message';
 
-export type CreditCodeValidation = { ok: true } | { ok: false; reason: string };
+export type CreditCodeValidation = { ok: true } | { ok: false; reason: Message };
 
 /**
  * The 31 characters a credit code may use. I, O, Z, S and V are left out
@@ -61,7 +62,7 @@ export function validateCreditCode(code: string): CreditCodeValidation {
   if (characters.length !== CREDIT_CODE_LENGTH) {
     return {
       ok: false,
-      reason: `must be ${CREDIT_CODE_LENGTH} characters, got ${characters.length}`,
+      reason: msg('id.length', { length: CREDIT_CODE_LENGTH, got: characters.length }),
     };
   }
 
@@ -70,13 +71,10 @@ export function validateCreditCode(code: string): CreditCodeValidation {
     // Lower case is by far the commonest cause, and "not allowed: 'a'" alone
     // leaves people wondering why a perfectly ordinary letter is rejected.
     const upper = disallowed.toUpperCase();
-    const hint =
-      upper !== disallowed && CREDIT_CODE_CHARSET.includes(upper)
-        ? ' (letters must be upper case)'
-        : '';
+    const hint = upper !== disallowed && CREDIT_CODE_CHARSET.includes(upper) ? msg('id.creditCodeHint', { instead: upper }) : '';
     return {
       ok: false,
-      reason: `contains a character not allowed in a credit code: '${disallowed}'${hint}`,
+      reason: msg('id.creditCodeCharacter', { character: disallowed, hint }),
     };
   }
 
@@ -84,7 +82,7 @@ export function validateCreditCode(code: string): CreditCodeValidation {
   if (!REGISTRATION_AUTHORITY_CODES.includes(registrationAuthority)) {
     return {
       ok: false,
-      reason: `registration authority code '${registrationAuthority}' (first character) does not exist`,
+      reason: msg('id.creditCodeAuthority', { code: registrationAuthority }),
     };
   }
 
@@ -92,14 +90,14 @@ export function validateCreditCode(code: string): CreditCodeValidation {
   if (!SIX_DIGITS.test(divisionCode)) {
     return {
       ok: false,
-      reason: `characters 3–8 must be the six-digit administrative division code, got '${divisionCode}'`,
+      reason: msg('id.creditCodeDivision', { division: divisionCode }),
     };
   }
 
   const expected = creditCodeCheckCharacter(code.slice(0, CREDIT_CODE_LENGTH - 1));
   const actual = code.charAt(CREDIT_CODE_LENGTH - 1);
   if (actual !== expected) {
-    return { ok: false, reason: `check character should be '${expected}', not '${actual}'` };
+    return { ok: false, reason: msg('id.checkCharacter', { expected, actual }) };
   }
   return { ok: true };
 }

@@ -8,7 +8,8 @@
  */
 
 import { isProvinceLevelPrefix } from './region-code';
-import { CHINA_UTC_OFFSET_MS } from '../time/china-time';
+import { chinaToday, isCalendarDate } from '../time/china-time';
+import { msg, type Message } from '../i18n/message';
 
 export const GENDERS = ['male', 'female'] as const;
 export type Gender = (typeof GENDERS)[number];
@@ -26,7 +27,7 @@ export type NationalIdParse =
        */
       regionPrefix: string;
     }
-  | { ok: false; reason: string };
+  | { ok: false; reason: Message };
 
 const NATIONAL_ID_LENGTH = 18;
 
@@ -76,7 +77,7 @@ export function parseNationalId(id: string, today: Date = new Date()): NationalI
   if (characters.length !== NATIONAL_ID_LENGTH) {
     return {
       ok: false,
-      reason: `must be ${NATIONAL_ID_LENGTH} characters, got ${characters.length}`,
+      reason: msg('id.length', { length: NATIONAL_ID_LENGTH, got: characters.length }),
     };
   }
 
@@ -86,7 +87,8 @@ export function parseNationalId(id: string, today: Date = new Date()): NationalI
   if (firstNonDigit >= 0) {
     return {
       ok: false,
-      reason: `character ${firstNonDigit + 1} must be a digit, got '${characters[firstNonDigit]}'`,
+      // Never echo the number's characters: a problem document may be logged or shown on a shared screen.
+      reason: msg('id.digit', { position: firstNonDigit + 1 }),
     };
   }
 
@@ -94,30 +96,30 @@ export function parseNationalId(id: string, today: Date = new Date()): NationalI
   if (checkCharacter === 'x') {
     // Rejected rather than silently upper-cased so that a stored number always
     // has exactly one spelling; callers who accept user input can normalise first.
-    return { ok: false, reason: "check character must be upper-case 'X', not 'x'" };
+    return { ok: false, reason: msg('id.upperX') };
   }
   if (!DIGITS.test(checkCharacter) && checkCharacter !== 'X') {
     return {
       ok: false,
-      reason: `last character must be a digit or 'X', got '${checkCharacter}'`,
+      reason: msg('id.lastCharacter'),
     };
   }
 
   const province = id.slice(0, 2);
   if (!isProvinceLevelPrefix(province)) {
-    return { ok: false, reason: `region prefix ${province} is not a province-level code` };
+    return { ok: false, reason: msg('id.nationalIdProvince') };
   }
 
   const birth = id.slice(6, 14);
-  if (!isRealCalendarDate(birth)) {
-    return { ok: false, reason: `birth date ${birth} is not a real date` };
+  if (!isCalendarDate(`${birth.slice(0, 4)}-${birth.slice(4, 6)}-${birth.slice(6, 8)}`)) {
+    return { ok: false, reason: msg('id.birthDateInvalid') };
   }
   if (birth < EARLIEST_BIRTH_DATE) {
-    return { ok: false, reason: `birth date ${birth} is before 1900-01-01` };
+    return { ok: false, reason: msg('id.birthDateTooEarly') };
   }
-  const todayInChina = chinaCalendarDate(today);
+  const todayInChina = chinaToday(today).replace(/-/g, '');
   if (birth > todayInChina) {
-    return { ok: false, reason: `birth date ${birth} is in the future` };
+    return { ok: false, reason: msg('id.birthDateFuture') };
   }
 
   // Checked last: when a field above is impossible, naming that field helps the
@@ -126,7 +128,7 @@ export function parseNationalId(id: string, today: Date = new Date()): NationalI
   if (checkCharacter !== expected) {
     return {
       ok: false,
-      reason: `check character should be '${expected}', not '${checkCharacter}'`,
+      reason: msg('id.nationalIdCheck'),
     };
   }
 
@@ -150,33 +152,6 @@ export function maskNationalId(id: string): string {
     return '*'.repeat(id.length);
   }
   return `${id.slice(0, 6)}${'*'.repeat(8)}${id.slice(14)}`;
-}
-
-/** `yyyymmdd` (eight digits) names a day that exists in the Gregorian calendar. */
-function isRealCalendarDate(yyyymmdd: string): boolean {
-  const year = Number(yyyymmdd.slice(0, 4));
-  const month = Number(yyyymmdd.slice(4, 6));
-  const day = Number(yyyymmdd.slice(6, 8));
-  if (month < 1 || month > 12 || day < 1) return false;
-  return day <= daysInMonth(year, month);
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return isLeapYear(year) ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
-}
-
-function isLeapYear(year: number): boolean {
-  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-}
-
-/** The calendar date in China at instant `instant`, as YYYYMMDD. */
-function chinaCalendarDate(instant: Date): string {
-  const shifted = new Date(instant.getTime() + CHINA_UTC_OFFSET_MS);
-  const year = String(shifted.getUTCFullYear()).padStart(4, '0');
-  const month = String(shifted.getUTCMonth() + 1).padStart(2, '0');
-  const day = String(shifted.getUTCDate()).padStart(2, '0');
-  return `${year}${month}${day}`;
 }
 
 /** A final lower-case x is the same check character; people type it that way. */

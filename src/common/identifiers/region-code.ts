@@ -10,12 +10,13 @@
  * was created but have since been abolished or renumbered (this happens every
  * year), so that belongs in a data-backed lookup, not here.
  */
+import { msg, type Message } from '../i18n/message';
 
 export type RegionLevel = 'national' | 'province' | 'city' | 'district';
 
 export type RegionCodeValidation =
   | { ok: true; level: RegionLevel }
-  | { ok: false; reason: string };
+  | { ok: false; reason: Message };
 
 /**
  * `100000` is not in GB/T 2260 itself, but it is the conventional code for the
@@ -49,7 +50,7 @@ export function isProvinceLevelPrefix(prefix: string): boolean {
 
 export function validateRegionCode(code: string): RegionCodeValidation {
   if (!SIX_ASCII_DIGITS.test(code)) {
-    return { ok: false, reason: `region code must be exactly six digits, got '${code}'` };
+    return { ok: false, reason: msg('id.regionSixDigits', { code: code.slice(0, 20) }) };
   }
   if (code === NATIONAL_REGION_CODE) {
     return { ok: true, level: 'national' };
@@ -60,7 +61,7 @@ export function validateRegionCode(code: string): RegionCodeValidation {
   const district = code.slice(4, 6);
 
   if (!isProvinceLevelPrefix(province)) {
-    return { ok: false, reason: `region prefix ${province} is not a province-level code` };
+    return { ok: false, reason: msg('id.province', { province }) };
   }
   if (city === '00') {
     if (district === '00') return { ok: true, level: 'province' };
@@ -68,7 +69,7 @@ export function validateRegionCode(code: string): RegionCodeValidation {
     // the `01` "市辖区" unit), so `XX00YY` cannot name anything.
     return {
       ok: false,
-      reason: `region code ${code} has a district part but no city part`,
+      reason: msg('id.regionNoCity', { code }),
     };
   }
   if (district === '00') return { ok: true, level: 'city' };

@@ -3,6 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { ProblemError } from '../problems/problem';
+import { msg } from '../i18n/message';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
@@ -41,9 +42,7 @@ export function PageOf<T>(item: Type<T>): Type<Page<T>> {
 
 /** The answer to a cursor this service did not hand out (or one tampered with). */
 export const invalidCursor = (): ProblemError =>
-  new ProblemError('VALIDATION_FAILED', 'cursor is not a cursor this list returned', [
-    { field: 'cursor', code: 'INVALID_CURSOR', message: 'pass the nextCursor of the previous page unchanged' },
-  ]);
+  new ProblemError('VALIDATION_FAILED', msg('cursor.invalid'), [{ field: 'cursor', code: 'INVALID_CURSOR', message: msg('field.cursor') }]);
 
 /**
  * Keyset cursors: the sort key of the last row seen, base64url-encoded so clients treat it as opaque. A page

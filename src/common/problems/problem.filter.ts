@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { languageOf } from '../i18n/language';
 import { StoredResponse } from '../idempotency/stored-response';
 import { documentForRequest, toProblem } from './to-problem';
 
@@ -14,7 +15,7 @@ export function sendProblem(err: unknown, request: FastifyRequest, reply: Fastif
       .send(err.bodyText ?? undefined);
     return;
   }
-  const { document, headers, unexpected } = toProblem(err);
+  const { document, headers, unexpected } = toProblem(err, languageOf(request.headers['accept-language']));
   if (unexpected) request.log.error({ err }, 'request failed unexpectedly');
   if (reply.sent) return;
   void reply.status(document.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(documentForRequest(document, request.url));

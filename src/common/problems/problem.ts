@@ -2,6 +2,10 @@
  * The stable error vocabulary of the API (API.md, Conventions). Clients branch on `code`, never on `title`
  * or `detail`, so a code, once published, keeps its meaning.
  */
+import type { Language } from '../i18n/language';
+import { msg, render, type Message } from '../i18n/message';
+import type { MessageKey } from '../i18n/messages';
+
 export const PROBLEM_STATUS = {
   VALIDATION_FAILED: 400,
   MALFORMED_JSON: 400,
@@ -31,37 +35,14 @@ export const PROBLEM_STATUS = {
 
 export type ProblemCode = keyof typeof PROBLEM_STATUS;
 
-const TITLES: Record<ProblemCode, string> = {
-  VALIDATION_FAILED: 'The request is not valid',
-  MALFORMED_JSON: 'The body is not well-formed JSON',
-  INVALID_CREDIT_CODE: 'Invalid Unified Social Credit Code',
-  INVALID_REGION_CODE: 'Invalid administrative region code',
-  INVALID_NATIONAL_ID: 'Invalid resident identity number',
-  INVALID_IMPORT_FILE: 'The import file cannot be read',
-  UNAUTHENTICATED: 'Missing, invalid or revoked API key',
-  FORBIDDEN: 'Your organization may not do this',
-  OUT_OF_JURISDICTION: 'Outside your jurisdiction',
-  NOT_FOUND: 'Not found',
-  METHOD_NOT_ALLOWED: 'Method not allowed',
-  INVALID_TRANSITION: 'Not allowed in the current status',
-  VERSION_CONFLICT: 'The object was changed by someone else',
-  DUPLICATE_CREDIT_CODE: 'An organization with this credit code exists',
-  DUPLICATE_TRAINEE: 'This person is already a trainee of the brand',
-  BRAND_NOT_CERTIFIED: 'The brand is not certified',
-  TRAINEE_HAS_OPEN_PLACEMENT: 'The trainee already has an open placement',
-  IDEMPOTENCY_IN_PROGRESS: 'A request with this Idempotency-Key is still in progress',
-  PAYLOAD_TOO_LARGE: 'The body is too large',
-  UNSUPPORTED_MEDIA_TYPE: 'Unsupported content type',
-  IDEMPOTENCY_KEY_REUSED: 'Idempotency-Key reused with a different request',
-  RATE_LIMITED: 'Too many requests',
-  INTERNAL_ERROR: 'Internal error',
-  SERVICE_UNAVAILABLE: 'A dependency is unavailable; retry later',
-};
+/** Each code's title is the catalogue's `title.<CODE>` (a compile error names a code without one). */
+const titleOf = (code: ProblemCode): Message => ({ key: `title.${code}` satisfies MessageKey, params: {} });
 
+/** An error of one field of the input: a machine `code` and a `message` for a person. */
 export interface FieldError {
   field: string;
   code: string;
-  message: string;
+  message: Message;
 }
 
 export interface ProblemDocument {
@@ -70,45 +51,48 @@ export interface ProblemDocument {
   status: number;
   detail: string;
   code: ProblemCode;
-  errors?: FieldError[];
+  errors?: Array<{ field: string; code: string; message: string }>;
   instance?: string;
 }
 
 export const PROBLEM_TYPE_BASE = 'https://labor-brands.example/problems/';
 
-/** An expected failure of a use case; the problem filter turns it into an RFC 9457 document. */
+/**
+ * An expected failure of a use case; the problem filter turns it into an RFC 9457 document in the language the
+ * request asks for. `detail` and the field messages are catalogue messages (common/i18n/messages.ts).
+ */
 export class ProblemError extends Error {
   readonly status: number;
   constructor(
     readonly code: ProblemCode,
-    detail?: string,
+    readonly detail?: Message,
     readonly errors?: FieldError[],
     /** Extra response headers, e.g. Retry-After. */
     readonly headers?: Record<string, string>,
   ) {
-    super(detail ?? TITLES[code]);
+    super(render(detail ?? titleOf(code), 'en'));
     this.status = PROBLEM_STATUS[code];
     this.name = 'ProblemError';
   }
 
-  toDocument(): ProblemDocument {
-    return problemDocument(this.code, this.message, this.errors);
+  toDocument(language: Language): ProblemDocument {
+    return problemDocument(language, this.code, this.detail, this.errors);
   }
 }
 
-export function problemDocument(code: ProblemCode, detail?: string, errors?: FieldError[]): ProblemDocument {
+export function problemDocument(language: Language, code: ProblemCode, detail?: Message, errors?: FieldError[]): ProblemDocument {
+  const title = render(titleOf(code), language);
   const doc: ProblemDocument = {
     type: PROBLEM_TYPE_BASE + code.toLowerCase().replace(/_/g, '-'),
-    title: TITLES[code],
+    title,
     status: PROBLEM_STATUS[code],
-    detail: detail ?? TITLES[code],
+    detail: detail ? render(detail, language) : title,
     code,
   };
-  if (errors && errors.length) doc.errors = errors;
+  if (errors && errors.length) doc.errors = errors.map((e) => ({ field: e.field, code: e.code, message: render(e.message, language) }));
   return doc;
 }
 
-export const notFound = (what: string): ProblemError => new ProblemError('NOT_FOUND', `${what} not found`);
-export const forbidden = (detail: string): ProblemError => new ProblemError('FORBIDDEN', detail);
-export const validationFailed = (field: string, code: string, message: string): ProblemError =>
+export const notFound = (what: Message): ProblemError => new ProblemError('NOT_FOUND', msg('notFound.object', { what }));
+export const validationFailed = (field: string, code: string, message: Message): ProblemError =>
   new ProblemError('VALIDATION_FAILED', message, [{ field, code, message }]);

@@ -1,4 +1,6 @@
 import { HttpException } from '@nestjs/common';
+import type { Language } from '../i18n/language';
+import { msg, type Message } from '../i18n/message';
 import { FieldError, ProblemCode, ProblemDocument, ProblemError, problemDocument } from './problem';
 
 export interface ProblemResponse {
@@ -51,39 +53,34 @@ function isUnavailable(err: unknown): boolean {
   );
 }
 
-export function toProblem(err: unknown): ProblemResponse {
+/** Any error as the problem document to answer, in `language`. */
+export function toProblem(err: unknown, language: Language): ProblemResponse {
   if (err instanceof ProblemError) {
-    return { document: err.toDocument(), headers: err.headers ?? {}, unexpected: false };
+    return { document: err.toDocument(language), headers: err.headers ?? {}, unexpected: false };
   }
+  const expected = (code: ProblemCode, detail?: Message): ProblemResponse => ({ document: problemDocument(language, code, detail), headers: {}, unexpected: false });
   const fastifyCode = (err as { code?: string })?.code;
   if (fastifyCode && FASTIFY_CODES[fastifyCode]) {
     const code = FASTIFY_CODES[fastifyCode];
     const detail =
-      code === 'PAYLOAD_TOO_LARGE' ? 'The request body exceeds the size limit of this route'
-      : code === 'UNSUPPORTED_MEDIA_TYPE' ? 'This route does not accept that Content-Type'
-      : code === 'MALFORMED_JSON' ? 'The body is not well-formed JSON'
-      : (err as Error).message;
-    return { document: problemDocument(code, detail), headers: {}, unexpected: false };
+      code === 'PAYLOAD_TOO_LARGE' ? msg('body.tooLarge')
+      : code === 'UNSUPPORTED_MEDIA_TYPE' ? msg('body.unsupportedType')
+      : code === 'MALFORMED_JSON' ? msg('body.malformed')
+      : msg('body.invalidContentLength');
+    return expected(code, detail);
   }
-  if (err instanceof SyntaxError && (err as { statusCode?: number }).statusCode === 400) {
-    return { document: problemDocument('MALFORMED_JSON', 'The body is not well-formed JSON'), headers: {}, unexpected: false };
-  }
+  if (err instanceof SyntaxError && (err as { statusCode?: number }).statusCode === 400) return expected('MALFORMED_JSON', msg('body.malformed'));
   if (err instanceof HttpException) {
     const status = err.getStatus();
     const code = HTTP_STATUS_CODES[status];
-    if (code) {
-      const detail = status === 404 ? 'No such route or object' : err.message;
-      return { document: problemDocument(code, detail), headers: {}, unexpected: false };
-    }
+    if (code) return expected(code, status === 404 ? msg('notFound.route') : status === 405 ? msg('error.methodNotAllowed') : undefined);
   }
   const status = (err as { statusCode?: number })?.statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 500 && HTTP_STATUS_CODES[status]) {
-    return { document: problemDocument(HTTP_STATUS_CODES[status]), headers: {}, unexpected: false };
-  }
+  if (typeof status === 'number' && status >= 400 && status < 500 && HTTP_STATUS_CODES[status]) return expected(HTTP_STATUS_CODES[status]);
   if (isUnavailable(err)) {
-    return { document: problemDocument('SERVICE_UNAVAILABLE'), headers: { 'retry-after': '1' }, unexpected: true };
+    return { document: problemDocument(language, 'SERVICE_UNAVAILABLE', msg('error.unavailable')), headers: { 'retry-after': '1' }, unexpected: true };
   }
-  return { document: problemDocument('INTERNAL_ERROR', 'An unexpected error occurred; it has been logged'), headers: {}, unexpected: true };
+  return { document: problemDocument(language, 'INTERNAL_ERROR', msg('error.unexpected')), headers: {}, unexpected: true };
 }
 
 /** The document as sent: `instance` is the request's path (never its query string, which may hold personal data). */

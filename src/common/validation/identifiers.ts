@@ -1,9 +1,15 @@
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
+import { msg, type Message } from '../i18n/message';
+import type { MessageKey } from '../i18n/messages';
 import { validateCreditCode } from '../identifiers/credit-code';
 import { normaliseNationalId, parseNationalId } from '../identifiers/national-id';
 import { validateRegionCode } from '../identifiers/region-code';
+import { messageMarker } from './validation';
 
-function identifierDecorator(name: string, check: (value: string) => { ok: true } | { ok: false; reason: string }, label: string) {
+type Check = (value: string) => { ok: true } | { ok: false; reason: Message };
+
+/** A field holding an identifier with a check of its own; its failure says why, in the catalogue's words. */
+function identifierDecorator(name: string, check: Check, message: Extract<MessageKey, 'field.creditCode' | 'field.regionCode' | 'field.nationalId'>, what: Message) {
   return (options?: ValidationOptions): PropertyDecorator =>
     (target: object, propertyName: string | symbol) =>
       registerDecorator({
@@ -14,19 +20,19 @@ function identifierDecorator(name: string, check: (value: string) => { ok: true 
         validator: {
           validate: (value: unknown) => typeof value === 'string' && check(value).ok,
           defaultMessage: (args: ValidationArguments) => {
-            if (typeof args.value !== 'string') return `${args.property} must be a string (${label})`;
+            if (typeof args.value !== 'string') return messageMarker(msg('field.identifierType', { field: args.property, what }));
             const result = check(args.value);
-            return result.ok ? `${args.property} is not valid` : `${args.property} ${result.reason}`;
+            return messageMarker(result.ok ? msg('field.invalid', { field: args.property }) : msg(message, { field: args.property, reason: result.reason }));
           },
         },
       });
 }
 
 /** GB 32100-2015 Unified Social Credit Code, check character verified; failures answer INVALID_CREDIT_CODE. */
-export const IsCreditCode = identifierDecorator('isCreditCode', validateCreditCode, 'an 18-character Unified Social Credit Code');
+export const IsCreditCode = identifierDecorator('isCreditCode', validateCreditCode, 'field.creditCode', msg('field.creditCodeWhat'));
 
 /** GB/T 2260 six-digit administrative division code; failures answer INVALID_REGION_CODE. */
-export const IsRegionCode = identifierDecorator('isRegionCode', validateRegionCode, 'a six-digit GB/T 2260 code');
+export const IsRegionCode = identifierDecorator('isRegionCode', validateRegionCode, 'field.regionCode', msg('field.regionCodeWhat'));
 
 /** GB 11643-1999 resident identity number (a final lower-case x accepted); failures answer INVALID_NATIONAL_ID. */
 export const IsNationalId = identifierDecorator(
@@ -35,5 +41,6 @@ export const IsNationalId = identifierDecorator(
     const r = parseNationalId(normaliseNationalId(value));
     return r.ok ? { ok: true } : r;
   },
-  'an 18-character resident identity number',
+  'field.nationalId',
+  msg('field.nationalIdWhat'),
 );

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ProblemError } from '../problems/problem';
+import { msg } from '../i18n/message';
 
 /** Finds the first string containing a NUL character; Postgres cannot store one in text and the contract refuses it. */
 function findNul(value: unknown, path: string): string | null {
@@ -31,7 +32,7 @@ export function registerJsonParser(fastify: FastifyInstance, bodyLimit: number):
   fastify.removeContentTypeParser(['application/json', 'text/plain']);
   fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_req, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.length === 0) return done(new ProblemError('MALFORMED_JSON', 'The body is empty; send a JSON document'), undefined);
+    if (text.length === 0) return done(new ProblemError('MALFORMED_JSON', msg('body.empty')), undefined);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text, (key, value: unknown) => {
@@ -39,14 +40,12 @@ export function registerJsonParser(fastify: FastifyInstance, bodyLimit: number):
         return value;
       });
     } catch {
-      return done(new ProblemError('MALFORMED_JSON', 'The body is not well-formed JSON'), undefined);
+      return done(new ProblemError('MALFORMED_JSON', msg('body.malformed')), undefined);
     }
     const nulAt = findNul(parsed, '');
     if (nulAt) {
       return done(
-        new ProblemError('VALIDATION_FAILED', `${nulAt} contains a NUL character`, [
-          { field: nulAt, code: 'NUL_CHARACTER', message: 'strings may not contain the NUL character' },
-        ]),
+        new ProblemError('VALIDATION_FAILED', msg('body.nul', { field: nulAt }), [{ field: nulAt, code: 'NUL_CHARACTER', message: msg('field.nul') }]),
         undefined,
       );
     }
@@ -61,7 +60,7 @@ export function registerJsonParser(fastify: FastifyInstance, bodyLimit: number):
 export function registerStreamedBodyParser(fastify: FastifyInstance, mediaTypes: readonly string[], isStreamedRoute: (routeUrl: string) => boolean): void {
   fastify.addContentTypeParser([...mediaTypes], (request, payload, done) => {
     if (!isStreamedRoute(request.routeOptions.url ?? '')) {
-      return done(new ProblemError('UNSUPPORTED_MEDIA_TYPE', 'This route takes application/json'), undefined);
+      return done(new ProblemError('UNSUPPORTED_MEDIA_TYPE', msg('body.jsonOnly')), undefined);
     }
     done(null, payload);
   });

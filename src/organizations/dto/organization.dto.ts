@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { fieldMessage } from '../../common/validation/validation';
 import { PageOf, PageQuery } from '../../common/pagination/pagination';
 import { IsCreditCode, IsRegionCode } from '../../common/validation/identifiers';
 import { ORGANIZATION_KINDS, OrganizationKind } from '../../common/auth/actor';
@@ -31,7 +32,7 @@ export class ListOrganizationsQuery extends PageQuery {
 
   @ApiPropertyOptional({ description: 'Prefix of the region code, 2 to 6 digits', example: '3101' })
   @IsOptional()
-  @Matches(/^\d{2,6}$/, { message: 'regionCode must be a prefix of 2 to 6 digits' })
+  @Matches(/^\d{2,6}$/, { message: fieldMessage('field.regionPrefix') })
   regionCode?: string;
 }
 

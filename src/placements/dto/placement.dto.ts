@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, Validate } from 'class-validator';
+import { fieldMessage } from '../../common/validation/validation';
 import { OCCUPATION_CODE } from '../../brands/brand.rules';
-import { CalendarDate } from '../../brands/dto/brand.dto';
+import { CalendarDate } from '../../common/validation/dates';
 import { PageOf, PageQuery } from '../../common/pagination/pagination';
 import { IsRegionCode } from '../../common/validation/identifiers';
 import { PLACEMENT_STATUSES, PlacementStatus, SALARY_PERIODS, SalaryPeriod } from '../placement.rules';
@@ -38,7 +39,7 @@ export class ProposePlacementDto extends SalaryTerms {
 
   @ApiPropertyOptional({ example: '4-04-05-05', description: "Defaults to the brand's occupation" })
   @IsOptional()
-  @Matches(OCCUPATION_CODE, { message: 'occupationCode must look like 4-04-05-05' })
+  @Matches(OCCUPATION_CODE, { message: fieldMessage('field.occupationCode') })
   occupationCode?: string;
 
   @ApiProperty({ example: '310104' })

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { fieldMessage } from '../../common/validation/validation';
 import { PageOf, PageQuery } from '../../common/pagination/pagination';
 import { IsNationalId } from '../../common/validation/identifiers';
 import { MAX_COHORT_LENGTH, MAX_NAME_LENGTH, MAX_SALARY_FEN } from '../registration';
@@ -21,7 +22,7 @@ export class RegisterTraineeDto {
   @ApiPropertyOptional({ example: '13812341234', description: '11-digit mainland mobile number; stored encrypted', nullable: true, type: String })
   @IsOptional()
   @IsString()
-  @Matches(MOBILE, { message: 'phone must be an 11-digit mainland mobile number' })
+  @Matches(MOBILE, { message: fieldMessage('field.mobile') })
   phone?: string | null;
 
   @ApiPropertyOptional({ enum: TARGET_GROUPS, isArray: true })

@@ -1,5 +1,6 @@
 import { Transform, type Readable } from 'node:stream';
 import { ProblemError } from '../../common/problems/problem';
+import { msg } from '../../common/i18n/message';
 
 export const IMPORT_MEDIA_TYPES = ['text/csv', 'application/x-ndjson'] as const;
 
@@ -12,10 +13,10 @@ export function isImportRoute(routeUrl: string): boolean {
 export function importFormat(contentType: string | undefined): 'csv' | 'ndjson' {
   const [type, ...params] = (contentType ?? '').split(';').map((p) => p.trim().toLowerCase());
   if (type !== 'text/csv' && type !== 'application/x-ndjson') {
-    throw new ProblemError('UNSUPPORTED_MEDIA_TYPE', 'Send the file as text/csv or application/x-ndjson');
+    throw new ProblemError('UNSUPPORTED_MEDIA_TYPE', msg('import.mediaType'));
   }
   const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
-  if (charset && charset !== 'utf-8' && charset !== 'utf8') throw new ProblemError('INVALID_IMPORT_FILE', `The file must be UTF-8, not ${charset}`);
+  if (charset && charset !== 'utf-8' && charset !== 'utf8') throw new ProblemError('INVALID_IMPORT_FILE', msg('import.charset', { charset: charset.slice(0, 40) }));
   return type === 'text/csv' ? 'csv' : 'ndjson';
 }
 
@@ -26,13 +27,13 @@ export function importFormat(contentType: string | undefined): 'csv' | 'ndjson' 
 export function limitImportBody(body: Readable, contentLength: string | undefined, importLimitBytes: number): Readable {
   const declared = contentLength !== undefined ? Number(contentLength) : NaN;
   if (Number.isFinite(declared) && declared > importLimitBytes) {
-    throw new ProblemError('PAYLOAD_TOO_LARGE', `Import files may be at most ${importLimitBytes} bytes`);
+    throw new ProblemError('PAYLOAD_TOO_LARGE', msg('import.tooLarge', { bytes: importLimitBytes }));
   }
   let seen = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       seen += chunk.length;
-      if (seen > importLimitBytes) return done(new ProblemError('PAYLOAD_TOO_LARGE', `Import files may be at most ${importLimitBytes} bytes`));
+      if (seen > importLimitBytes) return done(new ProblemError('PAYLOAD_TOO_LARGE', msg('import.tooLarge', { bytes: importLimitBytes })));
       done(null, chunk);
     },
   });

@@ -34,6 +34,7 @@
  */
 
 import { Parser } from 'csv-parse';
+import { msg, render, type Message } from '../../common/i18n/message';
 
 export type ImportFormat = 'csv' | 'ndjson';
 
@@ -45,7 +46,7 @@ export type ImportRowErrorCode = 'MALFORMED_ROW' | 'UNKNOWN_FIELD' | 'ROW_TOO_LO
 export interface ImportRowError {
   field: string;
   code: ImportRowErrorCode;
-  message: string;
+  message: Message;
 }
 
 export type ImportRow<Fields = CsvFields | NdjsonFields> =
@@ -63,9 +64,12 @@ export interface ImportReadOptions {
 
 export type ImportSource = NodeJS.ReadableStream | AsyncIterable<Buffer | Uint8Array | string>;
 
-/** The body is not a readable import file; the message says why and is safe to show to the uploader. */
+/** The body is not a readable import file; the reason says why and is safe to show to the uploader. */
 export class ImportFileError extends Error {
   override readonly name = 'ImportFileError';
+  constructor(readonly reason: Message) {
+    super(render(reason, 'en'));
+  }
 }
 
 /** A register body is a few hundred bytes; a row this long is a broken file (or an attack), not data. */
@@ -84,8 +88,6 @@ const SLICE_BYTES = 16 * 1024;
  */
 const FIELD_NAME_LIKE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
-const NOT_UTF8 =
-  'the body is not UTF-8 text (not UTF-8); spreadsheets often save CSV as GBK/GB18030: save it as "CSV UTF-8" instead';
 
 export function readImportRows(
   source: ImportSource,
@@ -224,10 +226,10 @@ class CsvRecordReader {
   accept(item: ParsedRecord | UnparsableRecord): ImportRow<CsvFields> | undefined {
     if (item instanceof UnparsableRecord) {
       if (this.header === undefined) {
-        throw new ImportFileError('the header row is not valid CSV: a quote is opened and never closed');
+        throw new ImportFileError(msg('import.headerQuote'));
       }
       this.row += 1;
-      return { row: this.row, error: malformed('a quoted field is opened and never closed before the end of the body') };
+      return { row: this.row, error: malformed(msg('import.rowQuote')) };
     }
 
     const { record, raw } = item;
@@ -236,7 +238,7 @@ class CsvRecordReader {
 
     if (this.header === undefined) {
       if (!hasWellFormedQuotes(raw)) {
-        throw new ImportFileError('the header row is not valid CSV: its quotes are misplaced');
+        throw new ImportFileError(msg('import.headerQuotes'));
       }
       this.header = checkHeader(record, this.columns);
       return undefined;
@@ -246,13 +248,13 @@ class CsvRecordReader {
     if (!hasWellFormedQuotes(raw)) {
       return {
         row: this.row,
-        error: malformed('quotes are misplaced: a field containing a quote must be enclosed in quotes, with the quote doubled ("")'),
+        error: malformed(msg('import.rowQuotes')),
       };
     }
     if (record.length !== this.header.length) {
       return {
         row: this.row,
-        error: malformed(`the row has ${record.length} fields but the header has ${this.header.length} columns`),
+        error: malformed(msg('import.rowFields', { fields: record.length, columns: this.header.length })),
       };
     }
     const fields: CsvFields = {};
@@ -263,49 +265,45 @@ class CsvRecordReader {
   }
 
   tooLong(): never {
-    const where = this.header === undefined ? 'the header row' : `row ${this.row + 1}`;
     throw new ImportFileError(
-      `${where} is longer than ${this.maxRowBytes} bytes; in CSV this usually means a quote left open, ` +
-        'which makes every following row unreliable',
+      this.header === undefined ? msg('import.headerTooLong', { bytes: this.maxRowBytes }) : msg('import.rowTooLongCsv', { row: this.row + 1, bytes: this.maxRowBytes }),
     );
   }
 
   end(): void {
-    if (this.header === undefined) throw new ImportFileError('the body is empty: expected a header row naming the columns');
+    if (this.header === undefined) throw new ImportFileError(msg('import.emptyCsv'));
   }
 }
 
 function checkHeader(record: string[], { known, knownList, required }: ColumnRules): string[] {
-  const problems: string[] = [];
+  const problems: Message[] = [];
   const seen = new Set<string>();
-  const unknown: string[] = [];
+  const unknown: Message[] = [];
   record.forEach((name, index) => {
-    const position = `column ${index + 1}`;
+    const position = index + 1;
     if (name.trim() === '') {
-      problems.push(`${position} has no name`);
+      problems.push(msg('import.headerEmpty', { position }));
     } else if (!known.has(name)) {
       unknown.push(describeUnknownName(name, position, knownList));
     } else if (seen.has(name)) {
-      problems.push(`column '${name}' appears more than once`);
+      problems.push(msg('import.headerDuplicate', { column: name }));
     }
     seen.add(name);
   });
   const missing = required.filter((column) => !seen.has(column));
-  if (missing.length > 0) problems.unshift(`missing required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
-  if (unknown.length > 0) problems.push(`unknown column${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`);
+  if (missing.length > 0) problems.unshift(msg(missing.length > 1 ? 'import.headerMissingMany' : 'import.headerMissing', { columns: missing.join(', ') }));
+  if (unknown.length > 0) problems.push(msg(unknown.length > 1 ? 'import.headerUnknownMany' : 'import.headerUnknown', { columns: msg('import.list', { items: unknown }) }));
   if (problems.length > 0) {
-    throw new ImportFileError(`the header row is not usable: ${problems.join('; ')} (the columns are ${knownList.join(', ')})`);
+    throw new ImportFileError(msg('import.header', { problems, columns: knownList.join(', ') }));
   }
   return record;
 }
 
-function describeUnknownName(name: string, position: string, knownList: readonly string[]): string {
-  if (!FIELD_NAME_LIKE.test(name.trim())) {
-    return `${position} (its heading is not a field name; is the header row missing?)`;
-  }
+function describeUnknownName(name: string, position: number, knownList: readonly string[]): Message {
+  if (!FIELD_NAME_LIKE.test(name.trim())) return msg('import.headerNotAName', { position });
   const near = knownList.find((column) => column.toLowerCase() === name.trim().toLowerCase());
   // JSON.stringify makes stray spaces visible: " nationalId".
-  return `${JSON.stringify(name)}${near === undefined ? '' : ` (did you mean "${near}"?)`}`;
+  return near === undefined ? msg('import.headerName', { name: JSON.stringify(name) }) : msg('import.headerNameNear', { name: JSON.stringify(name), near });
 }
 
 function isBlankRecord(record: string[]): boolean {
@@ -361,7 +359,7 @@ function hasWellFormedQuotes(raw: string): boolean {
   }
 }
 
-function malformed(message: string): ImportRowError {
+function malformed(message: Message): ImportRowError {
   return { field: '', code: 'MALFORMED_ROW', message };
 }
 
@@ -427,7 +425,7 @@ async function* readNdjsonRows(
     const result = lineRow(pending + tail);
     if (result !== undefined) yield result;
   }
-  if (!sawContent) throw new ImportFileError('the body is empty: expected one JSON object per line');
+  if (!sawContent) throw new ImportFileError(msg('import.emptyNdjson'));
 }
 
 function parseLine(row: number, line: string, known: ReadonlySet<string>): ImportRow<NdjsonFields> {
@@ -436,11 +434,11 @@ function parseLine(row: number, line: string, known: ReadonlySet<string>): Impor
     value = JSON.parse(line);
   } catch {
     // JSON.parse's own message quotes the input, which may be someone's identity number.
-    return { row, error: malformed('the line is not valid JSON') };
+    return { row, error: malformed(msg('import.rowJson')) };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-    return { row, error: malformed(`the line is ${kind}, not a JSON object`) };
+    const kind = value === null ? msg('import.jsonNull') : Array.isArray(value) ? msg('import.jsonArray') : msg('import.jsonValue', { type: typeof value });
+    return { row, error: malformed(msg('import.rowNotObject', { kind })) };
   }
   const fields = value as NdjsonFields;
   for (const key of Object.keys(fields)) {
@@ -451,7 +449,7 @@ function parseLine(row: number, line: string, known: ReadonlySet<string>): Impor
         error: {
           field: named ? key : '',
           code: 'UNKNOWN_FIELD',
-          message: named ? `unknown field '${key}'` : 'a field name is not one of the known fields',
+          message: named ? msg('import.rowUnknownField', { field: key }) : msg('import.rowUnknownFieldUnnamed'),
         },
       };
     }
@@ -460,7 +458,7 @@ function parseLine(row: number, line: string, known: ReadonlySet<string>): Impor
 }
 
 function tooLongLine(maxRowBytes: number): ImportRowError {
-  return { field: '', code: 'ROW_TOO_LONG', message: `the line is longer than ${maxRowBytes} bytes` };
+  return { field: '', code: 'ROW_TOO_LONG', message: msg('import.rowTooLong', { bytes: maxRowBytes }) };
 }
 
 // ----------------------------------------------------------------------------------------------- shared
@@ -484,7 +482,7 @@ class Utf8Check {
     try {
       return this.decoder.decode(bytes, { stream: true });
     } catch {
-      throw new ImportFileError(this.startsLikeUtf16() ? 'the body is UTF-16 text, not UTF-8' : NOT_UTF8);
+      throw new ImportFileError(this.startsLikeUtf16() ? msg('import.utf16') : msg('import.notUtf8'));
     }
   }
 
@@ -492,7 +490,7 @@ class Utf8Check {
     try {
       return this.decoder.decode();
     } catch {
-      throw new ImportFileError(`${NOT_UTF8} (it ends in the middle of a character)`);
+      throw new ImportFileError(msg('import.notUtf8End'));
     }
   }
 
