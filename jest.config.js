@@ -4,11 +4,10 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
-  // content-disposition (under @fastify/static, which serves the Swagger UI) and jose v6 (credential signing) ship
-  // only ES modules; Node >= 20.19 require()s them natively, but Jest's module runtime does not, so ts-jest
-  // transpiles them to CommonJS.
-  transform: { '^.+\\.ts$': tsJest, 'node_modules/(content-disposition|jose)/.+\\.js$': tsJest },
-  transformIgnorePatterns: ['/node_modules/(?!(content-disposition|jose)/)'],
+  // jose v6 (credential signing) ships only ES modules; Node >= 20.19 require()s it natively, but Jest's module
+  // runtime does not, so ts-jest transpiles it to CommonJS.
+  transform: { '^.+\\.ts$': tsJest, 'node_modules/jose/.+\\.js$': tsJest },
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60_000,

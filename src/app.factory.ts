@@ -11,6 +11,7 @@ import { CONTENT_LANGUAGE, languageOf } from './common/i18n/language';
 import { createLogger, PinoNestLogger } from './common/logging/logger';
 import { Metrics } from './common/metrics/metrics';
 import { BullQueues } from './common/queue/bull-queues';
+import { clientErrorHandler, frameworkErrors, HttpLimits, httpServerFactory, refuseBrokenRequests, RouteMethods } from './common/http/server-errors';
 import { ProblemFilter } from './common/problems/problem.filter';
 import { createValidationPipe } from './common/validation/validation';
 import { registerJsonParser, registerStreamedBodyParser } from './common/validation/json-body';
@@ -19,6 +20,10 @@ import { mountQueueBoard } from './events/queue-board';
 import { IMPORT_MEDIA_TYPES, isImportRoute } from './trainees/import/import-body';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+/** Path parameters are ids and codes: nothing longer is a request this API takes. */
+const MAX_PARAM_LENGTH = 200;
+/** Node's default: the request line and every header together. */
+const MAX_HEADER_BYTES = 16 * 1024;
 
 export const API_DESCRIPTION = `
 The registry of China's labor service brands (劳务品牌): organizations and keys, brands and their certification,
@@ -69,9 +74,22 @@ export interface CreateAppOptions {
 
 export async function createApp(config: AppConfig, roles: Roles = { api: true, worker: config.role !== 'api' }, options: CreateAppOptions = {}): Promise<CreatedApp> {
   const logger = createLogger(config.logLevel);
+  const limits: HttpLimits = {
+    headersTimeoutMs: config.httpHeadersTimeoutMs,
+    bodyTimeoutMs: config.httpBodyTimeoutMs,
+    idleTimeoutMs: config.httpIdleTimeoutMs,
+    requestTimeoutMs: config.httpRequestTimeoutMs,
+    maxParamLength: MAX_PARAM_LENGTH,
+    maxHeaderBytes: MAX_HEADER_BYTES,
+  };
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     bodyLimit: config.bodyLimitBytes,
+    serverFactory: httpServerFactory(limits),
+    clientErrorHandler: clientErrorHandler(limits),
+    frameworkErrors: frameworkErrors(limits),
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    trustProxy: config.trustProxyHops > 0 ? config.trustProxyHops : false,
     requestIdHeader: false,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
@@ -86,6 +104,10 @@ export async function createApp(config: AppConfig, roles: Roles = { api: true, w
     bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  // Nest registers its routes in app.init(), below: this sees every one, for 405 answers.
+  const routes = new RouteMethods();
+  fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
+  fastify.addHook('onRequest', refuseBrokenRequests);
 
   await app.register(helmet, {
     // The Swagger UI at /docs needs inline scripts and styles; the API itself serves only JSON.
@@ -103,7 +125,7 @@ export async function createApp(config: AppConfig, roles: Roles = { api: true, w
   // Platform keys only (Bearer, or HTTP Basic with the key as password, for browsers): see queue-board.ts.
   await mountQueueBoard(fastify, app.get(BullQueues), app.get<ActorResolver>(ACTOR_RESOLVER), app.get(AuditLog));
 
-  app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalFilters(new ProblemFilter(routes));
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
 

@@ -1,37 +1,16 @@
-import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { createApp } from './app.factory';
-import { AppModule } from './app.module';
-import { createLogger, PinoNestLogger } from './common/logging/logger';
-import { AppConfig, ConfigError, loadConfig } from './config/config';
-import { migrate } from './database/migrate';
+import { nodeVersionProblem } from './node-version';
 
-async function main(): Promise<void> {
-  let config: AppConfig;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw err;
-  }
-  const logger = createLogger(config.logLevel);
-  if (config.runMigrations) await migrate(config.databaseUrl, (m) => logger.info(m));
-
-  if (config.role === 'worker') {
-    const context = await NestFactory.createApplicationContext(AppModule.forRoot(config, { api: false, worker: true }), { logger: new PinoNestLogger(logger) });
-    context.enableShutdownHooks();
-    logger.info({ role: config.role }, 'worker started');
-    return;
-  }
-  const { app } = await createApp(config, { api: true, worker: config.role === 'both' });
-  await app.listen({ port: config.port, host: config.host });
-  logger.info({ role: config.role, port: config.port }, 'labor-brands listening');
+// Checked before anything else is loaded: on an older Node.js a dependency would fail to load with a message
+// that names neither the cause nor the cure.
+const tooOld = nodeVersionProblem();
+if (tooOld) {
+  process.stderr.write(`${tooOld}\n`);
+  process.exit(78); // EX_CONFIG
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+import('./start')
+  .then(({ start }) => start())
+  .catch((err: unknown) => {
+    process.stderr.write(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });

@@ -50,6 +50,18 @@ export interface AppConfig {
   credentialSigningKey: string | undefined;
   /** Public base URL of this service, written into credentials as their verification address. */
   publicBaseUrl: string;
+  /** Slow clients are cut off: headers, silence while a request arrives, a whole request, idle keep-alive. */
+  httpHeadersTimeoutMs: number;
+  httpBodyTimeoutMs: number;
+  httpRequestTimeoutMs: number;
+  httpIdleTimeoutMs: number;
+  /** Trust X-Forwarded-For from this many proxies in front (0: the peer address is the client's). */
+  trustProxyHops: number;
+  /** Failed key checks (unknown, malformed, revoked keys) per client address a minute; 0 disables. */
+  authFailureRateLimitMax: number;
+  /** The Prometheus scrape listener (never on the API port); 0: a free port (tests). */
+  metricsPort: number;
+  metricsHost: string;
 }
 
 export class ConfigError extends Error {
@@ -136,6 +148,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
     piiHmacKey: env.PII_HMAC_KEY || undefined,
     credentialSigningKey: env.CREDENTIAL_SIGNING_KEY || undefined,
     publicBaseUrl: url('PUBLIC_BASE_URL', 'http://localhost:3000', ['http:', 'https:']).replace(/\/+$/, ''),
+    httpHeadersTimeoutMs: int('HTTP_HEADERS_TIMEOUT_MS', 30_000, 100, 600_000),
+    httpBodyTimeoutMs: int('HTTP_BODY_TIMEOUT_MS', 30_000, 100, 600_000),
+    httpRequestTimeoutMs: int('HTTP_REQUEST_TIMEOUT_MS', 600_000, 1000, 86_400_000),
+    httpIdleTimeoutMs: int('HTTP_IDLE_TIMEOUT_MS', 30_000, 100, 600_000),
+    trustProxyHops: int('TRUST_PROXY_HOPS', 0, 0, 10),
+    authFailureRateLimitMax: int('AUTH_FAILURE_RATE_LIMIT_MAX', 60, 0, 10_000_000),
+    metricsPort: int('METRICS_PORT', 9464, 0, 65535),
+    metricsHost: str('METRICS_HOST', '0.0.0.0'),
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${config.logLevel}")`);

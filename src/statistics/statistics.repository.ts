@@ -88,6 +88,14 @@ const retentionJson = `json_build_object(${RETENTION_WINDOWS.map(
   ({ months, tally }) => `${months}, json_build_object('base', ${countOfFigure(TALLY_FIGURES.confirmedOn, windowClosed(months))}, 'ended', ${countOfFigure(tally, windowClosed(months))})`,
 ).join(', ')})`;
 
+/** The type of each sort key's column: a cursor's value must be one the column can be compared with. */
+export const SORT_KINDS: Record<StatisticsSortKey, 'int' | 'bigint' | 'float'> = {
+  medianAnnualFen: 'bigint',
+  placementRate: 'float',
+  traineeCount: 'int',
+  placedTraineeCount: 'int',
+};
+
 /** The sort key as SQL: suppressed medians sort as unknown, so the order reveals nothing a reader may not see. */
 const SORT_SQL: Record<StatisticsSortKey, string> = {
   medianAnnualFen: `CASE WHEN s.salary_sample_size >= $SUPPRESSION THEN s.median_annual_fen END`,

@@ -2,13 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { BrandsService } from '../brands/brands.service';
 import type { Actor } from '../common/auth/actor';
 import { prefixRange } from '../common/identifiers/region-code';
-import { cursorUuid, decodeCursor, encodeCursor, invalidCursor, Page, pageLimit } from '../common/pagination/pagination';
+import { cursorNumber, cursorUuid, decodeCursor, encodeCursor, Page, pageLimit } from '../common/pagination/pagination';
 import { Policy } from '../policy/policy';
 import type { BrandStatisticsListItem, BrandStatisticsView, ListBrandStatisticsQuery, RegionStatisticsView, SalaryView } from './dto/statistics.dto';
 import type { BrandStatisticsRecord, RegionStatisticsRecord } from './statistics.entity';
 import { StatisticsCalculator } from './statistics.calculator';
 import { isSuppressed, SUPPRESSION_THRESHOLD } from './statistics.math';
-import { StatisticsRepository } from './statistics.repository';
+import { SORT_KINDS, StatisticsRepository } from './statistics.repository';
 
 const num = (v: string | null): number | null => (v === null ? null : Number(v));
 
@@ -71,17 +71,17 @@ export class StatisticsService {
 
   async list(actor: Actor, query: ListBrandStatisticsQuery): Promise<Page<BrandStatisticsListItem>> {
     const limit = pageLimit(query);
+    const sort = query.sort ?? 'traineeCount';
     const cursor = decodeCursor(query.cursor, 2);
     let after: { value: string | number | null; brandId: string } | null = null;
     if (cursor) {
       const [value, id] = cursor;
-      if (value !== null && typeof value !== 'number' && !(typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value))) throw invalidCursor();
-      after = { value, brandId: cursorUuid(id) };
+      after = { value: value === null ? null : cursorNumber(value, SORT_KINDS[sort]), brandId: cursorUuid(id) };
     }
     const [regionLow, regionHigh] = query.regionCode ? prefixRange(query.regionCode) : [];
     const rows = await this.statistics.listBrandFigures(
       { regionLow, regionHigh, occupationCode: query.occupationCode },
-      query.sort ?? 'traineeCount',
+      sort,
       (query.order ?? 'desc') === 'desc',
       SUPPRESSION_THRESHOLD,
       after,

@@ -193,7 +193,8 @@ export class TraineesService {
         trainee.phoneCipher = dto.phone === null ? null : this.cipher.encrypt(dto.phone, PHONE);
         trainee.phoneMasked = dto.phone === null ? null : maskPhone(dto.phone);
       }
-      if (dto.targetGroups !== undefined) trainee.targetGroups = dto.targetGroups;
+      // `null` clears the groups, as an empty list does.
+      if (dto.targetGroups !== undefined) trainee.targetGroups = dto.targetGroups ?? [];
       if (dto.cohort !== undefined) trainee.cohort = dto.cohort;
       if (dto.expectedMonthlySalaryFen !== undefined) trainee.expectedMonthlySalaryFen = dto.expectedMonthlySalaryFen === null ? null : String(dto.expectedMonthlySalaryFen);
       trainee.version += 1;

@@ -6,6 +6,7 @@ import { OutboxRelay } from '../../src/events/outbox-relay';
 import type { DomainEventJob } from '../../src/events/event-handlers.service';
 import { appendEvents, deleteRedisPrefix, domainEventsQueue, sleep, testEvents, undeliveredCount, waitFor } from '../support/events';
 import { startTestApp, TestApp } from '../support/test-app';
+import { testRedisUrl } from '../support/database-urls';
 
 const EVENTS = 2000;
 
@@ -28,7 +29,7 @@ describe('outbox relay', () => {
     for (const app of extra) await app.close().catch(() => undefined);
     await queue?.close().catch(() => undefined);
     await writer?.close();
-    await deleteRedisPrefix(writer?.config.redisUrl ?? 'redis://127.0.0.1:6379', prefix).catch(() => undefined);
+    await deleteRedisPrefix(writer?.config.redisUrl ?? testRedisUrl(), prefix).catch(() => undefined);
   });
 
   /** Another process of the same deployment, with the worker role. */

@@ -1,12 +1,13 @@
 import { Client } from 'pg';
 import { migrate } from '../../src/database/migrate';
+import { adminDatabaseUrl } from './database-urls';
 
 /**
  * Migrates one template database per test run; each e2e test file then clones it (CREATE DATABASE … TEMPLATE),
  * which takes a fraction of a second and isolates the file's data completely.
  */
 export default async function globalSetup(): Promise<void> {
-  const admin = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const admin = adminDatabaseUrl();
   const template = `lb_tpl_${process.pid}_${Date.now().toString(36)}`;
   const url = new URL(admin);
   url.pathname = `/${template}`;

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory';
 import { REDIS } from '../../src/common/redis/redis';
 import { AppConfig, loadConfig } from '../../src/config/config';
+import { adminDatabaseUrl, testRedisUrl } from './database-urls';
 
 export interface Response<T = any> {
   status: number;
@@ -33,7 +34,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-const ADMIN_URL = (): string => process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ADMIN_URL = (): string => adminDatabaseUrl();
 
 /** A fresh database cloned from the migrated template; every test file gets its own. */
 export async function createTestDatabase(): Promise<string> {
@@ -110,7 +111,7 @@ export async function startTestApp(env: Record<string, string> = {}, start: Star
   const platformKey = env.BOOTSTRAP_ADMIN_KEY ?? `lbk_test_${randomBytes(24).toString('base64url')}`;
   const config = loadConfig({
     DATABASE_URL: databaseUrl,
-    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_URL: testRedisUrl(),
     REDIS_PREFIX: `lbt_${randomBytes(5).toString('hex')}`,
     BOOTSTRAP_ADMIN_KEY: platformKey,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',

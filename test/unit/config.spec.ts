@@ -1,3 +1,4 @@
+import { nodeVersionProblem } from '../../src/node-version';
 import { ConfigError, loadConfig } from '../../src/config/config';
 
 const STRONG_KEY = 'lbk_0123456789abcdefghijklmnopqrstuvwxyz';
@@ -164,5 +165,20 @@ describe('loadConfig', () => {
     } finally {
       process.env = saved;
     }
+  });
+});
+
+describe('the Node.js version check at start-up', () => {
+  it.each([
+    ['20.19.0', null],
+    ['20.20.2', null],
+    ['22.1.0', null],
+    ['24.0.0', null],
+  ])('%s is recent enough', (version, expected) => {
+    expect(nodeVersionProblem(version)).toBe(expected);
+  });
+
+  it.each(['20.18.3', '18.20.4', '16.0.0'])('%s is refused with what to do', (version) => {
+    expect(nodeVersionProblem(version)).toMatch(new RegExp(`20\\.19 or later.*${version.replace(/\./g, '\\.')}.*Install`));
   });
 });

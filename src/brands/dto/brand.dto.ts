@@ -38,8 +38,11 @@ export class CreateBrandDto {
   description?: string | null;
 }
 
-/** Every field of a draft may change; at least one must be sent. */
-export class UpdateBrandDto extends PartialType(CreateBrandDto) {}
+/**
+ * Every field of a draft may change; at least one must be sent. A field may be left out, but `null` is only for
+ * those that may be empty (description): `skipNullProperties: false` keeps validating a `null` name.
+ */
+export class UpdateBrandDto extends PartialType(CreateBrandDto, { skipNullProperties: false }) {}
 
 export class CertifyBrandDto {
   @ApiProperty({ enum: BRAND_LEVELS })

@@ -13,6 +13,10 @@ export const MESSAGES = {
   'title.INVALID_REGION_CODE': { en: 'Invalid administrative region code', zh: '行政区划代码无效' },
   'title.INVALID_NATIONAL_ID': { en: 'Invalid resident identity number', zh: '居民身份证号码无效' },
   'title.INVALID_IMPORT_FILE': { en: 'The import file cannot be read', zh: '无法读取导入文件' },
+  'title.MALFORMED_REQUEST': { en: 'The request is not valid HTTP', zh: '请求不是有效的 HTTP 请求' },
+  'title.REQUEST_TIMEOUT': { en: 'The request took too long to arrive', zh: '请求传输超时' },
+  'title.URI_TOO_LONG': { en: 'The URL is too long', zh: 'URL 过长' },
+  'title.HEADERS_TOO_LARGE': { en: 'The request headers are too large', zh: '请求头过大' },
   'title.UNAUTHENTICATED': { en: 'Missing, invalid or revoked API key', zh: 'API 密钥缺失、无效或已撤销' },
   'title.FORBIDDEN': { en: 'Your organization may not do this', zh: '贵单位无权执行此操作' },
   'title.OUT_OF_JURISDICTION': { en: 'Outside your jurisdiction', zh: '超出管辖范围' },
@@ -31,6 +35,20 @@ export const MESSAGES = {
   'title.RATE_LIMITED': { en: 'Too many requests', zh: '请求过于频繁' },
   'title.INTERNAL_ERROR': { en: 'Internal error', zh: '内部错误' },
   'title.SERVICE_UNAVAILABLE': { en: 'A dependency is unavailable; retry later', zh: '所依赖的服务暂不可用，请稍后重试' },
+
+  // --- The HTTP server's own errors (common/http/server-errors.ts) ---
+  'http.badUrl': { en: 'The URL is not valid: a percent-escape does not decode', zh: 'URL 无效：有百分号转义无法解码' },
+  'http.paramTooLong': { en: 'A path segment of the URL is longer than {max} characters', zh: 'URL 中有路径段超过 {max} 个字符' },
+  'http.headersTooLarge': { en: 'The request line and headers together exceed {bytes} bytes', zh: '请求行和请求头合计超过 {bytes} 字节' },
+  'http.timeout': { en: 'The request was not received in time; the connection is closed', zh: '未能及时收到请求，连接已关闭' },
+  'http.malformed': { en: 'The request is not valid HTTP/1.1 (its framing or syntax is broken)', zh: '请求不是有效的 HTTP/1.1（其分帧或语法有误）' },
+  'http.noHost': { en: 'An HTTP/1.1 request must send a Host header', zh: 'HTTP/1.1 请求必须发送 Host 请求头' },
+  'http.methodNotAllowed': { en: '{path} takes {methods}, not {method}', zh: '{path} 只接受 {methods}，不接受 {method}' },
+  'http.nulInUrl': { en: 'The URL contains a NUL character (%00)', zh: 'URL 中含有 NUL 字符（%00）' },
+  'body.charset': { en: 'JSON bodies must be UTF-8, not {charset}', zh: 'JSON 请求体必须是 UTF-8 编码，而不是 {charset}' },
+  'body.notUtf8': { en: 'The body is not well-formed UTF-8', zh: '请求体不是格式正确的 UTF-8' },
+  'body.loneSurrogate': { en: '{field} contains a lone surrogate (a half of a UTF-16 pair): the text is not valid Unicode', zh: '{field} 含有孤立的代理码元（UTF-16 代理对的一半）：文本不是有效的 Unicode' },
+  'field.loneSurrogate': { en: 'strings must be valid Unicode', zh: '字符串必须是有效的 Unicode' },
 
   // --- Generic details ---
   'notFound.route': { en: 'No such route or object', zh: '没有此路径或对象' },

@@ -19,6 +19,22 @@ export function createLogger(level: string): Logger {
   });
 }
 
+/**
+ * An error as it may be logged: its type, message, code and stack, without what a database error carries along —
+ * the query's parameters, the row detail — and with values the message quotes ("…") blanked: any of them may be
+ * personal data.
+ */
+export function safeError(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { message: String(err).slice(0, 200) };
+  const e = err as Error & { code?: unknown; driverError?: { code?: unknown } };
+  return {
+    type: e.name,
+    message: e.message.replace(/"[^"]*"/g, '"…"').replace(/\([^)]*\)=\([^)]*\)/g, '(…)=(…)'),
+    code: e.code ?? e.driverError?.code,
+    stack: e.stack?.split('\n').slice(1).join('\n'),
+  };
+}
+
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
   log(message: unknown, context?: string): void {

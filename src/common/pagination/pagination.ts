@@ -105,10 +105,26 @@ export function cursorUuid(value: string | number | null): string {
   return value;
 }
 
-/** A position in a bigint sequence (history and event timelines page by their `seq`). */
+const MAX_BIGINT = 2n ** 63n - 1n;
+
+/** A position in a bigint sequence (history and event timelines page by their `seq`), within Postgres's bigint. */
 export function cursorSeq(value: string | number | null): string {
-  if (typeof value !== 'string' || !/^\d{1,19}$/.test(value)) throw invalidCursor();
+  if (typeof value !== 'string' || !/^\d{1,19}$/.test(value) || BigInt(value) > MAX_BIGINT) throw invalidCursor();
   return value;
+}
+
+/** A sort value of a figure (an int, a bigint of fen, or a fraction), as the column it is compared with takes it. */
+export function cursorNumber(value: string | number | null, kind: 'int' | 'bigint' | 'float'): string | number {
+  if (kind === 'float') {
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidCursor();
+    return value;
+  }
+  const text = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
+  if (typeof text !== 'string' || !/^-?\d{1,19}$/.test(text)) throw invalidCursor();
+  const n = BigInt(text);
+  const max = kind === 'int' ? 2n ** 31n - 1n : MAX_BIGINT;
+  if (n > max || n < -max - 1n) throw invalidCursor();
+  return text;
 }
 
 /** Where a newest-first page continues: strictly after the last row seen, by (creation time, id). */

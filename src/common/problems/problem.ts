@@ -13,11 +13,13 @@ export const PROBLEM_STATUS = {
   INVALID_REGION_CODE: 400,
   INVALID_NATIONAL_ID: 400,
   INVALID_IMPORT_FILE: 400,
+  MALFORMED_REQUEST: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   OUT_OF_JURISDICTION: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  REQUEST_TIMEOUT: 408,
   INVALID_TRANSITION: 409,
   VERSION_CONFLICT: 409,
   DUPLICATE_CREDIT_CODE: 409,
@@ -26,9 +28,11 @@ export const PROBLEM_STATUS = {
   TRAINEE_HAS_OPEN_PLACEMENT: 409,
   IDEMPOTENCY_IN_PROGRESS: 409,
   PAYLOAD_TOO_LARGE: 413,
+  URI_TOO_LONG: 414,
   UNSUPPORTED_MEDIA_TYPE: 415,
   IDEMPOTENCY_KEY_REUSED: 422,
   RATE_LIMITED: 429,
+  HEADERS_TOO_LARGE: 431,
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
 } as const;
@@ -56,6 +60,9 @@ export interface ProblemDocument {
 }
 
 export const PROBLEM_TYPE_BASE = 'https://labor-brands.example/problems/';
+
+/** The media type of every error answer (RFC 9457). */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
 /**
  * An expected failure of a use case; the problem filter turns it into an RFC 9457 document in the language the

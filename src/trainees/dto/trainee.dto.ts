@@ -48,7 +48,10 @@ export class RegisterTraineeDto {
 }
 
 /** The register body's fields but the identity number (a person is registered anew instead); `null` clears an optional one. */
-export class UpdateTraineeDto extends PartialType(PickType(RegisterTraineeDto, ['fullName', 'phone', 'targetGroups', 'cohort', 'expectedMonthlySalaryFen'] as const)) {
+export class UpdateTraineeDto extends PartialType(PickType(RegisterTraineeDto, ['fullName', 'phone', 'targetGroups', 'cohort', 'expectedMonthlySalaryFen'] as const), {
+  // Left out is unchanged; `null` only clears a field that may be empty (phone, cohort, expected salary).
+  skipNullProperties: false,
+}) {
   // Any status is a valid value here; whether the move is allowed is the state machine's call (409), so that
   // asking for `placed` (the system's to set) answers INVALID_TRANSITION with the reason, not a bare enum error.
   @ApiPropertyOptional({
