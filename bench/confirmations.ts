@@ -213,13 +213,13 @@ async function appRound(apiProc: ApiProcess, parties: Parties, round: Round, con
   })();
   const pipeline: Pipeline = { outboxBacklogMax: 0, outboxAgeMaxS: 0, domainEventsWaitingMax: 0, statisticsWaitingMax: 0, statisticsLagMaxS: 0, recomputes: 0, recomputeMeanMs: NaN };
   const recomputeTotals = async (): Promise<[number, number]> => {
-    const text = (await sampler.request<string>('GET', '/metrics')).text;
+    const text = await (await fetch(apiProc.metricsUrl)).text();
     return [metric(text, 'statistics_recompute_seconds_count'), metric(text, 'statistics_recompute_seconds_sum')];
   };
   const [count0, sum0] = FRESHNESS ? await recomputeTotals() : [0, 0];
   const scraping = (async () => {
     while (loading && FRESHNESS) {
-      const text = (await sampler.request<string>('GET', '/metrics')).text;
+      const text = await (await fetch(apiProc.metricsUrl)).text();
       const max = (k: keyof Pipeline, v: number): void => {
         if (Number.isFinite(v)) pipeline[k] = Math.max(pipeline[k], v);
       };

@@ -7,6 +7,7 @@ import Redis from 'ioredis';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { Client } from 'pg';
 import { createApp } from '../src/app.factory';
+import { Metrics } from '../src/common/metrics/metrics';
 import { loadConfig } from '../src/config/config';
 import { migrate } from '../src/database/migrate';
 
@@ -89,6 +90,9 @@ async function servedDocument(): Promise<unknown> {
       REDIS_PREFIX: redisPrefix,
       LOG_LEVEL: process.env.OPENAPI_LOG_LEVEL ?? 'silent',
       DATABASE_POOL_SIZE: '2',
+      // A free port: a service running on this machine keeps its own.
+      METRICS_PORT: '0',
+      METRICS_HOST: '127.0.0.1',
     });
     const { app } = await createApp(config, { api: true, worker: false });
     try {
@@ -117,7 +121,8 @@ async function settle(app: NestFastifyApplication, timeoutMs = 3000): Promise<vo
   while ((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode !== 200 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  await app.inject({ method: 'GET', url: '/metrics' });
+  // A metrics scrape reads every queue's job counts: their connections are ready afterwards.
+  await app.get(Metrics).registry.metrics();
 }
 
 async function write(path: string, text: string): Promise<void> {

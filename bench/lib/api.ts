@@ -57,6 +57,8 @@ export interface ApiOptions {
 
 export interface ApiProcess {
   baseUrl: string;
+  /** Where the process serves GET /metrics (its own listener, not the API port). */
+  metricsUrl: string;
   pid: number;
   http: HttpClient;
   /** VmRSS and VmHWM of the child, in kB. */
@@ -78,6 +80,7 @@ export interface ApiProcess {
 export async function startApi(options: ApiOptions): Promise<ApiProcess> {
   checkBuild();
   const port = await freePort();
+  const metricsPort = await freePort();
   const stdout = options.logFile ? openSync(options.logFile, 'a') : 'ignore';
   const child: ChildProcess = spawn(process.execPath, ['--require', PRELOAD, MAIN_JS], {
     cwd: ROOT,
@@ -87,6 +90,8 @@ export async function startApi(options: ApiOptions): Promise<ApiProcess> {
       ROLE: 'both',
       HOST: '127.0.0.1',
       PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      METRICS_HOST: '127.0.0.1',
       DATABASE_URL: options.databaseUrl,
       REDIS_URL,
       REDIS_PREFIX: options.redisPrefix,
@@ -152,6 +157,7 @@ export async function startApi(options: ApiOptions): Promise<ApiProcess> {
 
   return {
     baseUrl,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     pid,
     http,
     memory: readStatus,

@@ -723,23 +723,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Prometheus metrics: request counts and latency by route and status, outbox backlog and age, queue depths, statistics lag */
-        get: operations["HealthController_metricsText"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/admin/failed-jobs": {
         parameters: {
             query?: never;
@@ -5680,24 +5663,6 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ProblemSchema"];
                 };
-            };
-        };
-    };
-    HealthController_metricsText: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Prometheus text exposition format */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };

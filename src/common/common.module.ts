@@ -8,6 +8,7 @@ import { PII_CIPHER, piiCipherProvider } from './crypto/pii.provider';
 import { IdempotencyRepository } from './idempotency/idempotency.repository';
 import { PurgeIdempotencyKeysJob } from './idempotency/purge-idempotency-keys.job';
 import { Metrics } from './metrics/metrics';
+import { MetricsServer } from './metrics/metrics-server';
 import { BullQueues } from './queue/bull-queues';
 import { QueueMetrics } from './queue/queue-metrics';
 import { connectedRedis, REDIS } from './redis/redis';
@@ -37,8 +38,8 @@ export class CommonModule {
     ];
     return {
       module: CommonModule,
-      providers: [...exported, RedisCloser, QueueMetrics, PurgeIdempotencyKeysJob],
-      exports: [APP_CONFIG, REDIS, PII_CIPHER, Transactions, DatabaseHealth, RateLimiter, Metrics, BullQueues, IdempotencyRepository],
+      providers: [...exported, RedisCloser, QueueMetrics, MetricsServer, PurgeIdempotencyKeysJob],
+      exports: [APP_CONFIG, REDIS, PII_CIPHER, Transactions, DatabaseHealth, RateLimiter, Metrics, MetricsServer, BullQueues, IdempotencyRepository],
     };
   }
 }

@@ -1,9 +1,8 @@
-import { Controller, Get, Header, Inject, Req, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Redis from 'ioredis';
 import { Public } from '../common/auth/decorators';
-import { Metrics } from '../common/metrics/metrics';
 import { ProblemSchema } from '../common/openapi/problems';
 import { languageOf } from '../common/i18n/language';
 import { msg } from '../common/i18n/message';
@@ -25,7 +24,6 @@ export class HealthController {
   constructor(
     private readonly database: DatabaseHealth,
     @Inject(REDIS) private readonly redis: Redis,
-    private readonly metrics: Metrics,
   ) {}
 
   @Get('health/live')
@@ -55,15 +53,6 @@ export class HealthController {
       .type(PROBLEM_CONTENT_TYPE)
       .header('retry-after', '5')
       .send({ ...problemDocument(languageOf(request.headers['accept-language']), 'SERVICE_UNAVAILABLE', msg('error.notAnswering', { dependencies: down.join(', ') })), checks });
-  }
-
-  @Get('metrics')
-  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
-  @ApiOperation({ summary: 'Prometheus metrics: request counts and latency by route and status, outbox backlog and age, queue depths, statistics lag' })
-  @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'Prometheus text exposition format' })
-  metricsText(): Promise<string> {
-    return this.metrics.registry.metrics();
   }
 
   @Get('favicon.ico')

@@ -182,7 +182,7 @@ describe('queue dashboard and dead letters', () => {
     });
 
     it('exports queue depths per state in /metrics', async () => {
-      const res = await t.request('GET', '/metrics', { key: null });
+      const res = await t.metrics();
       expect(res.text).toMatch(/^queue_jobs\{queue="domain-events",state="failed"\} 2$/m);
       expect(res.text).toMatch(/^queue_jobs\{queue="maintenance",state="(waiting|active|delayed)"\} \d+$/m);
       expect(res.text).toMatch(/^outbox_backlog_events 0$/m);

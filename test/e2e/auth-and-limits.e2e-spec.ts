@@ -123,3 +123,44 @@ describe('rate limit (5 per 60 s per key)', () => {
     expect((await t.request('GET', '/health/live', { key: null })).status).toBe(200);
   });
 });
+
+describe('failed key checks per client address (AUTH_FAILURE_RATE_LIMIT_MAX = 5 a minute)', () => {
+  let t: TestApp;
+  let org: OrgWithKey;
+  beforeAll(async () => {
+    t = await startTestApp({ AUTH_FAILURE_RATE_LIMIT_MAX: '5' });
+    org = await createOrganization(t, 'hr_firm', '310104');
+  });
+  afterAll(async () => t?.close());
+
+  it('answers 429 with Retry-After after 5 failures from one address, still serves a valid key, and counts per address', async () => {
+    const guess = (): string => `lbk_${randomBytes(32).toString('base64url')}`;
+    const fromA = { 'x-forwarded-for': '203.0.113.7' };
+    for (let i = 0; i < 5; i++) expectProblem(await t.request('GET', '/v1/me', { key: guess() }), 401, 'UNAUTHENTICATED');
+    const limited = await t.request('GET', '/v1/me', { key: guess() });
+    expectProblem(limited, 429, 'RATE_LIMITED');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // Malformed or missing keys count too.
+    expectProblem(await t.request('GET', '/v1/me', { key: null }), 429, 'RATE_LIMITED');
+    // A valid key from the same address is served.
+    expect((await t.request('GET', '/v1/me', { key: org.key })).status).toBe(200);
+    // X-Forwarded-For is not trusted without TRUST_PROXY_HOPS: it cannot buy a fresh allowance.
+    expectProblem(await t.request('GET', '/v1/me', { key: guess(), headers: fromA }), 429, 'RATE_LIMITED');
+  });
+});
+
+describe('failed key checks behind a proxy (TRUST_PROXY_HOPS = 1)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ AUTH_FAILURE_RATE_LIMIT_MAX: '2', TRUST_PROXY_HOPS: '1' });
+  });
+  afterAll(async () => t?.close());
+
+  it('counts the address the proxy names', async () => {
+    const guess = (): string => `lbk_${randomBytes(32).toString('base64url')}`;
+    const as = (ip: string) => ({ 'x-forwarded-for': ip });
+    for (let i = 0; i < 2; i++) expectProblem(await t.request('GET', '/v1/me', { key: guess(), headers: as('198.51.100.1') }), 401, 'UNAUTHENTICATED');
+    expectProblem(await t.request('GET', '/v1/me', { key: guess(), headers: as('198.51.100.1') }), 429, 'RATE_LIMITED');
+    expectProblem(await t.request('GET', '/v1/me', { key: guess(), headers: as('198.51.100.2') }), 401, 'UNAUTHENTICATED');
+  });
+});

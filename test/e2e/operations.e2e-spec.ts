@@ -53,9 +53,9 @@ describe('operations', () => {
       expect((await t.request('GET', '/v1/organizations/9b1f1f7e-6a55-4b7e-9a40-9a1a3f0f2c11')).status).toBe(404);
       expect((await t.request('GET', '/no/such/route/77777')).status).toBe(404);
 
-      const res = await t.request('GET', '/metrics', { key: null });
+      const res = await t.metrics();
       expect(res.status).toBe(200);
-      expect(String(res.headers['content-type'])).toMatch(/^text\/plain/);
+      expect(String(res.contentType)).toMatch(/^text\/plain/);
       const text = res.text;
       expect(text).toMatch(/^# HELP http_requests_total /m);
       expect(text).toMatch(/^# TYPE http_requests_total counter$/m);
@@ -77,10 +77,16 @@ describe('operations', () => {
       expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
     });
 
+    it('is served on its own listener, never on the API port', async () => {
+      const onApi = await t.request('GET', '/metrics', { key: null });
+      expectProblem(onApi, 404, 'NOT_FOUND');
+      expect((await t.metrics()).status).toBe(200);
+    });
+
     it('never shows a key or a request body', async () => {
       const org = await createOrganization(t, 'hr_firm', '310104', 'Metrics Secret Name Co');
       await t.request('GET', '/v1/me', { key: org.key });
-      const text = (await t.request('GET', '/metrics', { key: null })).text;
+      const text = (await t.metrics()).text;
       expect(text).not.toContain(org.key);
       expect(text).not.toContain('Metrics Secret Name Co');
     });

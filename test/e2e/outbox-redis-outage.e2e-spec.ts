@@ -51,7 +51,7 @@ describe('outbox relay while Redis is down', () => {
     const ready = await t.request('GET', '/health/ready', { key: null });
     expect(ready.status).toBe(503);
     expect(ready.body.checks).toEqual({ postgres: 'up', redis: 'down' });
-    const metrics = await t.request('GET', '/metrics', { key: null });
+    const metrics = await t.metrics();
     expect(metrics.status).toBe(200);
     expect(metrics.text).toMatch(/^outbox_backlog_events \d+/m);
 
@@ -65,7 +65,7 @@ describe('outbox relay while Redis is down', () => {
     const processedMs = await waitFor('every event processed', () => ids.every((id) => processed.has(id)), 15_000, 20);
     console.log(`redis outage: ${ids.length} events delivered ${recoveredMs} ms after redis-server restarted, processed ${recoveredMs + processedMs} ms after`);
 
-    const after = await t.request('GET', '/metrics', { key: null });
+    const after = await t.metrics();
     expect(after.text).toMatch(/^queue_jobs\{queue="domain-events",state="failed"\} 0$/m);
   });
 });

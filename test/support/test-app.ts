@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory';
+import { MetricsServer } from '../../src/common/metrics/metrics-server';
 import { REDIS } from '../../src/common/redis/redis';
 import { AppConfig, loadConfig } from '../../src/config/config';
 import { adminDatabaseUrl, testRedisUrl } from './database-urls';
@@ -31,6 +32,8 @@ export interface TestApp {
   platformKey: string;
   databaseUrl: string;
   request<T = any>(method: string, url: string, options?: RequestOptions): Promise<Response<T>>;
+  /** A Prometheus scrape of the app's own metrics listener (never the API port). */
+  metrics(): Promise<{ status: number; contentType: string | null; text: string }>;
   close(): Promise<void>;
 }
 
@@ -116,6 +119,11 @@ export async function startTestApp(env: Record<string, string> = {}, start: Star
     BOOTSTRAP_ADMIN_KEY: platformKey,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     DATABASE_POOL_SIZE: '10',
+    // Each app scrapes on a free port of its own (several run at once).
+    METRICS_PORT: '0',
+    METRICS_HOST: '127.0.0.1',
+    // Every request of a test comes from 127.0.0.1: the per-address limits are tested where they are the point.
+    AUTH_FAILURE_RATE_LIMIT_MAX: '0',
     ...env,
   });
   let app: NestFastifyApplication;
@@ -156,6 +164,10 @@ export async function startTestApp(env: Record<string, string> = {}, start: Star
     platformKey,
     databaseUrl,
     request,
+    async metrics() {
+      const res = await fetch(`http://127.0.0.1:${app.get(MetricsServer).port}/metrics`);
+      return { status: res.status, contentType: res.headers.get('content-type'), text: await res.text() };
+    },
     async close() {
       await app.close();
       if (ownsDatabase) await dropTestDatabase(databaseUrl);

@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
+import { APP_CONFIG, AppConfig } from '../../config/config';
 import { ProblemError } from '../problems/problem';
 import type { OrganizationKind } from './actor';
 import { ACTOR_RESOLVER, ActorResolver } from './actor-resolver';
@@ -17,6 +18,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     @Inject(ACTOR_RESOLVER) private readonly keys: ActorResolver,
     private readonly rateLimiter: RateLimiter,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -28,10 +30,12 @@ export class AuthGuard implements CanActivate {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? BEARER.exec(header) : null;
     if (!match) {
+      await this.countFailure(request);
       throw new ProblemError('UNAUTHENTICATED', msg('auth.missingKey'), undefined, { 'www-authenticate': 'Bearer' });
     }
     const actor = match[1].length <= 256 ? await this.keys.resolve(match[1]) : null;
     if (!actor) {
+      await this.countFailure(request);
       throw new ProblemError('UNAUTHENTICATED', msg('auth.unknownKey'), undefined, { 'www-authenticate': 'Bearer error="invalid_token"' });
     }
     request.actor = actor;
@@ -52,5 +56,19 @@ export class AuthGuard implements CanActivate {
       throw new ProblemError('FORBIDDEN', msg('auth.kindOnly', { kinds: kinds.join(', ') }));
     }
     return true;
+  }
+
+  /**
+   * A failed key check counts against the client's address (AUTH_FAILURE_RATE_LIMIT_MAX a minute): past the limit
+   * the answer is 429 instead of 401, so guessing keys is slow. A valid key from the same address is still served:
+   * only failures are counted and refused.
+   */
+  private async countFailure(request: AuthenticatedRequest): Promise<void> {
+    const decision = await this.rateLimiter.hitAddress('auth-failure', request.ip, this.config.authFailureRateLimitMax);
+    if (decision && !decision.allowed) {
+      throw new ProblemError('RATE_LIMITED', msg('auth.tooManyFailures', { limit: decision.limit, seconds: decision.resetSeconds }), undefined, {
+        'retry-after': String(decision.resetSeconds),
+      });
+    }
   }
 }

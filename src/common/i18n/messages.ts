@@ -150,6 +150,7 @@ export const MESSAGES = {
   'auth.missingKey': { en: 'Send your API key as `Authorization: Bearer <key>`', zh: '请以 `Authorization: Bearer <密钥>` 的形式发送 API 密钥' },
   'auth.unknownKey': { en: 'The API key is unknown or revoked', zh: 'API 密钥不存在或已被撤销' },
   'auth.rateLimited': { en: 'Rate limit of {limit} requests per window exceeded; retry after {seconds} s', zh: '已超过每个时间窗口 {limit} 次请求的限制，请在 {seconds} 秒后重试' },
+  'auth.tooManyFailures': { en: 'More than {limit} failed key checks from your address this minute; retry after {seconds} s', zh: '您的地址本分钟内的密钥校验失败已超过 {limit} 次，请在 {seconds} 秒后重试' },
   'auth.kindOnly': { en: 'This route is for {kinds} organizations', zh: '此路径仅供以下类型的单位使用：{kinds}' },
   'auth.dashboardKey': { en: 'Send a platform API key: `Authorization: Bearer <key>`, or HTTP Basic with the key as the password', zh: '请发送平台 API 密钥：`Authorization: Bearer <密钥>`，或以密钥作为密码使用 HTTP Basic 认证' },
   'auth.keyUncheckable': { en: 'The key cannot be checked right now; retry', zh: '目前无法校验密钥，请重试' },
