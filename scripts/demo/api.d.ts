@@ -1389,9 +1389,9 @@ export interface components {
             p25AnnualFen: number | null;
             /** @description percentile_cont(0.75), linear interpolation */
             p75AnnualFen: number | null;
-            /** @description Arithmetic mean, rounded to the nearest fen */
+            /** @description Arithmetic mean, rounded to the nearest fen for privileged readers (the operator, bureaus with jurisdiction, the platform) and to whole CNY 1,000 a year (100,000 fen) for everyone else, so that means published before and after a change cannot be differenced into one salary */
             meanAnnualFen: number | null;
-            /** @description True when sampleSize < 5 and you are not privileged: the salary figures are then null */
+            /** @description True when you are not privileged and either sampleSize < 5 or (for a region) subtracting the figures published for the brands and sub-regions inside it would isolate the salaries of brands whose own figures are suppressed (complementary suppression): the salary figures are then null */
             suppressed: boolean;
         };
         BrandStatisticsView: {

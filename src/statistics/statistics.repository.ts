@@ -7,6 +7,7 @@ import { sqlLiteral, sqlNotIn, SqlParams } from '../database/sql';
 import { inTransaction } from '../database/transactions';
 import { newestBrandEventSql, recentBrandEventsSql } from '../events/outbox.fragments';
 import { PLACEMENTS_TABLE } from '../placements/placements.fragments';
+import type { RegionSample } from './disclosure.rules';
 import { BrandStatisticsRecord, RegionStatisticsRecord } from './statistics.entity';
 import { BucketCount, ORDERED_FIGURES, OrderedFigure, RETENTION_WINDOWS, TALLY_FIGURES } from './tallies.rules';
 
@@ -322,6 +323,22 @@ export class StatisticsRepository extends Repository {
   }
 
   /**
+   * The salaries of the public brands in a region code range, summed per region code: all, and those of brands whose
+   * own salary figures are suppressed (fewer than `suppressionThreshold`). What complementary suppression weighs.
+   */
+  async regionSamples(regionLow: string, regionHigh: string, suppressionThreshold: number): Promise<RegionSample[]> {
+    const rows: Array<{ regionCode: string; salaries: string; suppressedSalaries: string }> = await this.db().query(
+      `SELECT s.region_code AS "regionCode", sum(s.salary_sample_size) AS salaries,
+              coalesce(sum(s.salary_sample_size) FILTER (WHERE s.salary_sample_size < $3), 0) AS "suppressedSalaries"
+         FROM brand_statistics s JOIN ${brandsTable('b')} ON b.id = s.brand_id
+        WHERE s.region_code BETWEEN $1 AND $2 AND ${sqlNotIn('b.status', NON_PUBLIC_STATUSES)}
+        GROUP BY s.region_code`,
+      [regionLow, regionHigh, suppressionThreshold],
+    );
+    return rows.map((r) => ({ regionCode: r.regionCode, salaries: Number(r.salaries), suppressedSalaries: Number(r.suppressedSalaries) }));
+  }
+
+  /**
    * A page of public brands' figures in the order of a sort key, keyset-paginated on (key, brand id); brands
    * without a value come last in either order. `after` is the last row's key and id.
    */
@@ -334,7 +351,8 @@ export class StatisticsRepository extends Repository {
     fetch: number,
   ): Promise<BrandFiguresListRow[]> {
     const p = new SqlParams();
-    const key = SORT_SQL[sort].replace('$SUPPRESSION', p.add(suppressionThreshold));
+    // Only the salary sort weighs suppression; an unused parameter would leave Postgres unable to type it.
+    const key = SORT_SQL[sort].includes('$SUPPRESSION') ? SORT_SQL[sort].replace('$SUPPRESSION', p.add(suppressionThreshold)) : SORT_SQL[sort];
     const where = [sqlNotIn('b.status', NON_PUBLIC_STATUSES)];
     if (filter.regionLow && filter.regionHigh) where.push(`s.region_code BETWEEN ${p.add(filter.regionLow)} AND ${p.add(filter.regionHigh)}`);
     if (filter.occupationCode) where.push(`s.occupation_code = ${p.add(filter.occupationCode)}`);

@@ -1,25 +1,39 @@
 import { Injectable } from '@nestjs/common';
 import { BrandsService } from '../brands/brands.service';
 import type { Actor } from '../common/auth/actor';
-import { prefixRange } from '../common/identifiers/region-code';
+import { coverPrefix, prefixRange } from '../common/identifiers/region-code';
 import { cursorNumber, cursorUuid, decodeCursor, encodeCursor, Page, pageLimit } from '../common/pagination/pagination';
 import { Policy } from '../policy/policy';
 import type { BrandStatisticsListItem, BrandStatisticsView, ListBrandStatisticsQuery, RegionStatisticsView, SalaryView } from './dto/statistics.dto';
 import type { BrandStatisticsRecord, RegionStatisticsRecord } from './statistics.entity';
+import { publicMeanFen, regionSalaryShown } from './disclosure.rules';
 import { StatisticsCalculator } from './statistics.calculator';
 import { isSuppressed, SUPPRESSION_THRESHOLD } from './statistics.math';
 import { SORT_KINDS, StatisticsRepository } from './statistics.repository';
 
 const num = (v: string | null): number | null => (v === null ? null : Number(v));
 
-function salaryView(r: { salarySampleSize: number; medianAnnualFen: string | null; p25AnnualFen: string | null; p75AnnualFen: string | null; meanAnnualFen: string | null }, privileged: boolean): SalaryView {
-  const hide = isSuppressed(r.salarySampleSize) && !privileged;
+interface SalaryFigures {
+  salarySampleSize: number;
+  medianAnnualFen: string | null;
+  p25AnnualFen: string | null;
+  p75AnnualFen: string | null;
+  meanAnnualFen: string | null;
+}
+
+/**
+ * Salary figures as a reader sees them: privileged readers the exact figures; others nothing when the sample is too
+ * small or `disclosive` (complementary suppression), and the mean only to the whole CNY 1,000 (disclosure.rules.ts).
+ */
+function salaryView(r: SalaryFigures, privileged: boolean, disclosive = false): SalaryView {
+  const hide = !privileged && (isSuppressed(r.salarySampleSize) || disclosive);
+  const mean = num(r.meanAnnualFen);
   return {
     sampleSize: r.salarySampleSize,
     medianAnnualFen: hide ? null : num(r.medianAnnualFen),
     p25AnnualFen: hide ? null : num(r.p25AnnualFen),
     p75AnnualFen: hide ? null : num(r.p75AnnualFen),
-    meanAnnualFen: hide ? null : num(r.meanAnnualFen),
+    meanAnnualFen: hide ? null : privileged ? mean : publicMeanFen(mean),
     suppressed: hide,
   };
 }
@@ -107,15 +121,21 @@ export class StatisticsService {
       record = (await this.statistics.findRegionStatistics(regionCode)) as RegionStatisticsRecord;
     }
     const privileged = Policy.seesUnsuppressedRegionFigures(actor, regionCode);
+    const disclosive = !privileged && !isSuppressed(record.salarySampleSize) && !(await this.regionSalaryShown(regionCode));
     return {
       regionCode: record.regionCode,
       brandCount: record.brandCount,
       traineeCount: record.traineeCount,
       placedTraineeCount: record.placedTraineeCount,
       activePlacementCount: record.activePlacementCount,
-      salary: salaryView(record, privileged),
+      salary: salaryView(record, privileged, disclosive),
       asOf: record.asOf ? record.asOf.toISOString() : null,
       computedAt: record.computedAt.toISOString(),
     };
+  }
+
+  private async regionSalaryShown(regionCode: string): Promise<boolean> {
+    const [low, high] = prefixRange(coverPrefix(regionCode));
+    return regionSalaryShown(regionCode, await this.statistics.regionSamples(low, high, SUPPRESSION_THRESHOLD));
   }
 }

@@ -262,6 +262,14 @@ describe('brand statistics', () => {
     expect(new Set(all.map((b) => b.brandId)).size).toBe(all.length);
     expect(all[0]).toHaveProperty('brandName');
     expect((await t.request('GET', '/v1/statistics/brands?sort=name', { key: outsider.key })).status).toBe(400);
+    for (const sort of ['medianAnnualFen', 'placementRate', 'traineeCount', 'placedTraineeCount']) {
+      for (const query of [`sort=${sort}`, `sort=${sort}&order=asc&regionCode=31`, `sort=${sort}&limit=1`]) {
+        const res = await t.request('GET', `/v1/statistics/brands?${query}`, { key: outsider.key });
+        expect([query, res.status]).toEqual([query, 200]);
+        if (res.body.nextCursor) expect((await t.request('GET', `/v1/statistics/brands?${query}&cursor=${res.body.nextCursor}`, { key: outsider.key })).status).toBe(200);
+      }
+    }
+    expect((await t.request('GET', '/v1/statistics/brands', { key: outsider.key })).status).toBe(200);
 
     const region = await waitFor(
       () => t.request('GET', '/v1/statistics/regions/310000', { key: bureau.key }),
