@@ -2,6 +2,7 @@ import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } fr
 import { Observable, tap } from 'rxjs';
 import type { AuthenticatedRequest } from '../common/auth/decorators';
 import { AuditLog } from './audit.service';
+import { safeMessage } from '../common/logging/logger';
 
 /**
  * The platform sees every tenant's objects, so each of its reads is recorded (API.md, Conventions). Written
@@ -26,7 +27,7 @@ export class PlatformReadAuditInterceptor implements NestInterceptor {
             objectId: params.id ?? params.brandId ?? params.serial ?? null,
             details: { params },
           })
-          .catch((err: Error) => this.logger.warn(`platform read not audited: ${err.message}`));
+          .catch((err: Error) => this.logger.warn(`platform read not audited: ${safeMessage(err)}`));
       }),
     );
   }

@@ -7,6 +7,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { Transactions } from '../database/transactions';
 import type { DomainEventJob } from './event-handlers.service';
 import { OutboxRepository, type OutboxRow } from './outbox.repository';
+import { safeMessage } from '../common/logging/logger';
 
 /** Longest wait for Redis to take a batch; past it the batch is rolled back and tried again. */
 const ADD_TIMEOUT_MS = 10_000;
@@ -39,7 +40,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   ]).finally(() => clearTimeout(timer));
 }
 
-const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /**
  * Worker role: moves committed outbox rows (`delivered_at IS NULL`) to the `domain-events` queue.
@@ -122,7 +122,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         failures++;
         if (this.outageSince === null) {
           this.outageSince = Date.now();
-          this.logger.warn(`outbox relay paused: ${message(err)}; events stay in the outbox and are retried`);
+          this.logger.warn(`outbox relay paused: ${safeMessage(err)}; events stay in the outbox and are retried`);
         }
         await this.wait(Math.min(RETRY_MIN_MS * 2 ** (failures - 1), RETRY_MAX_MS), false);
         continue;
@@ -196,7 +196,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       if (this.stopping) return;
       if (this.listenerDownSince === null) {
         this.listenerDownSince = Date.now();
-        this.logger.warn(`outbox LISTEN connection lost${err ? ` (${err.message})` : ''}; polling every ${this.config.outboxPollMs} ms until it is back`);
+        this.logger.warn(`outbox LISTEN connection lost${err ? ` (${safeMessage(err)})` : ''}; polling every ${this.config.outboxPollMs} ms until it is back`);
       }
       this.listenFailures++;
       const delay = Math.min(LISTEN_RETRY_MIN_MS * 2 ** (this.listenFailures - 1), LISTEN_RETRY_MAX_MS);

@@ -9,6 +9,7 @@ import { msg, type Message } from '../common/i18n/message';
 import { problemDocument, ProblemCode } from '../common/problems/problem';
 import { PROBLEM_CONTENT_TYPE } from '../common/problems/problem.filter';
 import type { BullQueues } from '../common/queue/bull-queues';
+import { safeMessage } from '../common/logging/logger';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';
 
@@ -91,7 +92,7 @@ export async function mountQueueBoard(fastify: FastifyInstance, queues: BullQueu
       }
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         const path = request.url.split('?')[0];
-        audit.recordNow(actor, { action: 'queue_dashboard', objectType: 'queue_dashboard', objectId: path, details: { method: request.method, path } }).catch((err: Error) => request.log.warn(`queue dashboard action not audited: ${err.message}`));
+        audit.recordNow(actor, { action: 'queue_dashboard', objectType: 'queue_dashboard', objectId: path, details: { method: request.method, path } }).catch((err: Error) => request.log.warn(`queue dashboard action not audited: ${safeMessage(err)}`));
       }
       void reply.header('cache-control', 'no-store');
     });

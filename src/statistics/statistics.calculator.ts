@@ -6,6 +6,7 @@ import { chinaToday } from '../common/time/china-time';
 import { interpolateQuantile, quantileRanks, rate, roundFen } from './statistics.math';
 import { Sql, StatisticsRepository } from './statistics.repository';
 import { BucketCount, countOf, locateRanks, ORDERED_FIGURES, OrderedFigure, ranksFor, TRAINEE_STATUS_ORDER } from './tallies.rules';
+import { safeMessage } from '../common/logging/logger';
 
 const QUARTILES = [0.25, 0.5, 0.75] as const;
 /** The reconcile job looks at this many of the newest events. */
@@ -105,7 +106,7 @@ export class StatisticsCalculator {
       return await compute();
     } catch (err) {
       if (!(err instanceof TalliesDrifted)) throw err;
-      this.logger.warn(`${what}: tallies disagree with the rows (${err.message}); rebuilding them`);
+      this.logger.warn(`${what}: tallies disagree with the rows (${safeMessage(err)}); rebuilding them`);
       for (const id of brandIds) await this.rebuildTallies(id);
       return compute();
     }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../../config/config';
 import { REDIS } from '../redis/redis';
+import { safeMessage } from '../logging/logger';
 
 export interface RateDecision {
   allowed: boolean;
@@ -57,7 +58,7 @@ export class RateLimiter {
     } catch (err) {
       if (now - this.lastWarning > 10_000) {
         this.lastWarning = now;
-        this.logger.warn(`rate limit not enforced: Redis did not answer (${(err as Error).message})`);
+        this.logger.warn(`rate limit not enforced: Redis did not answer (${safeMessage(err)})`);
       }
       return null;
     }

@@ -35,6 +35,11 @@ export function safeError(err: unknown): Record<string, unknown> {
   };
 }
 
+/** An error's message as it may be logged (see safeError): for the one-line warnings of workers and relays. */
+export function safeMessage(err: unknown): string {
+  return String(safeError(err).message);
+}
+
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
   log(message: unknown, context?: string): void {

@@ -4,6 +4,7 @@ import { APP_CONFIG, AppConfig } from '../../config/config';
 import { producerConnection, queueOptions } from './bullmq';
 import { JobHandler, jobDefinition } from './job';
 import { QUEUE_NAMES, QueueName } from './queues';
+import { safeMessage } from '../logging/logger';
 
 const ERROR_LOG_EVERY_MS = 60_000;
 const CLOSE_TIMEOUT_MS = 2000;
@@ -30,7 +31,7 @@ export class BullQueues implements OnApplicationShutdown {
         const now = Date.now();
         if (now - (this.lastErrorLog.get(name) ?? 0) < ERROR_LOG_EVERY_MS) return;
         this.lastErrorLog.set(name, now);
-        this.logger.warn(`queue ${name}: ${err.message}`);
+        this.logger.warn(`queue ${name}: ${safeMessage(err)}`);
       });
       this.queues.set(name, queue);
     }

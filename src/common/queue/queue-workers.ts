@@ -7,6 +7,7 @@ import { workerOptionsFor } from './bullmq';
 import { ANY_JOB, isJobClass, JobDefinition, JobHandler, jobDefinition } from './job';
 import type { QueueName } from './queues';
 import { JobSchedules, throttledWarning } from './schedules';
+import { safeMessage } from '../logging/logger';
 
 interface QueueJobs {
   handlers: Map<string, JobHandler<unknown>>;
@@ -80,9 +81,9 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
     if (!job) return;
     const attempts = job.opts.attempts ?? 1;
     if (job.attemptsMade >= attempts) {
-      this.logger.error(`${queue} job ${job.id} (${job.name}) failed ${job.attemptsMade} times and is now a dead letter: ${err.message}`);
+      this.logger.error(`${queue} job ${job.id} (${job.name}) failed ${job.attemptsMade} times and is now a dead letter: ${safeMessage(err)}`);
     } else {
-      this.logger.warn(`${queue} job ${job.id} (${job.name}) failed (try ${job.attemptsMade} of ${attempts}), will retry: ${err.message}`);
+      this.logger.warn(`${queue} job ${job.id} (${job.name}) failed (try ${job.attemptsMade} of ${attempts}), will retry: ${safeMessage(err)}`);
     }
   }
 

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Queue, RepeatOptions } from 'bullmq';
+import { safeMessage } from '../logging/logger';
 
 export interface ScheduleSpec {
   name: string;
@@ -37,7 +38,7 @@ export class JobSchedules {
       this.failing = false;
       this.schedule(REASSERT_MS);
     } catch (err) {
-      if (!this.failing) this.logger.warn(`schedules of ${this.queue.name} not written yet (${(err as Error).message}); retrying`);
+      if (!this.failing) this.logger.warn(`schedules of ${this.queue.name} not written yet (${safeMessage(err)}); retrying`);
       this.failing = true;
       this.schedule(RETRY_MS);
     }
@@ -62,6 +63,6 @@ export function throttledWarning(logger: Logger, what: string, everyMs = 60_000)
     const now = Date.now();
     if (now - last < everyMs) return;
     last = now;
-    logger.warn(`${what}: ${err.message}`);
+    logger.warn(`${what}: ${safeMessage(err)}`);
   };
 }
