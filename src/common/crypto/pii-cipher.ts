@@ -257,11 +257,31 @@ export class PiiCipher {
   }
 
   encrypt(plaintext: string, context = ''): Buffer {
+    return this.seal(plaintext, context);
+  }
+
+  /**
+   * Bytes rather than text, in the same self-describing format: a stored import file, chunk by chunk. Give each
+   * chunk a context naming its file and position, so chunks cannot be swapped, reordered or moved between files.
+   */
+  encryptBytes(plaintext: Buffer, context = ''): Buffer {
+    return this.seal(plaintext, context);
+  }
+
+  decrypt(blob: Buffer, context = ''): string {
+    return this.open(blob, context).toString('utf8');
+  }
+
+  decryptBytes(blob: Buffer, context = ''): Buffer {
+    return this.open(blob, context);
+  }
+
+  private seal(plaintext: string | Buffer, context: string): Buffer {
     const headerBytes = this.currentHeader;
     const iv = this.nextIv();
     const cipher = createCipheriv('aes-256-gcm', this.currentKey, iv);
     cipher.setAAD(this.additionalData.get(headerBytes, context));
-    const body = cipher.update(plaintext, 'utf8');
+    const body = typeof plaintext === 'string' ? cipher.update(plaintext, 'utf8') : cipher.update(plaintext);
     const tail = cipher.final(); // empty for GCM, but part of the contract
     const blob = Buffer.allocUnsafe(headerBytes.length + IV_BYTES + TAG_BYTES + body.length + tail.length);
     let offset = headerBytes.copy(blob, 0);
@@ -272,7 +292,7 @@ export class PiiCipher {
     return blob;
   }
 
-  decrypt(blob: Buffer, context = ''): string {
+  private open(blob: Buffer, context: string): Buffer {
     const { keyId, headerLength } = parseHeader(blob);
     const key = this.decryptionKeys.get(keyId);
     if (key === undefined) {
@@ -288,7 +308,7 @@ export class PiiCipher {
     decipher.setAuthTag(blob.subarray(tagStart, bodyStart));
     const body = decipher.update(blob.subarray(bodyStart));
     try {
-      return Buffer.concat([body, decipher.final()]).toString('utf8');
+      return Buffer.concat([body, decipher.final()]);
     } catch {
       // OpenSSL only says "Unsupported state or unable to authenticate data"; say what it means here.
       throw new PiiDecryptionError(
