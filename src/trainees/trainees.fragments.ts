@@ -1,3 +1,4 @@
+import type { EncryptedTable } from '../database/ciphertexts';
 import { sqlLiteral } from '../database/sql';
 import { canBePlacedSql, PLACED_STATUS } from './trainee.rules';
 
@@ -16,3 +17,18 @@ export function lockPlaceableTraineeSql(traineeId: string): string {
 export function placeTraineesSql(traineeIds: string): string {
   return `UPDATE trainees SET status = ${sqlLiteral(PLACED_STATUS)}, version = version + 1, updated_at = now() WHERE id IN (${traineeIds})`;
 }
+
+/** The associated data of a trainee's encrypted identity number and phone: one field's ciphertext never passes for another's. */
+export const NATIONAL_ID_CONTEXT = 'national_id';
+export const PHONE_CONTEXT = 'phone';
+
+/** The personal data `trainees` holds encrypted, for key rotation (`npm run pii:reencrypt`). */
+export const TRAINEE_CIPHERTEXTS: EncryptedTable = {
+  table: 'trainees',
+  key: [{ column: 'id', type: 'uuid' }],
+  columns: [
+    { column: 'national_id_cipher', context: () => NATIONAL_ID_CONTEXT },
+    { column: 'phone_cipher', context: () => PHONE_CONTEXT },
+  ],
+  keyIdColumn: 'pii_key_id',
+};

@@ -23,10 +23,9 @@ import type { Trainee } from './trainee.entity';
 import { canBePlaced, checkOperatorStatusChange } from './trainee.rules';
 import { SealedRegistration, TraineesRepository } from './trainees.repository';
 import { msg, type Message } from '../common/i18n/message';
+import { NATIONAL_ID_CONTEXT, PHONE_CONTEXT } from './trainees.fragments';
 
 /** Blind-index purposes: one HMAC domain per kind of value, so equal strings of different kinds never match. */
-const NATIONAL_ID = 'national_id';
-const PHONE = 'phone';
 
 const IMPORT_BATCH_SIZE = 2000;
 const MAX_LISTED_IMPORT_ERRORS = 1000;
@@ -74,7 +73,7 @@ export class TraineesService {
       nationalIdMasked: t.nationalIdMasked,
       birthDate: t.birthDate,
       gender: t.gender,
-      phone: viewer === 'operator' && t.phoneCipher ? this.cipher.decrypt(t.phoneCipher, PHONE) : null,
+      phone: viewer === 'operator' && t.phoneCipher ? this.cipher.decrypt(t.phoneCipher, PHONE_CONTEXT) : null,
       phoneMasked: t.phoneMasked,
       targetGroups: t.targetGroups,
       cohort: t.cohort,
@@ -99,13 +98,13 @@ export class TraineesService {
   }
 
   private seal(r: Registration): SealedRegistration {
-    const nationalIdCipher = this.cipher.encrypt(r.nationalId, NATIONAL_ID);
+    const nationalIdCipher = this.cipher.encrypt(r.nationalId, NATIONAL_ID_CONTEXT);
     return {
       fullName: r.fullName,
       nationalIdCipher,
-      nationalIdHash: this.cipher.blindIndex(r.nationalId, NATIONAL_ID),
+      nationalIdHash: this.cipher.blindIndex(r.nationalId, NATIONAL_ID_CONTEXT),
       nationalIdMasked: maskNationalId(r.nationalId),
-      phoneCipher: r.phone ? this.cipher.encrypt(r.phone, PHONE) : null,
+      phoneCipher: r.phone ? this.cipher.encrypt(r.phone, PHONE_CONTEXT) : null,
       phoneMasked: r.phone ? maskPhone(r.phone) : null,
       piiKeyId: this.cipher.keyIdOf(nationalIdCipher),
       birthDate: r.birthDate,
@@ -190,7 +189,7 @@ export class TraineesService {
       }
       if (dto.fullName !== undefined) trainee.fullName = dto.fullName;
       if (dto.phone !== undefined) {
-        trainee.phoneCipher = dto.phone === null ? null : this.cipher.encrypt(dto.phone, PHONE);
+        trainee.phoneCipher = dto.phone === null ? null : this.cipher.encrypt(dto.phone, PHONE_CONTEXT);
         trainee.phoneMasked = dto.phone === null ? null : maskPhone(dto.phone);
       }
       // `null` clears the groups, as an empty list does.
@@ -226,7 +225,7 @@ export class TraineesService {
 
   /** The caller's own trainees with this identity number, across its brands, found through the blind index. */
   async lookup(actor: Actor, nationalId: string): Promise<{ items: TraineeView[] }> {
-    const hash = this.cipher.blindIndex(normaliseNationalId(nationalId), NATIONAL_ID);
+    const hash = this.cipher.blindIndex(normaliseNationalId(nationalId), NATIONAL_ID_CONTEXT);
     const rows = await this.trainees.findByHashUnderOperator(hash, actor.organizationId);
     await this.audit.recordNow(actor, { action: 'trainee.lookup', objectType: 'trainee', objectId: null, details: { matches: rows.length } });
     return { items: rows.map((t) => this.present(t, 'operator')) };

@@ -135,6 +135,19 @@ describe('PiiCipher key rotation', () => {
     expect(error.message).not.toContain(NATIONAL_ID);
   });
 
+  it('re-encrypts a value under the current key with the same plaintext and context; a current value is left alone', () => {
+    const old = before.encrypt('13812345678', 'phone');
+    expect(after.isCurrent(old)).toBe(false);
+    const moved = after.reencrypt(old, 'phone');
+    expect(after.keyIdOf(moved)).toBe('2025a');
+    expect(after.isCurrent(moved)).toBe(true);
+    expect(after.decrypt(moved, 'phone')).toBe('13812345678');
+    expect(() => after.decrypt(moved, 'national_id')).toThrow(PiiDecryptionError);
+    expect(after.reencrypt(moved, 'phone')).toBe(moved);
+    expect(() => after.reencrypt(before.encrypt('x', 'phone'), 'national_id')).toThrow(PiiDecryptionError);
+    expect(after.currentHeaderBytes).toEqual(moved.subarray(0, after.currentHeaderBytes.length));
+  });
+
   it('reads the key id of a value it cannot decrypt', () => {
     expect(before.keyIdOf(after.encrypt('x'))).toBe('2025a');
   });

@@ -334,6 +334,28 @@ export class PiiCipher {
     return createHmac('sha256', this.hmacKey).update(`${purpose}\0${normalized}`, 'utf8').digest();
   }
 
+  /**
+   * The value under the current key, same context, same plaintext: what key rotation does to every stored value.
+   * A value already under the current key is returned as it is.
+   */
+  reencrypt(blob: Buffer, context = ''): Buffer {
+    if (this.isCurrent(blob)) return blob;
+    return this.seal(this.open(blob, context), context);
+  }
+
+  /** Whether a value is under the current key (by its header, without decrypting it). */
+  isCurrent(blob: Buffer): boolean {
+    return blob.subarray(0, this.currentHeader.length).equals(this.currentHeader);
+  }
+
+  /**
+   * The bytes every value under the current key starts with: the format version and the key id. A store finds the
+   * values due for re-encryption by comparing their first bytes with these, whether or not it keeps a key id column.
+   */
+  get currentHeaderBytes(): Buffer {
+    return Buffer.from(this.currentHeader);
+  }
+
   /** The id of the key a value was encrypted with, without decrypting it (for rotation jobs and diagnostics). */
   keyIdOf(blob: Buffer): string {
     return parseHeader(blob).keyId;

@@ -12,7 +12,7 @@ import { languageOf } from '../i18n/language';
 import { msg } from '../i18n/message';
 import { ProblemError } from '../problems/problem';
 import { documentForRequest, toProblem } from '../problems/to-problem';
-import { IdempotencyRepository } from './idempotency.repository';
+import { IdempotencyRepository, STORED_RESPONSE_CONTEXT } from './idempotency.repository';
 import { StoredResponse } from './stored-response';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -21,8 +21,6 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
  * runs this long; a 200 MiB import takes a few minutes): the key is free again instead of answering 409 for a day.
  */
 const ABANDONED_AFTER_MINUTES = 15;
-/** AES-GCM associated data of stored responses: their ciphertexts cannot pass for any other field's. */
-const STORED_RESPONSE_CONTEXT = 'idempotency_response';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The ids of the objects a response shows: its own `id`, its nested objects' and its `items`'. */

@@ -1,6 +1,20 @@
 import { Injectable } from '@nestjs/common';
+import type { EncryptedTable } from '../../database/ciphertexts';
 import { Db, Repository } from '../../database/repository';
 import { returnedRows } from '../../database/transactions';
+
+/** AES-GCM associated data of stored responses: their ciphertexts cannot pass for any other field's. */
+export const STORED_RESPONSE_CONTEXT = 'idempotency_response';
+
+/** Stored responses are encrypted (they may show personal data): re-encrypted on key rotation (`npm run pii:reencrypt`). */
+export const IDEMPOTENCY_CIPHERTEXTS: EncryptedTable = {
+  table: 'idempotency_keys',
+  key: [
+    { column: 'api_key_id', type: 'uuid' },
+    { column: 'key', type: 'text' },
+  ],
+  columns: [{ column: 'response_cipher', context: () => STORED_RESPONSE_CONTEXT }],
+};
 
 export interface StoredIdempotencyRecord {
   requestHash: Buffer;
