@@ -50,6 +50,11 @@ export interface AppConfig {
   credentialSigningKey: string | undefined;
   /** Public base URL of this service, written into credentials as their verification address. */
   publicBaseUrl: string;
+  /**
+   * How long a signed revocation status list is served before it is read again (a revocation through the same
+   * process drops it at once); at most 60 s, so a revocation reaches the published list within a minute.
+   */
+  statusListMaxAgeMs: number;
 }
 
 export class ConfigError extends Error {
@@ -136,6 +141,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     piiHmacKey: env.PII_HMAC_KEY || undefined,
     credentialSigningKey: env.CREDENTIAL_SIGNING_KEY || undefined,
     publicBaseUrl: url('PUBLIC_BASE_URL', 'http://localhost:3000', ['http:', 'https:']).replace(/\/+$/, ''),
+    statusListMaxAgeMs: int('STATUS_LIST_MAX_AGE_MS', 20_000, 0, 60_000),
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${config.logLevel}")`);
