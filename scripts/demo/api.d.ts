@@ -629,6 +629,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/public/status-lists/{list}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A revocation status list: W3C Bitstring Status List credential, signed as a compact JWS (no key needed)
+         * @description Every certificate's credential carries a `credentialStatus` of type `BitstringStatusListEntry` (`statusPurpose` `revocation`, `statusListIndex`, `statusListCredential`: the URL of this route). This route answers that status list credential, a `BitstringStatusListCredential` secured as VC-JOSE-COSE prescribes: a compact JWS (`application/vc+jwt`; header `alg: EdDSA`, `typ: vc+jwt`, `kid` in `/.well-known/jwks.json`) whose payload is the credential. Its `credentialSubject.encodedList` is the multibase (`u`, base64url without padding) GZIP of a bitstring of 131072 bits, index 0 the most significant bit of the first byte; a set bit is a revoked certificate. A revocation shows here within a minute (at once through the process that revoked it). `ttl` and `Cache-Control` allow caching for 30 s; `validUntil` is a day after `validFrom`. Lists are numbered from 1; a number that is not a list is 404.
+         */
+        get: operations["CredentialDocumentsController_statusList"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/contexts/credentials-v1.jsonld": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This registry's JSON-LD context, listed by every credential it signs (no key needed)
+         * @description Credentials list `https://www.w3.org/ns/credentials/v2`, `https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json` and this document, in that order, so every term of the credential (and of the JWS payload, which adds the JWT claims `iss`, `jti` and `iat`) is defined and JSON-LD processing in safe mode drops nothing. It defines `jti`, the one claim the other two leave out, exactly as the later revision of the Open Badges context does. Version 1 never changes.
+         */
+        get: operations["CredentialDocumentsController_credentialsContext"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/brands/{id}/statistics": {
         parameters: {
             query?: never;
@@ -5442,6 +5482,80 @@ export interface operations {
                 };
                 content: {
                     "application/jwk-set+json": components["schemas"]["JwksView"];
+                };
+            };
+        };
+    };
+    CredentialDocumentsController_statusList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The status list number (1, 2, …) as in `statusListCredential` */
+                list: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The status list credential as a compact JWS */
+            200: {
+                headers: {
+                    /** @description `public, max-age=30` */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vc+jwt": string;
+                };
+            };
+            /** @description `VALIDATION_FAILED`: not a list number */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `NOT_FOUND`: no such status list */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a dependency is down; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+        };
+    };
+    CredentialDocumentsController_credentialsContext: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The JSON-LD context document */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/ld+json": {
+                        "@context": Record<string, never>;
+                    };
                 };
             };
         };
