@@ -23,8 +23,6 @@ import { StatusListPublisher, type PublishedStatusList } from './status-lists.se
 import type { CertificationView, IssueCertificationDto, PublicCertificationView } from './dto/certification.dto';
 import { msg, type Message } from '../common/i18n/message';
 
-export { CREDENTIAL_KEYRING };
-
 /** A serial collision (75 random bits) is all but impossible; should one happen, the issue is retried with a new serial. */
 const SERIAL_ATTEMPTS = 3;
 
@@ -92,8 +90,9 @@ export class CertificationsService {
    * Issues a certificate: the row, its signed credential, the `certification.issued` event and the audit entry
    * in one transaction. The credential names the certificate's own position in a revocation status list, and the
    * holder by the masked name and a salted hash of the identity number (read from the trainees module for this
-   * moment only; neither the number nor anything derived from it without the salt is stored). The trainee row is locked (an erasure or withdrawal waits, or goes first and is seen),
-   * and the brand is read FOR SHARE so a concurrent suspension either commits first and is seen or waits.
+   * moment only; the number is not stored here, the salted hash only inside the signed credential). The trainee
+   * row is locked (an erasure or withdrawal waits, or goes first and is seen), and the brand is read FOR SHARE so
+   * a concurrent suspension either commits first and is seen or waits.
    */
   async issue(actor: Actor, traineeId: string, dto: IssueCertificationDto): Promise<CertificationView> {
     for (let attempt = 1; ; attempt++) {
