@@ -1,6 +1,6 @@
 import { AuditEntry } from './audit/audit-entry.entity';
 import { Brand, BrandDecisionRecord } from './brands/brand.entity';
-import { Certification } from './certifications/certification.entity';
+import { Certification, CertificationStatusList } from './certifications/certification.entity';
 import { IdempotencyRecord } from './common/idempotency/idempotency-record.entity';
 import type { EntityList } from './database/data-source';
 import { OutboxEvent } from './events/outbox-event.entity';
@@ -22,6 +22,7 @@ export const ENTITIES: EntityList = [
   Trainee,
   Placement,
   PlacementSalaryChange,
+  CertificationStatusList,
   Certification,
   BrandStatisticsRecord,
   RegionStatisticsRecord,

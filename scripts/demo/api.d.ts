@@ -540,7 +540,7 @@ export interface paths {
         put?: never;
         /**
          * Issue a skill certificate to a trainee (the brand's operator, or a bureau whose jurisdiction covers the brand)
-         * @description The brand must be certified and within its validity (409 `BRAND_NOT_CERTIFIED`). A withdrawn or erased trainee cannot be certified (409 `INVALID_TRANSITION`); registered, training, completed and placed trainees can. The certificate gets a random public serial (`LB-XXXX-XXXX-XXXX-XXXC`, Crockford base32 with a check symbol) and a credential: a compact JWS (EdDSA) of a W3C Verifiable Credential naming the holder only by the masked name (张*), verifiable with `/.well-known/jwks.json`. Others who can see the trainee (the platform, an employer with a placement for it) get 403; callers who cannot see it, 404.
+         * @description The brand must be certified and within its validity (409 `BRAND_NOT_CERTIFIED`). A withdrawn or erased trainee cannot be certified (409 `INVALID_TRANSITION`); registered, training, completed and placed trainees can. The certificate gets a random public serial (`LB-XXXX-XXXX-XXXX-XXXC`, Crockford base32 with a check symbol) and a credential: a compact JWS (EdDSA) of a W3C Verifiable Credential (Open Badges 3.0) naming the holder only by the masked name (张*) and a salted SHA-256 of the identity number (`identifier`), with a `BitstringStatusListEntry` for revocation, verifiable with `/.well-known/jwks.json`. Others who can see the trainee (the platform, an employer with a placement for it) get 403; callers who cannot see it, 404.
          */
         post: operations["CertificationsController_issue"];
         delete?: never;
@@ -580,7 +580,7 @@ export interface paths {
         put?: never;
         /**
          * Revoke a certificate (its issuer, or a bureau whose jurisdiction covers the brand): active → revoked (final)
-         * @description Shows at the public verification route on the next request (`valid: false`, `status: "revoked"`). The credential itself is unchanged: its signature stays good, its status is what changes.
+         * @description Shows at the public verification route on the next request (`valid: false`, `status: "revoked"`), and sets the certificate's bit in its W3C Bitstring Status List (`GET /v1/public/status-lists/{n}`) within a minute. The credential itself is unchanged: its signature stays good, its status is what changes.
          */
         post: operations["CertificationsController_revoke"];
         delete?: never;
@@ -621,6 +621,46 @@ export interface paths {
          * @description Ed25519 keys (`kty: OKP`, `alg: EdDSA`); a credential names its key by the `kid` of its JWS header. Keys of earlier signing keys stay listed after a rotation so their credentials keep verifying.
          */
         get: operations["CertificateVerificationController_jwks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/status-lists/{list}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A revocation status list: W3C Bitstring Status List credential, signed as a compact JWS (no key needed)
+         * @description Every certificate's credential carries a `credentialStatus` of type `BitstringStatusListEntry` (`statusPurpose` `revocation`, `statusListIndex`, `statusListCredential`: the URL of this route). This route answers that status list credential, a `BitstringStatusListCredential` secured as VC-JOSE-COSE prescribes: a compact JWS (`application/vc+jwt`; header `alg: EdDSA`, `typ: vc+jwt`, `kid` in `/.well-known/jwks.json`) whose payload is the credential. Its `credentialSubject.encodedList` is the multibase (`u`, base64url without padding) GZIP of a bitstring of 131072 bits, index 0 the most significant bit of the first byte; a set bit is a revoked certificate. A revocation shows here within a minute (at once through the process that revoked it). `ttl` and `Cache-Control` allow caching for 30 s; `validUntil` is a day after `validFrom`. Lists are numbered from 1; a number that is not a list is 404.
+         */
+        get: operations["CredentialDocumentsController_statusList"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/contexts/credentials-v1.jsonld": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This registry's JSON-LD context, listed by every credential it signs (no key needed)
+         * @description Credentials list `https://www.w3.org/ns/credentials/v2`, `https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json` and this document, in that order, so every term of the credential (and of the JWS payload, which adds the JWT claims `iss`, `jti` and `iat`) is defined and JSON-LD processing in safe mode drops nothing. It defines `jti`, the one claim the other two leave out, exactly as the later revision of the Open Badges context does. Version 1 never changes.
+         */
+        get: operations["CredentialDocumentsController_credentialsContext"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5425,6 +5465,80 @@ export interface operations {
                 };
                 content: {
                     "application/jwk-set+json": components["schemas"]["JwksView"];
+                };
+            };
+        };
+    };
+    CredentialDocumentsController_statusList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The status list number (1, 2, …) as in `statusListCredential` */
+                list: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The status list credential as a compact JWS */
+            200: {
+                headers: {
+                    /** @description `public, max-age=30` */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vc+jwt": string;
+                };
+            };
+            /** @description `VALIDATION_FAILED`: not a list number */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `NOT_FOUND`: no such status list */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a dependency is down; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+        };
+    };
+    CredentialDocumentsController_credentialsContext: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The JSON-LD context document */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/ld+json": {
+                        "@context": Record<string, never>;
+                    };
                 };
             };
         };

@@ -1,6 +1,29 @@
-import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { sqlIn } from '../database/sql';
-import { CERTIFICATION_STATUSES, type CertificationStatus } from './certification.rules';
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import { sqlIn, sqlLiteral } from '../database/sql';
+import { CERTIFICATION_STATUSES, REVOKED_CERTIFICATION_STATUS, type CertificationStatus } from './certification.rules';
+import { STATUS_LIST_LENGTH } from './status-list';
+
+/** The counter that hands out status list positions, in order (from 0); the n-th goes to statusListSlot(n). */
+export const CERTIFICATION_STATUS_ENTRY_SEQUENCE = 'certification_status_entries';
+
+/**
+ * A revocation status list (W3C Bitstring Status List): its number, as in its URL, and the random key of the
+ * permutation that turns the order in which its positions were handed out into the published indexes
+ * (status-list.ts). Created with its first certificate.
+ */
+@Entity('certification_status_lists')
+export class CertificationStatusList {
+  /** 1, 2, …: the n-th list of STATUS_LIST_LENGTH positions. */
+  @PrimaryColumn({ type: 'int' })
+  list: number;
+
+  /** 32 random bytes; never published (an index must not tell when its certificate was issued). */
+  @Column({ type: 'bytea' })
+  permutationKey: Buffer;
+
+  @Column({ type: 'timestamptz', precision: 3, default: () => 'now()' })
+  createdAt: Date;
+}
 
 /**
  * A trainee's skill certificate under a brand, with the signed Verifiable Credential that describes it.
@@ -15,6 +38,11 @@ import { CERTIFICATION_STATUSES, type CertificationStatus } from './certificatio
 @Index('ix_certifications_trainee_issued', ['traineeId', 'issuedAt', 'id'])
 // Brand statistics count the distinct trainees with an active, unexpired certificate of a brand.
 @Index('ix_certifications_brand_status', ['brandId', 'status'])
+// Each certificate its own bit: a list and an index in it, both or neither (certificates issued before status lists).
+@Check('ck_certifications_status_list_entry', `(status_list IS NULL) = (status_list_index IS NULL) AND status_list_index BETWEEN 0 AND ${STATUS_LIST_LENGTH - 1}`)
+@Index('ux_certifications_status_list_entry', ['statusList', 'statusListIndex'], { unique: true })
+// Building a status list reads the revoked certificates' indexes of that list, and no other row.
+@Index('ix_certifications_revoked_entries', ['statusList', 'statusListIndex'], { where: `status = ${sqlLiteral(REVOKED_CERTIFICATION_STATUS)}` })
 export class Certification {
   /** Chosen by the service before the insert: the signed credential names it. */
   @PrimaryGeneratedColumn('uuid')
@@ -87,6 +115,18 @@ export class Certification {
   /** `kid` of the key that signed the credential, so a key rotation can find what it signed. */
   @Column({ type: 'text' })
   credentialKeyId: string;
+
+  /** The revocation status list the credential's `credentialStatus` names; null for certificates issued before them. */
+  @Column({ type: 'int', nullable: true })
+  statusList: number | null;
+
+  @ManyToOne(() => CertificationStatusList, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'status_list', foreignKeyConstraintName: 'fk_certifications_status_list' })
+  statusListRow?: never;
+
+  /** The credential's `statusListIndex`: its bit in that list (set once the certificate is revoked). */
+  @Column({ type: 'int', nullable: true })
+  statusListIndex: number | null;
 
   /** The holder's name as shown to verifiers (张*), fixed at issue. */
   @Column({ type: 'text' })

@@ -19,6 +19,8 @@ export type CertificationStatus = (typeof CERTIFICATION_STATUSES)[number];
 
 /** A certificate counts for its holder while it is in this status (and within its validity). */
 export const ACTIVE_CERTIFICATION_STATUS: CertificationStatus = 'active';
+/** A revoked certificate's bit is set in its status list (status-list.ts). */
+export const REVOKED_CERTIFICATION_STATUS: CertificationStatus = 'revoked';
 
 export const MIN_CERTIFICATION_LEVEL = 1;
 export const MAX_CERTIFICATION_LEVEL = 5;

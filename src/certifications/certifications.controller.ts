@@ -33,7 +33,8 @@ export class CertificationsController {
       'The brand must be certified and within its validity (409 `BRAND_NOT_CERTIFIED`). A withdrawn or erased trainee cannot be certified ' +
       '(409 `INVALID_TRANSITION`); registered, training, completed and placed trainees can. The certificate gets a random public serial ' +
       '(`LB-XXXX-XXXX-XXXX-XXXC`, Crockford base32 with a check symbol) and a credential: a compact JWS (EdDSA) of a W3C Verifiable Credential ' +
-      'naming the holder only by the masked name (张*), verifiable with `/.well-known/jwks.json`. Others who can see the trainee ' +
+      '(Open Badges 3.0) naming the holder only by the masked name (张*) and a salted SHA-256 of the identity number (`identifier`), with a ' +
+      '`BitstringStatusListEntry` for revocation, verifiable with `/.well-known/jwks.json`. Others who can see the trainee ' +
       '(the platform, an employer with a placement for it) get 403; callers who cannot see it, 404.',
   })
   @ApiCreatedResponse({ type: CertificationView, headers: { Location: { description: 'URL of the certification', schema: { type: 'string' } }, ...ETAG } })
@@ -71,7 +72,10 @@ export class CertificationsController {
   @IF_MATCH
   @ApiOperation({
     summary: 'Revoke a certificate (its issuer, or a bureau whose jurisdiction covers the brand): active → revoked (final)',
-    description: 'Shows at the public verification route on the next request (`valid: false`, `status: "revoked"`). The credential itself is unchanged: its signature stays good, its status is what changes.',
+    description:
+      'Shows at the public verification route on the next request (`valid: false`, `status: "revoked"`), and sets the certificate\'s bit in its ' +
+      'W3C Bitstring Status List (`GET /v1/public/status-lists/{n}`) within a minute. The credential itself is unchanged: its signature stays ' +
+      'good, its status is what changes.',
   })
   @ApiOkResponse({ type: CertificationView, headers: ETAG })
   @ApiProblems(

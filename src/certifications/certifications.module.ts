@@ -5,12 +5,14 @@ import { OrganizationsModule } from '../organizations/organizations.module';
 import { TraineesModule } from '../trainees/trainees.module';
 import { CertificationsRepository } from './certifications.repository';
 import { CertificateVerificationController, CertificationsController } from './certifications.controller';
-import { CertificationsService, CREDENTIAL_KEYRING } from './certifications.service';
-import { CredentialKeyring, loadCredentialKeyring } from './credential';
+import { CredentialDocumentsController } from './credential-documents.controller';
+import { CertificationsService } from './certifications.service';
+import { CREDENTIAL_KEYRING, CredentialKeyring, loadCredentialKeyring } from './credential';
+import { StatusListPublisher } from './status-lists.service';
 
 @Module({
   imports: [TraineesModule, BrandsModule, OrganizationsModule],
-  controllers: [CertificationsController, CertificateVerificationController],
+  controllers: [CertificationsController, CertificateVerificationController, CredentialDocumentsController],
   providers: [
     {
       // Read once at start-up: a bad CREDENTIAL_SIGNING_KEY fails the boot, naming the problem but never the key.
@@ -28,6 +30,7 @@ import { CredentialKeyring, loadCredentialKeyring } from './credential';
       },
     },
     CertificationsRepository,
+    StatusListPublisher,
     CertificationsService,
   ],
   exports: [CertificationsService],

@@ -3,8 +3,10 @@ import type { BrandStatus } from '../brands/brand.rules';
 import { BRANDS_TABLE } from '../brands/brands.fragments';
 import type { NewestFirstKey } from '../common/pagination/pagination';
 import { Db, Repository } from '../database/repository';
+import { sqlLiteral } from '../database/sql';
 import { ORGANIZATIONS_TABLE } from '../organizations/organizations.fragments';
-import { Certification } from './certification.entity';
+import { Certification, CERTIFICATION_STATUS_ENTRY_SEQUENCE } from './certification.entity';
+import { REVOKED_CERTIFICATION_STATUS } from './certification.rules';
 
 /** A certificate with what its public verification shows of its brand and issuer. */
 export interface VerificationRow {
@@ -28,7 +30,7 @@ export interface VerificationRow {
   issuer_name: string;
 }
 
-/** The only code that reads and writes `certifications`. */
+/** The only code that reads and writes `certifications` and `certification_status_lists`. */
 @Injectable()
 export class CertificationsRepository extends Repository {
   async insert(m: Db, certification: Certification): Promise<void> {
@@ -67,5 +69,36 @@ export class CertificationsRepository extends Repository {
       [serial],
     );
     return rows[0] ?? null;
+  }
+
+  /** The next status list position (0, 1, 2, …): a sequence, so concurrent issues never get the same one. */
+  async nextStatusEntry(m: Db): Promise<number> {
+    const [row]: Array<{ n: string }> = await m.query(`SELECT nextval('${CERTIFICATION_STATUS_ENTRY_SEQUENCE}')::text AS n`);
+    return Number(row.n);
+  }
+
+  /**
+   * The permutation key of status list `list`, the list created with `newKey` if this is its first position. A
+   * concurrent first issue in the same list waits on the primary key and then reads the key the other one wrote.
+   */
+  async statusListKey(m: Db, list: number, newKey: Buffer): Promise<Buffer> {
+    await m.query(`INSERT INTO certification_status_lists (list, permutation_key) VALUES ($1, $2) ON CONFLICT (list) DO NOTHING`, [list, newKey]);
+    const [row]: Array<{ permutation_key: Buffer }> = await m.query(`SELECT permutation_key FROM certification_status_lists WHERE list = $1`, [list]);
+    return row.permutation_key;
+  }
+
+  /** Whether status list `list` exists (has handed out at least one position). */
+  async statusListExists(list: number): Promise<boolean> {
+    const rows: unknown[] = await this.db().query(`SELECT 1 FROM certification_status_lists WHERE list = $1`, [list]);
+    return rows.length > 0;
+  }
+
+  /** The indexes of the revoked certificates in status list `list` (ix_certifications_revoked_entries). */
+  async revokedStatusIndexes(list: number): Promise<number[]> {
+    const rows: Array<{ status_list_index: number }> = await this.db().query(
+      `SELECT status_list_index FROM certifications WHERE status_list = $1 AND status = ${sqlLiteral(REVOKED_CERTIFICATION_STATUS)}`,
+      [list],
+    );
+    return rows.map((r) => r.status_list_index);
   }
 }

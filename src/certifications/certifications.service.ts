@@ -17,12 +17,11 @@ import { maskName } from '../trainees/trainee.rules';
 import { TraineesService } from '../trainees/trainees.service';
 import { Certification } from './certification.entity';
 import { checkIssue, checkRevoke, CertificationCheck, generateSerial, IssuerRelation, isCertificationValid, parseSerial, RevokerRelation } from './certification.rules';
-import { buildCredential, certificationLevelName, CredentialKeyring, jwks, publicVerificationUrl, signCredential } from './credential';
+import { buildCredential, certificationLevelName, CREDENTIAL_KEYRING, CREDENTIALS_CONTEXT, CredentialKeyring, hashedIdentity, jwks, publicVerificationUrl, signCredential } from './credential';
 import { CertificationsRepository } from './certifications.repository';
+import { StatusListPublisher, type PublishedStatusList } from './status-lists.service';
 import type { CertificationView, IssueCertificationDto, PublicCertificationView } from './dto/certification.dto';
 import { msg, type Message } from '../common/i18n/message';
-
-export const CREDENTIAL_KEYRING = Symbol('CREDENTIAL_KEYRING');
 
 /** A serial collision (75 random bits) is all but impossible; should one happen, the issue is retried with a new serial. */
 const SERIAL_ATTEMPTS = 3;
@@ -41,6 +40,7 @@ export class CertificationsService {
     private readonly organizations: OrganizationsService,
     private readonly audit: AuditLog,
     private readonly outbox: Outbox,
+    private readonly statusLists: StatusListPublisher,
     @Inject(CREDENTIAL_KEYRING) private readonly keyring: CredentialKeyring,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -76,10 +76,23 @@ export class CertificationsService {
     return jwks(this.keyring);
   }
 
+  /** The signed revocation status list `list` (a compact JWS), or null when there is no such list. */
+  statusList(list: number): Promise<PublishedStatusList | null> {
+    return this.statusLists.get(list);
+  }
+
+  /** This registry's JSON-LD context, which every credential lists after the VC 2.0 and Open Badges ones. */
+  credentialsContext(): typeof CREDENTIALS_CONTEXT {
+    return CREDENTIALS_CONTEXT;
+  }
+
   /**
    * Issues a certificate: the row, its signed credential, the `certification.issued` event and the audit entry
-   * in one transaction. The trainee row is locked (an erasure or withdrawal waits, or goes first and is seen),
-   * and the brand is read FOR SHARE so a concurrent suspension either commits first and is seen or waits.
+   * in one transaction. The credential names the certificate's own position in a revocation status list, and the
+   * holder by the masked name and a salted hash of the identity number (read from the trainees module for this
+   * moment only; the number is not stored here, the salted hash only inside the signed credential). The trainee
+   * row is locked (an erasure or withdrawal waits, or goes first and is seen), and the brand is read FOR SHARE so
+   * a concurrent suspension either commits first and is seen or waits.
    */
   async issue(actor: Actor, traineeId: string, dto: IssueCertificationDto): Promise<CertificationView> {
     for (let attempt = 1; ; attempt++) {
@@ -106,6 +119,10 @@ export class CertificationsService {
     const issuedAt = new Date();
     const holderNameMasked = maskName(trainee.fullName ?? '') || '*';
     const validUntil = dto.validUntil ?? null;
+    const identityNumber = this.trainees.identityNumberOf(trainee);
+    // checkIssue refused erased trainees, the only ones without an identity number.
+    if (identityNumber === null) throw new Error('a certifiable trainee has no identity number');
+    const status = await this.statusLists.allocate(m);
     const credential = await signCredential(
       buildCredential({
         serial,
@@ -116,6 +133,8 @@ export class CertificationsService {
         occupationName: brand.occupationName,
         level: dto.level,
         holderNameMasked,
+        identity: hashedIdentity(identityNumber),
+        status,
         issuedAt,
         validUntil: validUntil ?? undefined,
         baseUrl: this.config.publicBaseUrl,
@@ -140,6 +159,8 @@ export class CertificationsService {
       revokedById: null,
       credential,
       credentialKeyId: this.keyring.current.kid,
+      statusList: status.list,
+      statusListIndex: status.index,
       holderNameMasked,
       version: 1,
       createdAt: issuedAt,
@@ -184,9 +205,13 @@ export class CertificationsService {
     return this.present((await this.loadVisible(actor, id)).certification);
   }
 
-  /** active → revoked, by the issuer or a covering bureau. The row lock makes one of concurrent revocations win. */
+  /**
+   * active → revoked, by the issuer or a covering bureau. The row lock makes one of concurrent revocations win. The
+   * certificate's bit in its status list is the revoked row itself (status-lists.service.ts reads them).
+   */
   async revoke(actor: Actor, id: string, reason: string, ifMatch: number | undefined): Promise<CertificationView> {
-    return this.transactions.run(async (m) => {
+    let statusList: number | null = null;
+    const revoked = await this.transactions.run(async (m) => {
       const { certification: c, brand } = await this.loadVisible(actor, id, m, true);
       const by: RevokerRelation = actor.organizationId === c.issuerId ? 'issuer' : Policy.hasJurisdiction(actor, brand.regionCode) ? 'bureau' : 'other';
       // Who may act first (403), then the version the caller read (409 VERSION_CONFLICT), then the status (409).
@@ -195,6 +220,7 @@ export class CertificationsService {
       requireOk(checkRevoke({ by, status: c.status }), msg('certification.actionRevoke'));
 
       const now = new Date();
+      statusList = c.statusList;
       Object.assign(c, { status: 'revoked', revokedAt: now, revocationReason: reason, revokedById: actor.organizationId, version: c.version + 1 });
       await this.certifications.save(m, id, { status: c.status, revokedAt: now, revocationReason: reason, revokedById: actor.organizationId, version: c.version });
       await this.outbox.append(m, actor, [
@@ -209,6 +235,9 @@ export class CertificationsService {
       await this.audit.record(m, actor, { action: 'certification.revoke', objectType: 'certification', objectId: id, brandId: c.brandId, details: { fromStatus: 'active', toStatus: 'revoked' } });
       return this.present(c, now);
     });
+    // Committed: the published status list of this certificate is read again on its next request.
+    if (statusList !== null) this.statusLists.invalidate(statusList);
+    return revoked;
   }
 
   /**

@@ -6,17 +6,26 @@
  * - It is secured per "Securing Verifiable Credentials using JOSE and COSE" (W3C Recommendation, 15 May 2025,
  *   https://www.w3.org/TR/vc-jose-cose/): a JWS in compact serialization whose payload IS the credential
  *   (§3.1.1), signed with Ed25519 (`alg: "EdDSA"`). Public keys are served as a JWKS at `/.well-known/jwks.json`.
- * - The credential carries no personal data beyond the holder's masked name: no full name, no identity number,
- *   no phone, no birth date. A verifier learns "someone called 张* holds level 3 in occupation X", not who.
+ * - The credential carries no personal data beyond the holder's masked name: no full name, no phone, no birth date,
+ *   and no identity number. The subject's OB `identifier` holds only a salted SHA-256 of the identity number
+ *   (`identityHash: "sha256$…"`, a random salt per credential), so a verifier who is shown the number can check that
+ *   it belongs to the holder; the number itself is never in the credential.
+ * - Revocation is published through the W3C Bitstring Status List (status-list.ts): `credentialStatus` is a
+ *   `BitstringStatusListEntry` pointing at a status list credential the service signs with the same keys.
+ * - Every term is defined by a JSON-LD context the credential lists (VC 2.0, Open Badges 3.0.3, and this
+ *   registry's own small context for the one JWT claim the other two leave out), so JSON-LD processing in safe mode
+ *   drops nothing.
  *
  * Signing keys come from CREDENTIAL_SIGNING_KEY (see loadCredentialKeyring). Rotation: put the new key first and
  * keep the old ones after it; credentials signed with an old key keep verifying as long as its public part is
  * listed. A retired key may be given without its private part `d` (verification only).
  */
 import {
+  createHash,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
+  randomBytes,
   type JsonWebKey as NodeJsonWebKey,
   type KeyObject,
 } from 'node:crypto';
@@ -29,8 +38,12 @@ import {
   type JWK,
 } from 'jose';
 import { CHINA_UTC_OFFSET } from '../common/time/china-time';
+import { STATUS_LIST_ENTRY_TYPE, STATUS_LIST_LENGTH, STATUS_PURPOSE, type StatusListPosition } from './status-list';
 
 export const CREDENTIAL_SIGNING_KEY_VARIABLE = 'CREDENTIAL_SIGNING_KEY';
+
+/** Injection token of the CredentialKeyring (read once at start-up by the certifications module). */
+export const CREDENTIAL_KEYRING = Symbol('CREDENTIAL_KEYRING');
 
 /** JWS `alg` of every credential: Ed25519 (RFC 8037). RFC 9864's fully-specified "Ed25519" is not used yet; "EdDSA" is what verifiers deployed today accept. */
 export const CREDENTIAL_JWS_ALG = 'EdDSA';
@@ -42,12 +55,41 @@ export const CREDENTIAL_JWS_CTY = 'vc';
 export const VC_CONTEXT_V2 = 'https://www.w3.org/ns/credentials/v2';
 export const OPEN_BADGES_CONTEXT = 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json';
 
+/** Where this registry publishes its own JSON-LD context, under the service's public base URL. */
+export const CREDENTIALS_CONTEXT_PATH = '/v1/public/contexts/credentials-v1.jsonld';
+
 /**
- * `credentialStatus.type` of our credentials: a lookup at the public verification route
- * (`GET <id>` answers `{ valid, status: "active" | "revoked", ... }`). It is this registry's own status method, not
- * Bitstring Status List, so a generic verifier will check the signature but not the status unless it follows the URL.
+ * This registry's JSON-LD context (version 1, never changed once published; a new term means a v2 document).
+ *
+ * The JWS payload is the credential itself plus the registered JWT claims VC-JOSE-COSE §3.1.3 allows. The VC 2.0
+ * context defines `iss`, `iat` (and the other JWT claims) but not `jti`, and Open Badges' context-3.0.3.json defined
+ * no `jti` either until 1EdTech added one to it in place; a JSON-LD processor in safe mode refuses a term no context
+ * defines. So `jti` is defined here, with exactly the definition 1EdTech's revision gives it (same IRI, `@type: @id`):
+ * both contexts are `@protected`, and JSON-LD 1.1 lets a protected term be defined again only identically, so the
+ * credential expands alike whichever revision of the Open Badges context a verifier holds.
  */
-export const CREDENTIAL_STATUS_TYPE = 'LaborBrandsCertificationStatus';
+export const CREDENTIALS_CONTEXT = {
+  '@context': {
+    '@protected': true,
+    jti: { '@id': 'https://www.iana.org/assignments/jwt#jti', '@type': '@id' },
+  },
+} as const;
+
+/** `<baseUrl>/v1/public/contexts/credentials-v1.jsonld`. */
+export function credentialsContextUrl(baseUrl: string): string {
+  return `${normalizeBaseUrl(baseUrl)}${CREDENTIALS_CONTEXT_PATH}`;
+}
+
+/** `<baseUrl>/v1/public/status-lists/<list>`: the status list credential a certificate's credentialStatus names. */
+export function statusListCredentialUrl(baseUrl: string, list: number): string {
+  if (!Number.isSafeInteger(list) || list < 1) throw new RangeError(`a status list number is a whole number ≥ 1, got ${list}`);
+  return `${normalizeBaseUrl(baseUrl)}/v1/public/status-lists/${list}`;
+}
+
+/** The registry itself as an issuer (of the status lists): its public base URL, where its JWKS is published too. */
+export function registryIssuerId(baseUrl: string): string {
+  return normalizeBaseUrl(baseUrl);
+}
 
 /** China has one time zone (UTC+8, no daylight saving): a date on a certificate is a date in China. */
 
@@ -344,8 +386,12 @@ export interface CredentialInput {
   occupationCode: string;
   occupationName?: string;
   level: number;
-  /** Already masked by the caller, e.g. 张*; the only personal data the credential carries. */
+  /** Already masked by the caller, e.g. 张*; the only part of the holder's name the credential carries. */
   holderNameMasked: string;
+  /** The holder's salted, hashed identity number (hashedIdentity), never the number itself. */
+  identity: IdentityObject;
+  /** The certificate's place in the revocation status lists. */
+  status: StatusListPosition;
   issuedAt: Date;
   /** YYYY-MM-DD, the last day (in China) the certificate is valid. */
   validUntil?: string;
@@ -359,9 +405,34 @@ interface ProfileDoc {
   name: string;
 }
 
+/**
+ * Open Badges 3.0 IdentityObject of the holder: `identityHash` is `sha256$` + the hex SHA-256 of the identity number
+ * followed by `salt` (the form OB 3.0 gives for a hashed identity).
+ */
+export interface IdentityObject {
+  type: 'IdentityObject';
+  identityType: 'identifier';
+  hashed: true;
+  identityHash: string;
+  salt: string;
+}
+
+/** W3C Bitstring Status List entry (§2.1): the certificate's bit in a revocation list. */
+export interface BitstringStatusListEntry {
+  /** The public verification URL of this certificate: it "identifies the status information" and is not the list's URL. */
+  id: string;
+  type: typeof STATUS_LIST_ENTRY_TYPE;
+  statusPurpose: typeof STATUS_PURPOSE;
+  /** A base-10 string, as §2.1 requires. */
+  statusListIndex: string;
+  statusListCredential: string;
+}
+
+type CredentialContexts = [typeof VC_CONTEXT_V2, typeof OPEN_BADGES_CONTEXT, string];
+
 /** The unsecured credential (media type application/vc). Also the JWS payload, plus the registered JWT claims. */
 export interface CertificationCredential {
-  '@context': [typeof VC_CONTEXT_V2, typeof OPEN_BADGES_CONTEXT];
+  '@context': CredentialContexts;
   id: string;
   type: ['VerifiableCredential', 'OpenBadgeCredential'];
   name: string;
@@ -372,6 +443,7 @@ export interface CertificationCredential {
   credentialSubject: {
     type: ['AchievementSubject'];
     name: string;
+    identifier: [IdentityObject];
     source: ProfileDoc;
     achievement: {
       id: string;
@@ -382,7 +454,25 @@ export interface CertificationCredential {
       criteria: { narrative: string };
     };
   };
-  credentialStatus: { id: string; type: typeof CREDENTIAL_STATUS_TYPE };
+  credentialStatus: BitstringStatusListEntry;
+}
+
+/** The status list credential (Bitstring Status List §2.2), published at statusListCredentialUrl. */
+export interface StatusListCredential {
+  '@context': [typeof VC_CONTEXT_V2, string];
+  id: string;
+  type: ['VerifiableCredential', 'BitstringStatusListCredential'];
+  issuer: string;
+  validFrom: string;
+  validUntil: string;
+  credentialSubject: {
+    id: string;
+    type: 'BitstringStatusList';
+    statusPurpose: typeof STATUS_PURPOSE;
+    encodedList: string;
+    /** Milliseconds a verifier may keep this list before fetching it again. */
+    ttl: number;
+  };
 }
 
 /** `<baseUrl>/v1/public/certifications/<serial>`: where anyone checks a certificate's current status. */
@@ -399,15 +489,34 @@ export function validUntilInstant(date: string): Date {
 }
 
 /**
+ * The OB IdentityObject for an identity number: a fresh random salt (16 bytes, hex) unless one is given, and
+ * `sha256$` + hex SHA-256 of the number followed by the salt. The caller passes the normalised number (18
+ * characters, a final x upper-cased) and drops it afterwards; nothing here keeps or logs it.
+ *
+ * A verifier shown the holder's number recomputes the hash with the salt and compares. The salt stops anyone
+ * from linking two credentials of one person or looking hashes up in a precomputed table; it cannot stop a
+ * determined search of all plausible identity numbers for one credential (region × birth date × sequence is about
+ * 10^11 candidates), which is why the credential is the holder's to show, not a public record.
+ */
+export function hashedIdentity(identityNumber: string, salt: string = randomBytes(16).toString('hex')): IdentityObject {
+  if (typeof identityNumber !== 'string' || identityNumber === '') throw new RangeError('an identity number is needed to hash');
+  if (typeof salt !== 'string' || salt === '') throw new RangeError('a salt is needed');
+  const digest = createHash('sha256').update(identityNumber + salt, 'utf8').digest('hex');
+  return { type: 'IdentityObject', identityType: 'identifier', hashed: true, identityHash: `sha256$${digest}`, salt };
+}
+
+/**
  * Builds the Verifiable Credential (VC Data Model 2.0, Open Badges 3.0 AchievementCredential shape).
  *
  * Decisions:
- * - `id` is `urn:uuid:<certificationId>`: stable whatever host the service moves to. The public verification URL
- *   is in `credentialStatus.id`.
+ * - `@context`: VC 2.0, Open Badges 3.0.3 and this registry's context (CREDENTIALS_CONTEXT), in that order.
+ * - `id` is `urn:uuid:<certificationId>`: stable whatever host the service moves to.
  * - `issuer` is the issuing organization as an OB Profile, id `urn:uuid:<organizationId>`.
- * - `credentialSubject` has no `id` (holders have no DID) and no `identifier`: an OB IdentityObject would have to
- *   carry a hash of the identity number, which can be brute-forced. `name` is the masked name only.
- *   `source` (OB: who assessed the achievement on the issuer's behalf) is the labor brand.
+ * - `credentialSubject` has no `id` (holders have no DID). `name` is the masked name only; `identifier` is the
+ *   salted hash of the identity number. `source` (OB: who assessed the achievement on the issuer's behalf) is the
+ *   labor brand.
+ * - `credentialStatus` is a BitstringStatusListEntry (purpose revocation) whose `id` is the public verification URL
+ *   of the certificate, so a reader who knows nothing of status lists can still follow it.
  * - The achievement is per occupation and level: `urn:labor-brands:occupation:<code>:level:<n>`.
  * - `validUntil` (a date) becomes the end of that day in China, `YYYY-MM-DDT23:59:59+08:00`.
  */
@@ -428,6 +537,13 @@ export function buildCredential(input: CredentialInput): CertificationCredential
   ] as const) {
     if (typeof value !== 'string' || value.trim() === '') throw new RangeError(`${field} must be a non-empty string`);
   }
+  const { identity, status } = input;
+  if (identity?.type !== 'IdentityObject' || !/^sha256\$[0-9a-f]{64}$/.test(identity.identityHash) || !identity.salt) {
+    throw new RangeError('identity must be a hashed IdentityObject (see hashedIdentity)');
+  }
+  if (!Number.isInteger(status?.index) || status.index < 0 || status.index >= STATUS_LIST_LENGTH) {
+    throw new RangeError(`status.index must be a whole number in [0, ${STATUS_LIST_LENGTH})`);
+  }
   const validUntil = input.validUntil === undefined ? undefined : validUntilTimestamp(input.validUntil);
   if (validUntil !== undefined && Date.parse(validUntil) < input.issuedAt.getTime()) {
     throw new RangeError('validUntil is before issuedAt');
@@ -443,7 +559,7 @@ export function buildCredential(input: CredentialInput): CertificationCredential
   const statusUrl = publicVerificationUrl(input.baseUrl, input.serial);
 
   const credential: CertificationCredential = {
-    '@context': [VC_CONTEXT_V2, OPEN_BADGES_CONTEXT],
+    '@context': [VC_CONTEXT_V2, OPEN_BADGES_CONTEXT, credentialsContextUrl(input.baseUrl)],
     id: `urn:uuid:${uuid(input.certificationId, 'certificationId')}`,
     type: ['VerifiableCredential', 'OpenBadgeCredential'],
     name: `${achievementName} · ${input.brand.name}`,
@@ -456,6 +572,9 @@ export function buildCredential(input: CredentialInput): CertificationCredential
     credentialSubject: {
       type: ['AchievementSubject'],
       name: input.holderNameMasked,
+      identifier: [
+        { type: 'IdentityObject', identityType: 'identifier', hashed: true, identityHash: identity.identityHash, salt: identity.salt },
+      ],
       source: { id: `urn:uuid:${uuid(input.brand.id, 'brand.id')}`, type: ['Profile'], name: input.brand.name },
       achievement: {
         id: `urn:labor-brands:occupation:${encodeURIComponent(input.occupationCode)}:level:${level}`,
@@ -473,10 +592,47 @@ export function buildCredential(input: CredentialInput): CertificationCredential
         },
       },
     },
-    credentialStatus: { id: statusUrl, type: CREDENTIAL_STATUS_TYPE },
+    credentialStatus: {
+      id: statusUrl,
+      type: STATUS_LIST_ENTRY_TYPE,
+      statusPurpose: STATUS_PURPOSE,
+      statusListIndex: String(status.index),
+      statusListCredential: statusListCredentialUrl(input.baseUrl, status.list),
+    },
   };
   if (validUntil !== undefined) credential.validUntil = validUntil;
   return credential;
+}
+
+/**
+ * The status list credential of list `list` (Bitstring Status List §2.2), issued by the registry itself (its base
+ * URL). `validFrom` is when it was built; it is valid for `validForMs` (a verifier given a copy older than that,
+ * e.g. stapled by a holder, must fetch a fresh one) and asks to be kept at most `ttlMs`.
+ */
+export function buildStatusListCredential(input: {
+  list: number;
+  encodedList: string;
+  builtAt: Date;
+  ttlMs: number;
+  validForMs: number;
+  baseUrl: string;
+}): StatusListCredential {
+  const url = statusListCredentialUrl(input.baseUrl, input.list);
+  return {
+    '@context': [VC_CONTEXT_V2, credentialsContextUrl(input.baseUrl)],
+    id: url,
+    type: ['VerifiableCredential', 'BitstringStatusListCredential'],
+    issuer: registryIssuerId(input.baseUrl),
+    validFrom: input.builtAt.toISOString(),
+    validUntil: new Date(input.builtAt.getTime() + input.validForMs).toISOString(),
+    credentialSubject: {
+      id: `${url}#list`,
+      type: 'BitstringStatusList',
+      statusPurpose: STATUS_PURPOSE,
+      encodedList: input.encodedList,
+      ttl: input.ttlMs,
+    },
+  };
 }
 
 function validUntilTimestamp(date: string): string {
@@ -513,23 +669,25 @@ function normalizeBaseUrl(baseUrl: string): string {
 // ---------------------------------------------------------------------------------------------------------------
 
 /** What the JWS payload holds: the credential and the registered JWT claims that do not contradict it. */
-export type SignedCredentialPayload = CertificationCredential & { iss: string; jti: string; iat: number };
+export type Signed<T> = T & { iss: string; jti: string; iat: number };
+export type SignedCredentialPayload = Signed<CertificationCredential>;
 
 /**
- * Signs the credential as a compact JWS (application/vc+jwt).
+ * Signs a credential (a certificate's, or a status list) as a compact JWS (application/vc+jwt).
  *
  * - Protected header `{ alg: "EdDSA", kid, typ: "vc+jwt", cty: "vc" }` (§3.1.1: typ SHOULD be vc+jwt; cty, when
  *   present, SHOULD be vc). Compact serialization: §3.1.1 "Implementations MUST support the JWS compact
  *   serialization".
  * - Payload: the credential itself, unwrapped ("The unsecured verifiable credential is the unencoded JWS
  *   payload", §3.1.1); no `vc` claim (§1.1.2.1 / §3.1.3: the claim names vc and vp MUST NOT be present).
- * - Registered claims added alongside (§3.1.3): `iss` = issuer.id and `jti` = id, the same values, because
+ * - Registered claims added alongside (§3.1.3): `iss` = the issuer's id and `jti` = id, the same values, because
  *   implementers SHOULD NOT set iss/jti to values that conflict with issuer/id; `iat` = the time of signing.
  *   No `nbf` (§3.1.3: NOT RECOMMENDED). No `exp`: §3.1.3 says exp is the signature's expiry, not the credential's
  *   (that is `validUntil`); an expired certificate must still show a good signature and "expired", not "forged".
+ *   The contexts define all three (VC 2.0: iss, iat; CREDENTIALS_CONTEXT: jti).
  */
-export async function signCredential(
-  credential: CertificationCredential,
+export async function signCredential<T extends CertificationCredential | StatusListCredential>(
+  credential: T,
   keyring: CredentialKeyring,
   options: { now?: Date } = {},
 ): Promise<string> {
@@ -537,9 +695,9 @@ export async function signCredential(
     if (claim in credential) throw new TypeError(`the credential must not carry a "${claim}" member`);
   }
   const now = options.now ?? new Date();
-  const payload: SignedCredentialPayload = {
+  const payload: Signed<T> = {
     ...credential,
-    iss: credential.issuer.id,
+    iss: typeof credential.issuer === 'string' ? credential.issuer : credential.issuer.id,
     jti: credential.id,
     iat: Math.floor(now.getTime() / 1000),
   };
@@ -555,10 +713,10 @@ export async function signCredential(
  * VerifiableCredential. Does not judge validity dates or revocation: that is the public status route's job.
  * Throws (a jose error or a TypeError) when any check fails.
  */
-export async function verifyCredential(
+export async function verifyCredential<T = SignedCredentialPayload>(
   jws: string,
   jwksDoc: { keys: JWK[] },
-): Promise<SignedCredentialPayload> {
+): Promise<T> {
   const keySet = createLocalJWKSet(jwksDoc as JSONWebKeySet);
   const { payload, protectedHeader } = await compactVerify(jws, keySet, { algorithms: [CREDENTIAL_JWS_ALG] });
   if (protectedHeader.typ !== CREDENTIAL_JWS_TYP) {
@@ -573,5 +731,5 @@ export async function verifyCredential(
   if (!isObject(document) || !Array.isArray(document.type) || !document.type.includes('VerifiableCredential')) {
     throw new TypeError('the credential JWS payload is not a VerifiableCredential');
   }
-  return document as unknown as SignedCredentialPayload;
+  return document as unknown as T;
 }

@@ -62,6 +62,11 @@ export interface AppConfig {
   /** The Prometheus scrape listener (never on the API port); 0: a free port (tests). */
   metricsPort: number;
   metricsHost: string;
+  /**
+   * How long a signed revocation status list is served before it is read again (a revocation through the same
+   * process drops it at once); at most 60 s, so a revocation reaches the published list within a minute.
+   */
+  statusListMaxAgeMs: number;
 }
 
 export class ConfigError extends Error {
@@ -156,6 +161,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     authFailureRateLimitMax: int('AUTH_FAILURE_RATE_LIMIT_MAX', 60, 0, 10_000_000),
     metricsPort: int('METRICS_PORT', 9464, 0, 65535),
     metricsHost: str('METRICS_HOST', '0.0.0.0'),
+    statusListMaxAgeMs: int('STATUS_LIST_MAX_AGE_MS', 20_000, 0, 60_000),
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${config.logLevel}")`);

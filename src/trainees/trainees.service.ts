@@ -357,4 +357,15 @@ export class TraineesService {
   async unplace(m: Db, traineeId: string): Promise<void> {
     await this.trainees.markUnplaced(m, traineeId);
   }
+
+  /**
+   * For a certificate's credential (the certifications module): the trainee's identity number, normalised (18
+   * characters, a final x upper-cased), which the caller hashes with a salt into the credential's identifier and
+   * then drops. Decrypted here, where the trainee's personal data is kept; it is neither logged nor returned by any
+   * route. Null when the trainee has been erased.
+   */
+  identityNumberOf(trainee: Trainee): string | null {
+    if (!trainee.nationalIdCipher) return null;
+    return normaliseNationalId(this.cipher.decrypt(trainee.nationalIdCipher, NATIONAL_ID_CONTEXT));
+  }
 }

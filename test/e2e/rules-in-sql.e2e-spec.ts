@@ -69,7 +69,7 @@ describe('rules written once, in TypeScript and in the database alike', () => {
       }
     });
     // The rules this guards by name: the status lists, the one open placement per trainee, the ordered figures.
-    expect(compared).toEqual(expect.arrayContaining(['ck_placements_status', 'ck_trainees_status', 'ck_brands_status', 'ux_placements_open_per_trainee', 'ix_placements_active_salary', 'ix_placements_active_uplift', 'ix_brands_expiry']));
+    expect(compared).toEqual(expect.arrayContaining(['ck_placements_status', 'ck_trainees_status', 'ck_brands_status', 'ux_placements_open_per_trainee', 'ix_placements_active_salary', 'ix_placements_active_uplift', 'ix_brands_expiry', 'ck_certifications_status_list_entry', 'ix_certifications_revoked_entries']));
   });
 
   it('the tally functions in the database are the source in src/statistics/tallies.sql.ts', async () => {

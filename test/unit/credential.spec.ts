@@ -14,6 +14,7 @@ import {
   CredentialInput,
   CredentialKeyError,
   CredentialKeyring,
+  hashedIdentity,
   jwks,
   loadCredentialKeyring,
   signCredential,
@@ -45,6 +46,9 @@ const HOLDER = {
   phone: '13812345678',
 };
 
+const IDENTITY_SALT = '5f1d3c0e9a7b4e2f8c6d1a0b3e5f7a9c';
+const IDENTITY_HASH_HEX = 'cbf215f46727a0d308e97f9959e193f8d2410c635418dbd000e181dcfc93a44a';
+
 /** A private key as a JWK with a kid, the shape CREDENTIAL_SIGNING_KEY takes. */
 function jwkOf(privateKey: KeyObject, kid: string): Record<string, string> {
   return { ...(privateKey.export({ format: 'jwk' }) as Record<string, string>), kid };
@@ -70,6 +74,8 @@ function input(overrides: Partial<CredentialInput> = {}): CredentialInput {
     occupationName: '中式烹调师',
     level: 3,
     holderNameMasked: HOLDER.nameMasked,
+    identity: hashedIdentity(HOLDER.nationalId, IDENTITY_SALT),
+    status: { list: 2, index: 94_567 },
     issuedAt: new Date('2025-03-01T02:30:00.000Z'),
     validUntil: '2028-02-29',
     baseUrl: 'https://registry.example.cn/',
@@ -293,7 +299,11 @@ describe('credential document', () => {
   it('is a VC 2.0 / Open Badges 3.0 AchievementCredential', () => {
     const credential = buildCredential(input());
     expect(credential).toEqual({
-      '@context': ['https://www.w3.org/ns/credentials/v2', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json'],
+      '@context': [
+        'https://www.w3.org/ns/credentials/v2',
+        'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json',
+        'https://registry.example.cn/v1/public/contexts/credentials-v1.jsonld',
+      ],
       id: 'urn:uuid:3f0b8a52-6c1e-4d7a-9b55-2e7f0c9d1a44',
       type: ['VerifiableCredential', 'OpenBadgeCredential'],
       name: expect.any(String),
@@ -304,6 +314,16 @@ describe('credential document', () => {
       credentialSubject: {
         type: ['AchievementSubject'],
         name: '欧***',
+        identifier: [
+          {
+            type: 'IdentityObject',
+            identityType: 'identifier',
+            hashed: true,
+            // sha256 of "11010519491231002X5f1d3c0e9a7b4e2f8c6d1a0b3e5f7a9c", computed outside this code base (sha256sum).
+            identityHash: 'sha256$' + IDENTITY_HASH_HEX,
+            salt: IDENTITY_SALT,
+          },
+        ],
         source: { id: 'urn:uuid:0a1b2c3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d', type: ['Profile'], name: '沙县小吃' },
         achievement: {
           id: 'urn:labor-brands:occupation:4-03-02-01:level:3',
@@ -316,7 +336,10 @@ describe('credential document', () => {
       },
       credentialStatus: {
         id: 'https://registry.example.cn/v1/public/certifications/LB-2025-000123',
-        type: 'LaborBrandsCertificationStatus',
+        type: 'BitstringStatusListEntry',
+        statusPurpose: 'revocation',
+        statusListIndex: '94567',
+        statusListCredential: 'https://registry.example.cn/v1/public/status-lists/2',
       },
     });
   });
@@ -342,7 +365,10 @@ describe('credential document', () => {
     for (const value of forbidden) expect(decoded).not.toContain(value);
     expect(decoded).toContain(HOLDER.nameMasked);
     const subjectKeys = Object.keys(decodePart(jws, 1).credentialSubject).sort();
-    expect(subjectKeys).toEqual(['achievement', 'name', 'source', 'type']);
+    expect(subjectKeys).toEqual(['achievement', 'identifier', 'name', 'source', 'type']);
+    // The identity number is there only as its salted hash, which the number and the salt reproduce.
+    const [identity] = decodePart(jws, 1).credentialSubject.identifier;
+    expect(identity.identityHash).toBe(`sha256$${createHash('sha256').update(HOLDER.nationalId + identity.salt).digest('hex')}`);
   });
 
   it('validUntil is the end of that day in China', () => {
@@ -363,6 +389,28 @@ describe('credential document', () => {
   it('escapes the serial in the status URL', () => {
     const credential = buildCredential(input({ serial: 'A/B 1', baseUrl: 'https://x.example/registry/' }));
     expect(credential.credentialStatus.id).toBe('https://x.example/registry/v1/public/certifications/A%2FB%201');
+    expect(credential.credentialStatus.statusListCredential).toBe('https://x.example/registry/v1/public/status-lists/2');
+    expect(credential['@context'][2]).toBe('https://x.example/registry/v1/public/contexts/credentials-v1.jsonld');
+  });
+
+  it('hashes the identity number with a fresh random salt each time: no two credentials of one person link', () => {
+    const a = hashedIdentity(HOLDER.nationalId);
+    const b = hashedIdentity(HOLDER.nationalId);
+    expect(a.salt).toMatch(/^[0-9a-f]{32}$/);
+    expect(a.salt).not.toBe(b.salt);
+    expect(a.identityHash).not.toBe(b.identityHash);
+    for (const identity of [a, b]) {
+      expect(identity).toEqual({ type: 'IdentityObject', identityType: 'identifier', hashed: true, identityHash: expect.stringMatching(/^sha256\$[0-9a-f]{64}$/), salt: identity.salt });
+      expect(identity.identityHash).toBe(`sha256$${createHash('sha256').update(`${HOLDER.nationalId}${identity.salt}`).digest('hex')}`);
+      expect(JSON.stringify(identity)).not.toContain(HOLDER.nationalId.slice(6, 14));
+    }
+    expect(() => hashedIdentity('')).toThrow(RangeError);
+  });
+
+  it('refuses an identity that is not a hashed IdentityObject, and a status index outside the list', () => {
+    expect(() => buildCredential(input({ identity: { ...hashedIdentity(HOLDER.nationalId), identityHash: HOLDER.nationalId } }))).toThrow(/identity/);
+    expect(() => buildCredential(input({ status: { list: 1, index: 131_072 } }))).toThrow(/status.index/);
+    expect(() => buildCredential(input({ status: { list: 0, index: 1 } }))).toThrow(/status list number/);
   });
 });
 
