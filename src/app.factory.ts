@@ -9,6 +9,7 @@ import { AuditLog } from './audit/audit.service';
 import { ACTOR_RESOLVER, ActorResolver } from './common/auth/actor-resolver';
 import { CONTENT_LANGUAGE, languageOf } from './common/i18n/language';
 import { createLogger, PinoNestLogger } from './common/logging/logger';
+import { finishDocument } from './common/openapi/document';
 import { Metrics } from './common/metrics/metrics';
 import { BullQueues } from './common/queue/bull-queues';
 import { clientErrorHandler, frameworkErrors, HttpLimits, httpServerFactory, refuseBrokenRequests, RouteMethods } from './common/http/server-errors';
@@ -29,8 +30,9 @@ export const API_DESCRIPTION = `
 The registry of China's labor service brands (劳务品牌): organizations and keys, brands and their certification,
 trainees, skill certificates, placements and per-brand statistics.
 
-**Authentication**: \`Authorization: Bearer <api key>\` on every route except \`/health/*\`, \`/metrics\`, \`/docs*\`,
-\`/.well-known/jwks.json\` and \`/v1/public/*\`.
+**Authentication**: \`Authorization: Bearer <api key>\` on every route except \`/health/*\`, \`/docs*\`,
+\`/.well-known/jwks.json\` and \`/v1/public/*\` (marked \`security: []\`). Metrics are not on this port: Prometheus
+scrapes \`/metrics\` on a listener of its own (\`METRICS_PORT\`).
 
 **Errors** are RFC 9457 \`application/problem+json\` documents \`{ type, title, status, detail, code, errors? }\`;
 branch on \`code\`. A path id that is not a UUID is 400 \`VALIDATION_FAILED\`; an object you may not see is 404.
@@ -129,14 +131,17 @@ export async function createApp(config: AppConfig, roles: Roles = { api: true, w
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Labor service brands API')
-      .setDescription(API_DESCRIPTION)
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer lbk_…`' })
-      .build(),
+  const document = finishDocument(
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Labor service brands API')
+        .setDescription(API_DESCRIPTION)
+        .setVersion('1')
+        // An opaque key, not a JWT: nothing in it can be read or verified without the service.
+        .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque API key (lbk_…)', description: 'An API key: `Authorization: Bearer lbk_…`' })
+        .build(),
+    ),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 

@@ -135,7 +135,7 @@ function groupSerial(symbols: string): string {
   return `${SERIAL_PREFIX}-${symbols.match(/.{4}/g)!.join('-')}`;
 }
 
-/** A new random serial, e.g. `LB-7K3M-9QXD-4TPW-B2RZ`. */
+/** A new random serial, e.g. `LB-7K3M-9QXD-4TPW-B2R0`. */
 export function generateSerial(random: (size: number) => Buffer = randomBytes): string {
   const bytes = random(RANDOM_SYMBOLS);
   let symbols = '';

@@ -107,7 +107,7 @@ export class CertificateVerificationController {
       '(any case, hyphens optional, O as 0, I and L as 1); a malformed serial or one with a wrong check symbol (a typo) is 400 ' +
       '`VALIDATION_FAILED` (field codes `INVALID_SERIAL`, `INVALID_CHECK_CHARACTER`), a well-formed one that no certificate has is 404.',
   })
-  @ApiParam({ name: 'serial', example: 'LB-7K3M-9QXD-4TPW-B2RZ' })
+  @ApiParam({ name: 'serial', example: 'LB-7K3M-9QXD-4TPW-B2R0' })
   @ApiOkResponse({ type: PublicCertificationView })
   @ApiProblems([400, '`VALIDATION_FAILED`: not a serial, or a wrong check symbol'], [404, '`NOT_FOUND`: no certificate has this serial'], 503)
   verify(@Param('serial') serial: string): Promise<PublicCertificationView> {

@@ -1,23 +1,26 @@
 import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiExtraModels, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Redis from 'ioredis';
 import { Public } from '../common/auth/decorators';
 import { ProblemSchema } from '../common/openapi/problems';
 import { languageOf } from '../common/i18n/language';
 import { msg } from '../common/i18n/message';
-import { problemDocument } from '../common/problems/problem';
+import { PROBLEM_MEDIA_TYPE, problemDocument } from '../common/problems/problem';
 import { PROBLEM_CONTENT_TYPE } from '../common/problems/problem.filter';
 import { REDIS } from '../common/redis/redis';
 import { DatabaseHealth } from '../database/database-health';
 
 const CHECK_TIMEOUT_MS = 1500;
+const UP_OR_DOWN = { type: 'string', enum: ['up', 'down'] };
+const READINESS_CHECKS = { type: 'object', required: ['postgres', 'redis'], properties: { postgres: UP_OR_DOWN, redis: UP_OR_DOWN } };
 
 function withTimeout<T>(p: Promise<T>): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS).unref())]);
 }
 
 @ApiTags('Operations')
+@ApiExtraModels(ProblemSchema)
 @Public()
 @Controller()
 export class HealthController {
@@ -28,15 +31,25 @@ export class HealthController {
 
   @Get('health/live')
   @ApiOperation({ summary: 'Liveness: 200 while the process runs' })
-  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
+  @ApiOkResponse({ schema: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ok'] } }, example: { status: 'ok' } } })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('health/ready')
   @ApiOperation({ summary: 'Readiness: 200 when Postgres and Redis answer, else 503 naming what is down' })
-  @ApiOkResponse({ schema: { example: { status: 'ok', checks: { postgres: 'up', redis: 'up' } } } })
-  @ApiServiceUnavailableResponse({ type: ProblemSchema, description: '`SERVICE_UNAVAILABLE` with `checks` naming the dependency that is down' })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      required: ['status', 'checks'],
+      properties: { status: { type: 'string', enum: ['ok'] }, checks: READINESS_CHECKS },
+      example: { status: 'ok', checks: { postgres: 'up', redis: 'up' } },
+    },
+  })
+  @ApiServiceUnavailableResponse({
+    description: '`SERVICE_UNAVAILABLE` with `checks` naming the dependency that is down',
+    content: { [PROBLEM_MEDIA_TYPE]: { schema: { allOf: [{ $ref: getSchemaPath(ProblemSchema) }, { type: 'object', required: ['checks'], properties: { checks: READINESS_CHECKS } }] } } },
+  })
   async ready(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const [postgres, redis] = await Promise.all([
       withTimeout(this.database.ping()).then(() => 'up' as const, () => 'down' as const),

@@ -8,6 +8,7 @@ import { MetricsServer } from '../../src/common/metrics/metrics-server';
 import { REDIS } from '../../src/common/redis/redis';
 import { AppConfig, loadConfig } from '../../src/config/config';
 import { adminDatabaseUrl, testRedisUrl } from './database-urls';
+import { ResponseValidator } from './openapi-responses';
 
 export interface Response<T = any> {
   status: number;
@@ -104,6 +105,13 @@ async function redisSettled(redis: Redis, timeoutMs = 3000): Promise<void> {
   });
 }
 
+/** The document each app serves, read once per test file (every app of a build serves the same one). */
+let validator: Promise<ResponseValidator> | undefined;
+function responseValidator(app: NestFastifyApplication): Promise<ResponseValidator> {
+  validator ??= app.inject({ method: 'GET', url: '/docs-json' }).then((res) => new ResponseValidator(JSON.parse(res.body)));
+  return validator;
+}
+
 /**
  * A migrated database of its own, a Redis prefix of its own and a platform key (`BOOTSTRAP_ADMIN_KEY`, random
  * unless `env` sets one); `env` overrides any environment variable the app reads.
@@ -151,6 +159,8 @@ export async function startTestApp(env: Record<string, string> = {}, start: Star
       headers['content-type'] = options.contentType ?? 'application/json';
     }
     const res = await app.inject({ method: method as 'GET', url, headers, payload });
+    const wrong = (await responseValidator(app)).check(method, url, res.statusCode, res.headers, res.body);
+    if (wrong.length > 0) throw new Error(`the answer contradicts the served OpenAPI document:\n  ${wrong.join('\n  ')}`);
     let body: unknown = undefined;
     const type = String(res.headers['content-type'] ?? '');
     if (res.body && type.includes('json')) body = JSON.parse(res.body);

@@ -35,7 +35,7 @@ const BASE_URL = 'https://registry.example.cn';
 
 function certificate(overrides: Partial<CredentialInput> = {}): CertificationCredential {
   return buildCredential({
-    serial: 'LB-7K3M-9QXD-4TPW-B2RZ',
+    serial: 'LB-7K3M-9QXD-4TPW-B2R0',
     certificationId: '3f0b8a52-6c1e-4d7a-9b55-2e7f0c9d1a44',
     issuer: { id: '8c1d2e3f-4a5b-4c6d-8e7f-901234567890', name: '上海市人力资源和社会保障局' },
     brand: { id: '0a1b2c3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d', name: '徐汇AI训练师' },

@@ -30,7 +30,7 @@ export class RevokeCertificationDto {
 
 export class CertificationView {
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ example: 'LB-7K3M-9QXD-4TPW-B2RZ', description: 'Public serial: the key of `GET /v1/public/certifications/{serial}`' }) serial: string;
+  @ApiProperty({ example: 'LB-7K3M-9QXD-4TPW-B2R0', description: 'Public serial: the key of `GET /v1/public/certifications/{serial}`' }) serial: string;
   @ApiProperty({ format: 'uuid' }) traineeId: string;
   @ApiProperty({ format: 'uuid' }) brandId: string;
   @ApiProperty({ example: '4-04-05-05', description: "The brand's occupation when the certificate was issued" }) occupationCode: string;
@@ -47,7 +47,7 @@ export class CertificationView {
   @ApiProperty({ nullable: true, type: String }) revocationReason: string | null;
   @ApiProperty({ example: '张*', description: 'The only personal data on the certificate and in the credential' }) holderNameMasked: string;
   @ApiProperty({ description: 'Compact JWS (EdDSA, `typ: vc+jwt`) of the W3C Verifiable Credential; keys at `/.well-known/jwks.json`' }) credential: string;
-  @ApiProperty({ example: 'https://registry.example.cn/v1/public/certifications/LB-7K3M-9QXD-4TPW-B2RZ', description: 'Where anyone checks its current status' }) verificationUrl: string;
+  @ApiProperty({ example: 'https://registry.example.cn/v1/public/certifications/LB-7K3M-9QXD-4TPW-B2R0', description: 'Where anyone checks its current status' }) verificationUrl: string;
   @ApiProperty({ example: 1 }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
@@ -68,7 +68,7 @@ export class PublicIssuerView {
 
 export class PublicCertificationView {
   @ApiProperty({ description: 'Active and not past validUntil, at the time of the request' }) valid: boolean;
-  @ApiProperty({ example: 'LB-7K3M-9QXD-4TPW-B2RZ' }) serial: string;
+  @ApiProperty({ example: 'LB-7K3M-9QXD-4TPW-B2R0' }) serial: string;
   @ApiProperty({ enum: CERTIFICATION_STATUSES }) status: CertificationStatus;
   @ApiProperty({ minimum: 1, maximum: 5 }) level: number;
   @ApiProperty({ example: '高级工 senior worker' }) levelName: string;

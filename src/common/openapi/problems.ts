@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
-import { PROBLEM_STATUS, ProblemCode } from '../problems/problem';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { PROBLEM_MEDIA_TYPE, PROBLEM_STATUS, ProblemCode } from '../problems/problem';
 
 export class FieldErrorSchema {
   @ApiProperty({ example: 'creditCode' }) field: string;
@@ -31,14 +31,14 @@ const DESCRIPTIONS: Record<number, string> = {
   503: '`SERVICE_UNAVAILABLE`: a dependency is down; retry',
 };
 
+/** A problem response as served: `application/problem+json` (RFC 9457), never `application/json`. */
+export function ApiProblem(status: number, description = DESCRIPTIONS[status] ?? 'Problem'): MethodDecorator & ClassDecorator {
+  return applyDecorators(ApiExtraModels(ProblemSchema), ApiResponse({ status, description, content: { [PROBLEM_MEDIA_TYPE]: { schema: { $ref: getSchemaPath(ProblemSchema) } } } }));
+}
+
 /** Documents the problem responses of a route; each status with the codes it can carry. */
 export function ApiProblems(...statuses: Array<number | [number, string]>): MethodDecorator & ClassDecorator {
-  return applyDecorators(
-    ...statuses.map((s) => {
-      const [status, description] = Array.isArray(s) ? s : [s, DESCRIPTIONS[s] ?? 'Problem'];
-      return ApiResponse({ status, description, type: ProblemSchema, content: undefined });
-    }),
-  );
+  return applyDecorators(...statuses.map((s) => (Array.isArray(s) ? ApiProblem(s[0], s[1]) : ApiProblem(s))));
 }
 
 /** Problems every authenticated route can answer. */

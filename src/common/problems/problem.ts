@@ -62,7 +62,8 @@ export interface ProblemDocument {
 export const PROBLEM_TYPE_BASE = 'https://labor-brands.example/problems/';
 
 /** The media type of every error answer (RFC 9457). */
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
+export const PROBLEM_CONTENT_TYPE = `${PROBLEM_MEDIA_TYPE}; charset=utf-8`;
 
 /**
  * An expected failure of a use case; the problem filter turns it into an RFC 9457 document in the language the
