@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { QueryRunner } from 'typeorm';
-import { brandsTable } from '../brands/brands.fragments';
+import { brandsTable, nameMatchesSql } from '../brands/brands.fragments';
 import { NON_PUBLIC_STATUSES, type BrandStatus } from '../brands/brand.rules';
 import { Db, Repository } from '../database/repository';
 import { sqlLiteral, sqlNotIn, SqlParams } from '../database/sql';
@@ -8,7 +8,7 @@ import { inTransaction } from '../database/transactions';
 import { newestBrandEventSql, recentBrandEventsSql } from '../events/outbox.fragments';
 import { PLACEMENTS_TABLE } from '../placements/placements.fragments';
 import { BrandStatisticsRecord, RegionStatisticsRecord } from './statistics.entity';
-import { BucketCount, ORDERED_FIGURES, OrderedFigure, RETENTION_WINDOWS, TALLY_FIGURES } from './tallies.rules';
+import { BucketCount, ORDERED_FIGURES, OrderedFigure, RETENTION_WINDOWS, TALLY_FIGURES, type TallyFigure } from './tallies.rules';
 
 /** One statement's connection: the pool's (a connection per statement) or one held for a whole recomputation. */
 export interface Sql {
@@ -59,6 +59,10 @@ export interface BrandFiguresListRow {
   brandId: string;
   brandName: string;
   operatorId: string;
+  occupationName: string;
+  status: BrandStatus;
+  level: string | null;
+  validUntil: string | null;
   sortValue: string | number | null;
 }
 
@@ -256,6 +260,21 @@ export class StatisticsRepository extends Repository {
     return rows.map((r) => ({ figure: r.figure, rank: Number(r.rank), value: r.value }));
   }
 
+  /**
+   * A brand's cells of the given figures as they stand now (folded cells plus the deltas not folded yet), each
+   * figure's cells by bucket; a figure without any cell is absent.
+   */
+  async readCells(brandId: string, figures: readonly TallyFigure[]): Promise<Partial<Record<TallyFigure, BucketCount[]>>> {
+    const rows: Array<{ figure: TallyFigure; bucket: string; n: string }> = await this.db().query(
+      `WITH ${TALLIES_CTE}
+       SELECT figure, bucket, n FROM tallies WHERE figure::text = ANY($2::text[]) ORDER BY figure, bucket`,
+      [[brandId], figures],
+    );
+    const cells: Partial<Record<TallyFigure, BucketCount[]>> = {};
+    for (const r of rows) (cells[r.figure] ??= []).push([Number(r.bucket), Number(r.n)]);
+    return cells;
+  }
+
   async upsertBrandStatistics(sql: Sql, row: unknown[]): Promise<void> {
     await sql.query(UPSERT_BRAND_STATISTICS, row);
   }
@@ -318,7 +337,7 @@ export class StatisticsRepository extends Repository {
    * without a value come last in either order. `after` is the last row's key and id.
    */
   async listBrandFigures(
-    filter: { regionLow?: string; regionHigh?: string; occupationCode?: string },
+    filter: { regionLow?: string; regionHigh?: string; occupationCode?: string; words?: readonly string[] },
     sort: StatisticsSortKey,
     descending: boolean,
     suppressionThreshold: number,
@@ -326,10 +345,12 @@ export class StatisticsRepository extends Repository {
     fetch: number,
   ): Promise<BrandFiguresListRow[]> {
     const p = new SqlParams();
-    const key = SORT_SQL[sort].replace('$SUPPRESSION', p.add(suppressionThreshold));
+    // Only a key that uses the threshold may add it: Postgres cannot type a parameter no expression uses.
+    const key = SORT_SQL[sort].includes('$SUPPRESSION') ? SORT_SQL[sort].replace('$SUPPRESSION', p.add(suppressionThreshold)) : SORT_SQL[sort];
     const where = [sqlNotIn('b.status', NON_PUBLIC_STATUSES)];
     if (filter.regionLow && filter.regionHigh) where.push(`s.region_code BETWEEN ${p.add(filter.regionLow)} AND ${p.add(filter.regionHigh)}`);
     if (filter.occupationCode) where.push(`s.occupation_code = ${p.add(filter.occupationCode)}`);
+    where.push(...nameMatchesSql('b.name', filter.words ?? [], p));
     const cmp = descending ? '<' : '>';
     if (after) {
       const id = p.add(after.brandId);
@@ -342,7 +363,8 @@ export class StatisticsRepository extends Repository {
     }
     const dir = descending ? 'DESC' : 'ASC';
     return this.db().query(
-      `SELECT s.brand_id AS "brandId", b.name AS "brandName", b.operator_id AS "operatorId", (${key}) AS "sortValue"
+      `SELECT s.brand_id AS "brandId", b.name AS "brandName", b.operator_id AS "operatorId", b.occupation_name AS "occupationName",
+              b.status, b.level, b.valid_until::text AS "validUntil", (${key}) AS "sortValue"
          FROM brand_statistics s JOIN ${brandsTable('b')} ON b.id = s.brand_id
         WHERE ${where.join(' AND ')}
         ORDER BY (${key}) IS NULL, (${key}) ${dir}, s.brand_id ${dir}
