@@ -15,9 +15,9 @@ export interface RateDecision {
 const INCREMENT = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n`;
 
 /**
- * Fixed-window counter per API key in Redis, shared by every API instance. When Redis does not answer the
- * limit fails open: refusing all traffic because a counter store is away would turn a cache outage into an
- * API outage.
+ * Fixed-window counters in Redis, shared by every API instance: per API key, and per client address on the routes
+ * that need no key (address-rate-limit.ts). When Redis does not answer the limit fails open: refusing all traffic
+ * because a counter store is away would turn a cache outage into an API outage.
  */
 @Injectable()
 export class RateLimiter {
@@ -30,13 +30,20 @@ export class RateLimiter {
   ) {}
 
   async hit(apiKeyId: string): Promise<RateDecision | null> {
-    const { rateLimitMax: limit, rateLimitWindowMs: windowMs, redisPrefix } = this.config;
+    return this.count('rl', apiKeyId, this.config.rateLimitMax, this.config.rateLimitWindowMs);
+  }
+
+  /**
+   * Counts one request of `id` in the current fixed window of `windowMs` under `scope` (a limit of its own, e.g. per
+   * API key or per client address); null when the limit is off (`limit` 0) or Redis did not answer.
+   */
+  async count(scope: string, id: string, limit: number, windowMs: number): Promise<RateDecision | null> {
     if (limit === 0) return null;
     const now = Date.now();
     const window = Math.floor(now / windowMs);
     const resetSeconds = Math.max(1, Math.ceil(((window + 1) * windowMs - now) / 1000));
     try {
-      const count = Number(await this.redis.eval(INCREMENT, 1, `${redisPrefix}:rl:${apiKeyId}:${window}`, String(windowMs + 1000)));
+      const count = Number(await this.redis.eval(INCREMENT, 1, `${this.config.redisPrefix}:${scope}:${id}:${window}`, String(windowMs + 1000)));
       return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), resetSeconds };
     } catch (err) {
       if (now - this.lastWarning > 10_000) {
