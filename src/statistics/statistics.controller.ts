@@ -2,9 +2,8 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Actor } from '../common/auth/actor';
 import { CurrentActor } from '../common/auth/decorators';
-import { validateRegionCode } from '../common/identifiers/region-code';
 import { ApiProblems, STANDARD_AUTH_PROBLEMS } from '../common/openapi/problems';
-import { ProblemError } from '../common/problems/problem';
+import { requireRegionCode } from '../common/validation/identifiers';
 import { UuidParam } from '../common/validation/validation';
 import { BrandStatisticsPage, BrandStatisticsView, ListBrandStatisticsQuery, RegionStatisticsView } from './dto/statistics.dto';
 import { StatisticsService } from './statistics.service';
@@ -40,10 +39,6 @@ export class StatisticsController {
   @ApiOkResponse({ type: RegionStatisticsView })
   @ApiProblems(400, ...STANDARD_AUTH_PROBLEMS)
   forRegion(@CurrentActor() actor: Actor, @Param('regionCode') regionCode: string): Promise<RegionStatisticsView> {
-    const valid = validateRegionCode(regionCode);
-    if (!valid.ok) {
-      throw new ProblemError('INVALID_REGION_CODE', `regionCode ${valid.reason}`, [{ field: 'regionCode', code: 'INVALID_REGION_CODE', message: `regionCode ${valid.reason}` }]);
-    }
-    return this.statistics.forRegion(actor, regionCode);
+    return this.statistics.forRegion(actor, requireRegionCode(regionCode));
   }
 }

@@ -2,6 +2,7 @@ import { registerDecorator, ValidationArguments, ValidationOptions } from 'class
 import { validateCreditCode } from '../identifiers/credit-code';
 import { normaliseNationalId, parseNationalId } from '../identifiers/national-id';
 import { validateRegionCode } from '../identifiers/region-code';
+import { ProblemError } from '../problems/problem';
 
 function identifierDecorator(name: string, check: (value: string) => { ok: true } | { ok: false; reason: string }, label: string) {
   return (options?: ValidationOptions): PropertyDecorator =>
@@ -37,3 +38,10 @@ export const IsNationalId = identifierDecorator(
   },
   'an 18-character resident identity number',
 );
+
+/** A region code taken from a path: the code itself, or 400 INVALID_REGION_CODE naming `field`. */
+export function requireRegionCode(value: string, field = 'regionCode'): string {
+  const valid = validateRegionCode(value);
+  if (!valid.ok) throw new ProblemError('INVALID_REGION_CODE', `${field} ${valid.reason}`, [{ field, code: 'INVALID_REGION_CODE', message: `${field} ${valid.reason}` }]);
+  return value;
+}
