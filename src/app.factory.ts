@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { AppModule, Roles } from './app.module';
 import { AuditLog } from './audit/audit.service';
 import { ACTOR_RESOLVER, ActorResolver } from './common/auth/actor-resolver';
+import { AddressRateLimiter } from './common/auth/address-rate-limit';
 import { createLogger, PinoNestLogger } from './common/logging/logger';
 import { Metrics } from './common/metrics/metrics';
 import { BullQueues } from './common/queue/bull-queues';
@@ -14,6 +15,7 @@ import { ProblemFilter } from './common/problems/problem.filter';
 import { createValidationPipe } from './common/validation/validation';
 import { registerJsonParser, registerStreamedBodyParser } from './common/validation/json-body';
 import type { AppConfig } from './config/config';
+import { mountWebsite } from './dashboard/website';
 import { mountQueueBoard } from './events/queue-board';
 import { IMPORT_MEDIA_TYPES, isImportRoute } from './trainees/import/import-body';
 
@@ -24,7 +26,15 @@ The registry of China's labor service brands (劳务品牌): organizations and k
 trainees, skill certificates, placements and per-brand statistics.
 
 **Authentication**: \`Authorization: Bearer <api key>\` on every route except \`/health/*\`, \`/metrics\`, \`/docs*\`,
-\`/.well-known/jwks.json\` and \`/v1/public/*\`.
+\`/.well-known/jwks.json\`, \`/v1/public/*\` and the public pages.
+
+**Public pages**: the service's own website for the public and the bureaus, at \`/\` (the directory of public brands),
+\`/brands/{id}\` and \`/regions/{regionCode}\`, in Simplified Chinese (English by the switch on every page, remembered,
+or \`?lang=en\`, or when the browser's first language is English). They read only the \`/v1/public/*\` routes; a
+bureau that signs in with its API key (kept in the tab's session storage, sent as a bearer header, never in a URL or
+a cookie) also reads the authenticated routes and sees its jurisdiction unsuppressed. The routes without a key
+(\`/v1/public/*\` and the pages) are limited per client address: \`PUBLIC_RATE_LIMIT_MAX\` requests a minute (default
+600; 429 \`RATE_LIMITED\` with \`Retry-After\`).
 
 **Errors** are RFC 9457 \`application/problem+json\` documents \`{ type, title, status, detail, code, errors? }\`;
 branch on \`code\`. A path id that is not a UUID is 400 \`VALIDATION_FAILED\`; an object you may not see is 404.
@@ -97,6 +107,8 @@ export async function createApp(config: AppConfig, roles: Roles = { api: true, w
     void reply.header('x-request-id', request.id);
   });
   app.get(Metrics).instrument(fastify);
+  // The public pages at /, /brands/:id and /regions/:regionCode, and their assets (API.md, Public pages).
+  await mountWebsite(fastify, app.get(AddressRateLimiter));
   // Platform keys only (Bearer, or HTTP Basic with the key as password, for browsers): see queue-board.ts.
   await mountQueueBoard(fastify, app.get(BullQueues), app.get<ActorResolver>(ACTOR_RESOLVER), app.get(AuditLog));
 

@@ -1,11 +1,40 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { migrate } from '../../src/database/migrate';
+
+const ROOT = join(__dirname, '..', '..');
+
+/** Newest modification time of the files under `dir`. */
+function newest(dir: string): number {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return latest;
+}
+
+/**
+ * The public pages the API serves are built from web/ into dist/web (`npm run build`); a fresh clone has no build,
+ * and a build older than its sources would test old pages: build them then (esbuild, about a second).
+ */
+function ensurePagesBuilt(): void {
+  const manifest = join(ROOT, 'dist', 'web', 'manifest.json');
+  // web/ and the pure rules it imports from src/.
+  const shared = ['src/dashboard/language.rules.ts', 'src/common/identifiers/region-code.ts', 'package-lock.json'].map((f) => statSync(join(ROOT, f)).mtimeMs);
+  const sources = Math.max(newest(join(ROOT, 'web')), ...shared);
+  if (existsSync(manifest) && statSync(manifest).mtimeMs >= sources) return;
+  execFileSync(process.execPath, [join(ROOT, 'web', 'build.mjs'), '--quiet'], { stdio: 'inherit' });
+}
 
 /**
  * Migrates one template database per test run; each e2e test file then clones it (CREATE DATABASE … TEMPLATE),
  * which takes a fraction of a second and isolates the file's data completely.
  */
 export default async function globalSetup(): Promise<void> {
+  ensurePagesBuilt();
   const admin = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const template = `lb_tpl_${process.pid}_${Date.now().toString(36)}`;
   const url = new URL(admin);
