@@ -1,3 +1,6 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// Functions passed to page.evaluate run in the browser: they see its globals.
 /**
  * The directory with a national number of brands (2,500): it pages by keyset cursors, 20 brands a request, never
  * loading the whole list, and stays as quick as with three. The brands and their figures are written straight into

@@ -1,3 +1,6 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// Functions passed to page.evaluate run in the browser: they see its globals.
 /**
  * The public pages in a real browser (Debian's chromium through playwright-core) against real data made through
  * the API: each page shows the API's figures, draws its charts, switches language, logs no error, passes an axe-core
