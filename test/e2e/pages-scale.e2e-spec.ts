@@ -50,7 +50,7 @@ describe('the directory with 2,500 brands', () => {
               LATERAL (SELECT (b.n * (b.h % 100) / 100) AS placed) p`,
     );
     tb = await launchBrowser();
-  });
+  }, 180_000);
 
   afterAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });

@@ -103,7 +103,7 @@ describe('the public pages in a browser', () => {
     await eventually(20_000, async () => ((await anonymous('/v1/public/regions/310000'))?.activePlacementCount === 39 ? true : undefined), 'region figures');
 
     tb = await launchBrowser();
-  });
+  }, 180_000);
 
   afterAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });

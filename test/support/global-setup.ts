@@ -3,6 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { migrate } from '../../src/database/migrate';
+import { ensureChromium } from './browser';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -33,8 +34,22 @@ function ensurePagesBuilt(): void {
  * Migrates one template database per test run; each e2e test file then clones it (CREATE DATABASE … TEMPLATE),
  * which takes a fraction of a second and isolates the file's data completely.
  */
+/**
+ * The page tests drive Debian's chromium: install it now when it is missing (apt-get, as root or with sudo), as
+ * scripts/setup.sh installs PostgreSQL, rather than inside a test's time. Where that is impossible the page tests
+ * fail, saying why; the rest of the suite runs.
+ */
+function ensureBrowser(): void {
+  try {
+    ensureChromium();
+  } catch (err) {
+    console.error(`==> the page tests need chromium, which could not be installed: ${(err as Error).message}`);
+  }
+}
+
 export default async function globalSetup(): Promise<void> {
   ensurePagesBuilt();
+  ensureBrowser();
   const admin = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const template = `lb_tpl_${process.pid}_${Date.now().toString(36)}`;
   const url = new URL(admin);

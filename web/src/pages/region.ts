@@ -61,7 +61,8 @@ export async function renderRegion(main: HTMLElement, code: string): Promise<voi
       t('regionChartAlt', { summary }),
       table(t('regionChartTitle'), [t('colBrand'), t('figTrainees'), t('figPlaced')], items.map((i) => [i.brandName, count(i.traineeCount), count(i.placedTraineeCount)])),
     );
-    frame.canvas.classList.add('tall');
+    // A bar pair per brand: the chart grows with them (set through the CSSOM, which the pages' CSP allows).
+    frame.canvas.style.height = `${Math.max(240, 90 + items.length * 56)}px`;
     put(main, frame.section);
     draws.push(
       charts.then((c) =>
