@@ -15,6 +15,7 @@ import { ProblemFilter } from './common/problems/problem.filter';
 import { createValidationPipe } from './common/validation/validation';
 import { registerJsonParser, registerStreamedBodyParser } from './common/validation/json-body';
 import type { AppConfig } from './config/config';
+import { DashboardService } from './dashboard/dashboard.service';
 import { mountWebsite } from './dashboard/website';
 import { mountQueueBoard } from './events/queue-board';
 import { IMPORT_MEDIA_TYPES, isImportRoute } from './trainees/import/import-body';
@@ -108,7 +109,8 @@ export async function createApp(config: AppConfig, roles: Roles = { api: true, w
   });
   app.get(Metrics).instrument(fastify);
   // The public pages at /, /brands/:id and /regions/:regionCode, and their assets (API.md, Public pages).
-  await mountWebsite(fastify, app.get(AddressRateLimiter));
+  const dashboard = app.get(DashboardService);
+  await mountWebsite(fastify, app.get(AddressRateLimiter), { isPublicBrand: (id) => dashboard.isPublicBrand(id) });
   // Platform keys only (Bearer, or HTTP Basic with the key as password, for browsers): see queue-board.ts.
   await mountQueueBoard(fastify, app.get(BullQueues), app.get<ActorResolver>(ACTOR_RESOLVER), app.get(AuditLog));
 

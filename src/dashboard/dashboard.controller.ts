@@ -14,7 +14,7 @@ import {
 } from '../statistics/dto/statistics.dto';
 import { StatisticsService } from '../statistics/statistics.service';
 import { DashboardService } from './dashboard.service';
-import { OccupationsView, PublicBrandView } from './dto/dashboard.dto';
+import { OccupationsView, PublicBrandDetailView } from './dto/dashboard.dto';
 
 const PUBLIC =
   'No key: answers every caller as it answers a key with no privilege (only public brands — not drafts or submitted ones, which are 404 — and salary figures of fewer than 5 salaries suppressed). ' +
@@ -50,9 +50,9 @@ export class DashboardController {
   @Get('brands/:id')
   @Header('access-control-allow-origin', '*')
   @ApiOperation({ ...NO_KEY, summary: 'A public brand with its operator, certifier, figures and whole certification history', description: PUBLIC })
-  @ApiOkResponse({ type: PublicBrandView })
+  @ApiOkResponse({ type: PublicBrandDetailView })
   @ApiProblems(400, [404, '`NOT_FOUND`: no such brand, or one not public yet (draft, submitted)'], 429, 503)
-  brand(@UuidParam('id') id: string): Promise<PublicBrandView> {
+  brand(@UuidParam('id') id: string): Promise<PublicBrandDetailView> {
     return this.dashboard.brand(id);
   }
 

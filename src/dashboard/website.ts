@@ -7,6 +7,7 @@ import { validateRegionCode } from '../common/identifiers/region-code';
 import { notFound, ProblemError } from '../common/problems/problem';
 import { sendProblem } from '../common/problems/problem.filter';
 import { chooseLanguage, firstAcceptedLanguage, HTML_LANG } from './language.rules';
+import { brandDataPaths, directoryListPath, directoryState, OCCUPATIONS_PATH, regionBrandsPath } from './page-data.rules';
 
 /**
  * The public website (API.md, Public pages), served by the API role: one HTML page for every stable URL — `/` (the
@@ -54,7 +55,13 @@ export const WEB_BUILD_DIR = join(projectRoot(), 'dist', 'web');
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The page every stable URL answers: the script builds the rest. */
-export function pageHtml(manifest: WebManifest, lang: 'zh' | 'en', withCharts = false): string {
+/** What one page needs besides the script: the charts' chunks, and the public JSON it will read (preloaded). */
+export interface PageNeeds {
+  charts?: boolean;
+  data?: string[];
+}
+
+export function pageHtml(manifest: WebManifest, lang: 'zh' | 'en', needs: PageNeeds = {}): string {
   const title = lang === 'en' ? 'Labor service brands' : '劳务品牌';
   const noscript = lang === 'en' ? 'These pages need JavaScript.' : '本页面需要启用 JavaScript。';
   return `<!doctype html>
@@ -66,7 +73,8 @@ export function pageHtml(manifest: WebManifest, lang: 'zh' | 'en', withCharts = 
 <meta name="description" content="${lang === 'en' ? "China's labor service brands: trainees, certification, placements and salaries" : '劳务品牌:培训、认证、就业与薪资数据'}">
 <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/${escapeHtml(manifest.stylesheet)}">
-${[...manifest.preload, ...(withCharts ? manifest.charts : [])].map((p) => `<link rel="modulepreload" href="/${escapeHtml(p)}">`).join('\n')}
+${[...manifest.preload, ...(needs.charts ? manifest.charts : [])].map((p) => `<link rel="modulepreload" href="/${escapeHtml(p)}">`).join('\n')}
+${(needs.data ?? []).map((p) => `<link rel="preload" href="${escapeHtml(p)}" as="fetch" crossorigin="anonymous">`).join('\n')}
 <script type="module" src="/${escapeHtml(manifest.script)}"></script>
 </head>
 <body>
@@ -96,6 +104,8 @@ class ManifestReader {
 export interface WebsiteOptions {
   /** The built pages (default dist/web): manifest.json and assets/. */
   buildDir?: string;
+  /** Whether a brand is public: only then are its public JSON routes preloaded (they would be 404 otherwise). */
+  isPublicBrand?: (id: string) => Promise<boolean>;
 }
 
 /** Mounts the pages and their assets on the API's Fastify instance, under the per-address rate limit. */
@@ -104,25 +114,39 @@ export async function mountWebsite(fastify: FastifyInstance, limiter: AddressRat
   const manifests = new ManifestReader(join(buildDir, 'manifest.json'));
   const onRequest = addressRateLimitHook(limiter);
 
-  const page = (valid: (params: Record<string, string>) => boolean, withCharts = false) => async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!valid(request.params as Record<string, string>)) return sendProblem(notFound('Page'), request, reply);
+  const page = (valid: (params: Record<string, string>) => boolean, needsOf: (params: Record<string, string>, query: URLSearchParams) => PageNeeds | Promise<PageNeeds>) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const params = request.params as Record<string, string>;
+    if (!valid(params)) return sendProblem(notFound('Page'), request, reply);
     const manifest = manifests.read();
     if (!manifest) {
       return sendProblem(new ProblemError('SERVICE_UNAVAILABLE', 'The pages are not built: run `npm run build`'), request, reply);
     }
-    const query = request.query as Record<string, unknown>;
-    const lang = chooseLanguage({ query: typeof query.lang === 'string' ? query.lang : null, browserFirst: firstAcceptedLanguage(request.headers['accept-language']) });
+    const query = new URLSearchParams(request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '');
+    const lang = chooseLanguage({ query: query.get('lang'), browserFirst: firstAcceptedLanguage(request.headers['accept-language']) });
+    const needs = await needsOf(params, query);
     return reply
       .header('content-type', 'text/html; charset=utf-8')
       .header('cache-control', 'no-cache')
       .header('vary', 'Accept-Language')
       .header('content-security-policy', PAGE_CSP)
-      .send(pageHtml(manifest, lang, withCharts));
+      .send(pageHtml(manifest, lang, needs));
   };
 
-  fastify.get('/', { onRequest }, page(() => true));
-  fastify.get('/brands/:id', { onRequest }, page((p) => UUID.test(p.id), true));
-  fastify.get('/regions/:regionCode', { onRequest }, page((p) => validateRegionCode(p.regionCode).ok, true));
+  const isPublicBrand = options.isPublicBrand ?? (async () => false);
+  fastify.get('/', { onRequest }, page(() => true, (_, query) => ({ data: [directoryListPath(directoryState((name) => query.get(name))), OCCUPATIONS_PATH] })));
+  fastify.get(
+    '/brands/:id',
+    { onRequest },
+    page(
+      (p) => UUID.test(p.id),
+      async (p) => {
+        const id = p.id.toLowerCase();
+        return { data: (await isPublicBrand(id)) ? Object.values(brandDataPaths(id)) : [] };
+      },
+    ),
+  );
+  // The region's own figures are not preloaded: a signed-in bureau reads them through its key.
+  fastify.get('/regions/:regionCode', { onRequest }, page((p) => validateRegionCode(p.regionCode).ok, (p) => ({ data: [regionBrandsPath(p.regionCode)] })));
 
   // In a scope of its own, so that the limit's hook applies to the assets and nothing else.
   await fastify.register(async (scope) => {

@@ -24,7 +24,7 @@ function newest(dir: string): number {
 function ensurePagesBuilt(): void {
   const manifest = join(ROOT, 'dist', 'web', 'manifest.json');
   // web/ and the pure rules it imports from src/.
-  const shared = ['src/dashboard/language.rules.ts', 'src/common/identifiers/region-code.ts', 'package-lock.json'].map((f) => statSync(join(ROOT, f)).mtimeMs);
+  const shared = ['src/dashboard/language.rules.ts', 'src/dashboard/page-data.rules.ts', 'src/common/identifiers/region-code.ts', 'package-lock.json'].map((f) => statSync(join(ROOT, f)).mtimeMs);
   const sources = Math.max(newest(join(ROOT, 'web')), ...shared);
   if (existsSync(manifest) && statSync(manifest).mtimeMs >= sources) return;
   execFileSync(process.execPath, [join(ROOT, 'web', 'build.mjs'), '--quiet'], { stdio: 'inherit' });

@@ -12,9 +12,9 @@ export class ApiError extends Error {
 
 export async function getJson<T>(path: string, options: { key?: string | null; authenticated?: boolean } = {}): Promise<T> {
   const key = options.key !== undefined ? options.key : options.authenticated ? signedInKey() : null;
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (key) headers.authorization = `Bearer ${key}`;
-  const res = await fetch(path, { headers, credentials: 'omit', cache: 'no-store' });
+  // A public read is a plain fetch, as the page's <link rel="preload"> made it, so that the preloaded answer is
+  // used; a keyed one carries the key and is never cached. No cookie goes anywhere (the service sets none).
+  const res = key ? await fetch(path, { headers: { authorization: `Bearer ${key}` }, cache: 'no-store' }) : await fetch(path);
   if (!res.ok) {
     let code: string | undefined;
     try {

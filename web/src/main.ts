@@ -13,6 +13,8 @@ import { renderDirectory } from './pages/directory';
 import { renderRegion } from './pages/region';
 import { forget, remember, signedInAs } from './session';
 
+performance.mark('lb-script');
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // A language asked for in the URL is a choice like the switch's: remembered for the next pages.

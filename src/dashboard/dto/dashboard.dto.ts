@@ -7,7 +7,7 @@ export class OrganizationRefView {
   @ApiProperty({ example: '上海徐汇人力资源有限公司' }) name: string;
 }
 
-export class PublicBrandView {
+export class PublicBrandDetailView {
   @ApiProperty({ type: BrandView, description: 'As `GET /v1/brands/{id}` answers it' }) brand: BrandView;
   @ApiProperty({ type: OrganizationRefView, description: 'The HR firm operating the brand' }) operator: OrganizationRefView;
   @ApiProperty({ type: OrganizationRefView, nullable: true, description: 'The bureau that certified it; null if never certified' }) certifiedBy: OrganizationRefView | null;

@@ -1,10 +1,11 @@
+import { brandDataPaths } from '../../../src/dashboard/page-data.rules';
 import { getJson, type Brand, type BrandStatistics, type Decision, type Distribution, type MonthCount, type PublicBrand } from '../api';
 import { h, put } from '../dom';
 import { count, date, dateTime, days, month, percent, signedPercent, yuan, yuanShort } from '../format';
 import { t, type TextKey } from '../i18n';
 import { regionName } from '../regions';
 import { signedInAs } from '../session';
-import { chartFrame, figure, loadCharts, markInteractive, table } from './common';
+import { chartFrame, figure, loadCharts, markInteractive, table, type Charts } from './common';
 
 interface BrandData {
   brand: Brand;
@@ -35,10 +36,11 @@ async function load(id: string): Promise<BrandData> {
       return { brand, operator: null, certifiedBy: null, statistics, history: history.items, distribution: null, months: null, unsuppressed: !statistics.salary.suppressed, isPublic: false };
     }
   }
+  const paths = brandDataPaths(id);
   const [pub, distribution, monthly] = await Promise.all([
-    getJson<PublicBrand>(`/v1/public/brands/${id}`),
-    getJson<Distribution>(`/v1/public/brands/${id}/salary-distribution`),
-    getJson<{ items: MonthCount[] }>(`/v1/public/brands/${id}/placements-by-month`),
+    getJson<PublicBrand>(paths.brand),
+    getJson<Distribution>(paths.distribution),
+    getJson<{ items: MonthCount[] }>(paths.months),
   ]);
   const unsuppressed = own !== null && pub.statistics.salary.suppressed && !own.salary.suppressed;
   return { ...pub, statistics: unsuppressed && own ? own : pub.statistics, distribution, months: monthly.items, unsuppressed, isPublic: true };
@@ -139,7 +141,6 @@ function history(items: Decision[]): HTMLElement {
 const bucketLabel = (b: { fromFen: number; toFen: number }): string => `${yuanShort(b.fromFen)}–${yuanShort(b.toFen)}`;
 
 export async function renderBrand(main: HTMLElement, id: string): Promise<void> {
-  const charts = loadCharts();
   const d = await load(id);
   const b = d.brand;
   document.title = `${b.name} · ${t('siteTitle')}`;
@@ -158,7 +159,8 @@ export async function renderBrand(main: HTMLElement, id: string): Promise<void> 
     salary(d.statistics, d.unsuppressed),
   );
 
-  const draws: Array<Promise<void>> = [];
+  // Drawn once the content is in place: the charts' module loads after that, so it never delays the content.
+  const draws: Array<(charts: Charts) => Promise<void>> = [];
   const grid = h('div', { className: 'chart-grid' });
   if (d.distribution) {
     const dist = d.distribution;
@@ -169,7 +171,7 @@ export async function renderBrand(main: HTMLElement, id: string): Promise<void> 
     } else {
       const frame = chartFrame('distribution', t('distributionTitle'), t('distributionNote'), t('distributionAlt', { summary }), table(t('distributionTitle'), [t('salaryTitle'), t('people')], dist.buckets.map((x, i) => [labels[i], count(x.count)]), 'distribution-table'));
       grid.append(frame.section);
-      draws.push(charts.then((c) => c.drawBars(frame.canvas, labels, [{ name: t('people'), values: dist.buckets.map((x) => x.count), color: c.COLORS.primary }], { valueName: t('people') })));
+      draws.push((c: Charts) => c.drawBars(frame.canvas, labels, [{ name: t('people'), values: dist.buckets.map((x) => x.count), color: c.COLORS.primary }], { valueName: t('people') }));
     }
   }
   if (d.months) {
@@ -181,17 +183,18 @@ export async function renderBrand(main: HTMLElement, id: string): Promise<void> 
       const summary = items.map((m, i) => `${labels[i]}: ${t('confirmed')} ${m.confirmed}, ${t('ended')} ${m.ended}`).join('; ');
       const frame = chartFrame('monthly', t('monthlyTitle'), t('monthlyNote'), t('monthlyAlt', { summary }), table(t('monthlyTitle'), [t('month'), t('confirmed'), t('ended')], items.map((m, i) => [labels[i], m.confirmed, m.ended]), 'monthly-table'));
       grid.append(frame.section);
-      draws.push(
-        charts.then((c) =>
+      draws.push((c: Charts) =>
           c.drawBars(frame.canvas, labels, [
             { name: t('confirmed'), values: items.map((m) => m.confirmed), color: c.COLORS.secondary },
             { name: t('ended'), values: items.map((m) => m.ended), color: c.COLORS.primary, kind: 'line' },
           ]),
-        ),
       );
     }
   }
   put(main, grid, history(d.history));
   markInteractive();
-  await Promise.all(draws);
+  if (draws.length) {
+    const charts = await loadCharts();
+    await Promise.all(draws.map((draw) => draw(charts)));
+  }
 }

@@ -1,7 +1,9 @@
 import { h } from '../dom';
 
-/** Charts load on demand: started at once by the pages that draw them, awaited once their data is in. */
-export const loadCharts = (): Promise<typeof import('../charts')> => import('../charts');
+export type Charts = typeof import('../charts');
+
+/** Charts load on demand, by the pages that draw them, once their content is in place. */
+export const loadCharts = (): Promise<Charts> => import('../charts');
 
 /** A figure: its label, and its value shown (`text`) with the raw value in `data-value` (for the tests). */
 export function figure(name: string, label: string, value: number | null | undefined, text: string): HTMLElement {

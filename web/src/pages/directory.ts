@@ -1,3 +1,4 @@
+import { directoryListPath, directoryState, DIRECTORY_SORTS, OCCUPATIONS_PATH, withQuery, type DirectoryState } from '../../../src/dashboard/page-data.rules';
 import { getJson, query, type Page, type PublicBrandItem, type Brand, type BrandStatistics } from '../api';
 import { h, put } from '../dom';
 import { count, date, percent, yuan } from '../format';
@@ -5,31 +6,20 @@ import { t, type TextKey } from '../i18n';
 import { PROVINCES, provinceName, regionName } from '../regions';
 import { decidesOnBrands, privilegedFor, signedInAs } from '../session';
 
-export const PAGE_SIZE = 20;
-const SORTS = ['traineeCount', 'placedTraineeCount', 'placementRate', 'medianAnnualFen'] as const;
-
 interface Occupation {
   occupationCode: string;
   occupationName: string;
   brandCount: number;
 }
 
-/** The directory's state, all in the URL: filters, sort, and the cursors that led to this page (dot-separated). */
-function state(): { q: string; region: string; occupation: string; sort: string; order: string; cursors: string[] } {
+/** The directory's state, from its URL (page-data.rules.ts: the server preloads the same list). */
+const state = (): DirectoryState => {
   const p = new URLSearchParams(location.search);
-  const sort = p.get('sort') ?? '';
-  return {
-    q: p.get('q') ?? '',
-    region: /^\d{2,6}$/.test(p.get('region') ?? '') ? (p.get('region') as string) : '',
-    occupation: /^\d-\d{2}-\d{2}-\d{2}$/.test(p.get('occupation') ?? '') ? (p.get('occupation') as string) : '',
-    sort: (SORTS as readonly string[]).includes(sort) ? sort : 'traineeCount',
-    order: p.get('order') === 'asc' ? 'asc' : 'desc',
-    cursors: (p.get('cursors') ?? '').split('.').filter((c) => /^[A-Za-z0-9_-]{1,512}$/.test(c)),
-  };
-}
+  return directoryState((name) => p.get(name));
+};
 
-function link(s: ReturnType<typeof state>, cursors: string[]): string {
-  return `/${query({ q: s.q, region: s.region, occupation: s.occupation, sort: s.sort === 'traineeCount' ? '' : s.sort, order: s.order === 'desc' ? '' : s.order, cursors: cursors.join('.') })}`;
+function link(s: DirectoryState, cursors: string[]): string {
+  return withQuery('/', { q: s.q, region: s.region, occupation: s.occupation, sort: s.sort === 'traineeCount' ? '' : s.sort, order: s.order === 'desc' ? '' : s.order, cursors: cursors.join('.') });
 }
 
 function select(id: string, label: string, name: string, value: string, options: Array<[string, string]>): HTMLElement {
@@ -65,10 +55,8 @@ export async function renderDirectory(main: HTMLElement): Promise<void> {
   document.title = `${t('directoryTitle')} · ${t('siteTitle')}`;
   const signedIn = signedInAs();
   const [page, occupations, waiting] = await Promise.all([
-    getJson<Page<PublicBrandItem>>(
-      `/v1/public/brands${query({ q: s.q, regionCode: s.region, occupationCode: s.occupation, sort: s.sort, order: s.order, limit: PAGE_SIZE, cursor: s.cursors[s.cursors.length - 1] })}`,
-    ),
-    getJson<{ items: Occupation[] }>('/v1/public/occupations'),
+    getJson<Page<PublicBrandItem>>(directoryListPath(s)),
+    getJson<{ items: Occupation[] }>(OCCUPATIONS_PATH),
     signedIn && decidesOnBrands() ? waitingPanel() : Promise.resolve(null),
   ]);
   const better = signedIn ? await unsuppressed(page.items) : new Map<string, BrandStatistics>();
@@ -83,7 +71,7 @@ export async function renderDirectory(main: HTMLElement): Promise<void> {
     h('div', { className: 'field grow' }, h('label', { for: 'q' }, t('search')), h('input', { id: 'q', name: 'q', type: 'search', value: s.q, maxlength: '100' })),
     select('region', t('region'), 'region', s.region, regionOptions),
     select('occupation', t('occupation'), 'occupation', s.occupation, occupationOptions),
-    select('sort', t('sortBy'), 'sort', s.sort, SORTS.map((k): [string, string] => [k, t(`sort_${k}` as TextKey)])),
+    select('sort', t('sortBy'), 'sort', s.sort, DIRECTORY_SORTS.map((k): [string, string] => [k, t(`sort_${k}` as TextKey)])),
     select('order', t('order'), 'order', s.order, [['desc', t('order_desc')], ['asc', t('order_asc')]]),
     h('div', { className: 'field' }, h('button', { type: 'submit', className: 'primary' }, t('apply'))),
   );

@@ -1,20 +1,18 @@
 import { NATIONAL_REGION_CODE } from '../../../src/common/identifiers/region-code';
+import { publicRegionPath, regionBrandsPath } from '../../../src/dashboard/page-data.rules';
 import { getJson, query, type Page, type PublicBrandItem, type RegionStatistics } from '../api';
 import { h, put } from '../dom';
 import { count, dateTime, percent, yuan } from '../format';
 import { t } from '../i18n';
 import { regionFilter, regionName, regionTrail } from '../regions';
 import { privilegedFor } from '../session';
-import { chartFrame, figure, loadCharts, markInteractive, table } from './common';
-
-const SHOWN_BRANDS = 20;
+import { chartFrame, figure, loadCharts, markInteractive, table, type Charts } from './common';
 
 export async function renderRegion(main: HTMLElement, code: string): Promise<void> {
-  const charts = loadCharts();
   const privileged = privilegedFor(code);
   const [region, brands] = await Promise.all([
-    privileged ? getJson<RegionStatistics>(`/v1/statistics/regions/${code}`, { authenticated: true }) : getJson<RegionStatistics>(`/v1/public/regions/${code}`),
-    getJson<Page<PublicBrandItem>>(`/v1/public/brands${query({ regionCode: regionFilter(code), sort: 'placedTraineeCount', order: 'desc', limit: SHOWN_BRANDS })}`),
+    privileged ? getJson<RegionStatistics>(`/v1/statistics/regions/${code}`, { authenticated: true }) : getJson<RegionStatistics>(publicRegionPath(code)),
+    getJson<Page<PublicBrandItem>>(regionBrandsPath(code)),
   ]);
   const name = regionName(code);
   document.title = `${name} · ${t('siteTitle')}`;
@@ -50,7 +48,8 @@ export async function renderRegion(main: HTMLElement, code: string): Promise<voi
   );
 
   const items = brands.items;
-  const draws: Array<Promise<void>> = [];
+  // Drawn once the content is in place: the charts' module loads after that, so it never delays the content.
+  const draws: Array<(charts: Charts) => Promise<void>> = [];
   if (items.length > 0) {
     const labels = items.map((i) => i.brandName);
     const summary = items.map((i) => `${i.brandName}: ${t('figTrainees')} ${i.traineeCount}, ${t('figPlaced')} ${i.placedTraineeCount}`).join('; ');
@@ -64,8 +63,7 @@ export async function renderRegion(main: HTMLElement, code: string): Promise<voi
     // A bar pair per brand: the chart grows with them (set through the CSSOM, which the pages' CSP allows).
     frame.canvas.style.height = `${Math.max(240, 90 + items.length * 56)}px`;
     put(main, frame.section);
-    draws.push(
-      charts.then((c) =>
+    draws.push((c: Charts) =>
         c.drawBars(
           frame.canvas,
           labels,
@@ -75,7 +73,6 @@ export async function renderRegion(main: HTMLElement, code: string): Promise<voi
           ],
           { horizontal: true },
         ),
-      ),
     );
   }
 
@@ -115,5 +112,8 @@ export async function renderRegion(main: HTMLElement, code: string): Promise<voi
     ),
   );
   markInteractive();
-  await Promise.all(draws);
+  if (draws.length) {
+    const charts = await loadCharts();
+    await Promise.all(draws.map((draw) => draw(charts)));
+  }
 }
