@@ -1450,16 +1450,17 @@ export interface components {
             reason: string;
         };
         PublicBrandView: {
-            /** @description As `GET /v1/brands/{id}` answers it */
-            brand: components["schemas"]["BrandView"];
-            /** @description The HR firm operating the brand */
-            operator: components["schemas"]["OrganizationRefView"];
-            /** @description The bureau that certified it; null if never certified */
-            certifiedBy: components["schemas"]["OrganizationRefView"] | null;
-            /** @description As `GET /v1/brands/{id}/statistics` answers a key with no privilege: salary figures of fewer than 5 salaries suppressed */
-            statistics: components["schemas"]["BrandStatisticsView"];
-            /** @description The whole certification history, oldest first, as `GET /v1/brands/{id}/history` lists it */
-            history: components["schemas"]["BrandDecisionView"][];
+            /** Format: uuid */
+            id: string;
+            /** @example 徐汇AI训练师 */
+            name: string;
+            /** @example 310104 */
+            regionCode: string;
+            /**
+             * @description The brand's status now (a later suspension or revocation of the brand does not undo a certificate)
+             * @enum {string}
+             */
+            status: "draft" | "submitted" | "certified" | "suspended" | "revoked" | "expired";
         };
         PublicIssuerView: {
             /** Format: uuid */
@@ -1724,6 +1725,18 @@ export interface components {
             id: string;
             /** @example 上海徐汇人力资源有限公司 */
             name: string;
+        };
+        PublicBrandDetailView: {
+            /** @description As `GET /v1/brands/{id}` answers it */
+            brand: components["schemas"]["BrandView"];
+            /** @description The HR firm operating the brand */
+            operator: components["schemas"]["OrganizationRefView"];
+            /** @description The bureau that certified it; null if never certified */
+            certifiedBy: components["schemas"]["OrganizationRefView"] | null;
+            /** @description As `GET /v1/brands/{id}/statistics` answers a key with no privilege: salary figures of fewer than 5 salaries suppressed */
+            statistics: components["schemas"]["BrandStatisticsView"];
+            /** @description The whole certification history, oldest first, as `GET /v1/brands/{id}/history` lists it */
+            history: components["schemas"]["BrandDecisionView"][];
         };
         DistributionBucketView: {
             /** @description Lower edge (inclusive) of the annual salaries counted, fen; a multiple of 100000 (CNY 1,000) */
@@ -6176,7 +6189,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PublicBrandView"];
+                    "application/json": components["schemas"]["PublicBrandDetailView"];
                 };
             };
             /** @description Invalid input (`VALIDATION_FAILED`, `MALFORMED_JSON`, or an identifier code such as `INVALID_CREDIT_CODE`) */

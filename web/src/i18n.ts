@@ -83,7 +83,7 @@ const zh = {
   figActive: '在岗人数',
   figEnded: '已离职',
   figEmployers: '合作用人单位',
-  figDays: '平均就业用时(中位数)',
+  figDays: '就业用时中位数',
   figRetention6: '6 个月留存率',
   figRetention12: '12 个月留存率',
   figUplift: '薪资高于预期(中位数)',
