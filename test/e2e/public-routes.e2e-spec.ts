@@ -1,4 +1,7 @@
 import { clientAddressKey } from '../../src/common/auth/address-rate-limit';
+import { StatisticsCalculator } from '../../src/statistics/statistics.calculator';
+import { TALLY_FIGURES } from '../../src/statistics/tallies.rules';
+import { fillPlacementFigure } from '../../src/statistics/tallies.sql';
 import { createBrand, createCertifiedBrand, SEED_BRANDS } from '../support/brands';
 import { eventually, expectProblem } from '../support/expect';
 import { createOrganization, OrgWithKey } from '../support/factories';
@@ -148,6 +151,18 @@ describe('public JSON routes', () => {
     expect(pub).toEqual(expected);
     expect(res.body).toMatchObject({ regionCode: '310000', brandCount: 2, activePlacementCount: 14 });
     expectProblem(await anonymous('/v1/public/regions/31'), 400, 'INVALID_REGION_CODE');
+  });
+
+  it("the migration's fill of the ended_on cells gives what the triggers keep (a database that had placements before)", async () => {
+    const cells = async () => (await t.dataSource.query(`SELECT brand_id, bucket, n FROM brand_tallies WHERE figure = 'ended_on' ORDER BY brand_id, bucket`)).map((r: any) => `${r.brand_id} ${r.bucket} ${r.n}`);
+    await t.app.get(StatisticsCalculator).recomputeBrand(big.id); // folds the deltas: the cells hold everything
+    const kept = await cells();
+    expect(kept.length).toBeGreaterThan(0);
+    await t.dataSource.transaction(async (m) => {
+      await m.query('LOCK TABLE placements IN SHARE MODE');
+      await fillPlacementFigure(m, TALLY_FIGURES.endedOn, `p.status = 'ended'`);
+    });
+    expect(await cells()).toEqual(kept);
   });
 
   it('lists the occupations of the public brands for the directory filter', async () => {
