@@ -25,6 +25,8 @@ export default tseslint.config(
     rules: { 'no-restricted-syntax': ['error', SQL_OUTSIDE_REPOSITORIES] },
   },
   { files: ['test/**', 'bench/**', 'scripts/**'], rules: { 'no-console': 'off' } },
+  // The pages' build script runs on Node.
+  { files: ['web/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } }, rules: { 'no-console': 'off' } },
   // Response bodies in tests are whatever the server sent; asserting on them is the point.
   { files: ['test/**'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
 );

@@ -6,7 +6,9 @@ import { Certifications1764300400000 } from './1764300400000-Certifications';
 import { Statistics1764300500000 } from './1764300500000-Statistics';
 import { IdempotencyPrivacy1764300600000 } from './1764300600000-IdempotencyPrivacy';
 import { StatisticsTallies1764300700000 } from './1764300700000-StatisticsTallies';
+import { EndsByMonth1764300800000 } from './1764300800000-EndsByMonth';
 import { CredentialStatusLists1764300810000 } from './1764300810000-CredentialStatusLists';
+import { RegionDisclosure1764300820000 } from './1764300820000-RegionDisclosure';
 
 /** Every migration in order. Listed explicitly so the app, the CLI and ts-jest load the same set without globbing. */
-export const MIGRATIONS: Function[] = [Foundation1764300000000, Brands1764300100000, Trainees1764300200000, Placements1764300300000, Certifications1764300400000, Statistics1764300500000, IdempotencyPrivacy1764300600000, StatisticsTallies1764300700000, CredentialStatusLists1764300810000];
+export const MIGRATIONS: Function[] = [Foundation1764300000000, Brands1764300100000, Trainees1764300200000, Placements1764300300000, Certifications1764300400000, Statistics1764300500000, IdempotencyPrivacy1764300600000, StatisticsTallies1764300700000, EndsByMonth1764300800000, CredentialStatusLists1764300810000, RegionDisclosure1764300820000];

@@ -8,6 +8,7 @@ import { AppModule, Roles } from './app.module';
 import { AuditLog } from './audit/audit.service';
 import { ACTOR_RESOLVER, ActorResolver } from './common/auth/actor-resolver';
 import { CONTENT_LANGUAGE, languageOf } from './common/i18n/language';
+import { AddressRateLimiter } from './common/auth/address-rate-limit';
 import { createLogger, PinoNestLogger } from './common/logging/logger';
 import { finishDocument } from './common/openapi/document';
 import { Metrics } from './common/metrics/metrics';
@@ -17,6 +18,8 @@ import { ProblemFilter } from './common/problems/problem.filter';
 import { createValidationPipe } from './common/validation/validation';
 import { registerJsonParser, registerStreamedBodyParser } from './common/validation/json-body';
 import type { AppConfig } from './config/config';
+import { DashboardService } from './dashboard/dashboard.service';
+import { mountWebsite } from './dashboard/website';
 import { mountQueueBoard } from './events/queue-board';
 import { IMPORT_MEDIA_TYPES, isImportRoute } from './trainees/import/import-body';
 
@@ -31,8 +34,16 @@ The registry of China's labor service brands (劳务品牌): organizations and k
 trainees, skill certificates, placements and per-brand statistics.
 
 **Authentication**: \`Authorization: Bearer <api key>\` on every route except \`/health/*\`, \`/docs*\`,
-\`/.well-known/jwks.json\` and \`/v1/public/*\` (marked \`security: []\`). Metrics are not on this port: Prometheus
-scrapes \`/metrics\` on a listener of its own (\`METRICS_PORT\`).
+\`/.well-known/jwks.json\`, \`/v1/public/*\` and the public pages (marked \`security: []\`). Metrics are not on this
+port: Prometheus scrapes \`/metrics\` on a listener of its own (\`METRICS_PORT\`).
+
+**Public pages**: the service's own website for the public and the bureaus, at \`/\` (the directory of public brands),
+\`/brands/{id}\` and \`/regions/{regionCode}\`, in Simplified Chinese (English by the switch on every page, remembered,
+or \`?lang=en\`, or when the browser's first language is English). They read only the \`/v1/public/*\` routes; a
+bureau that signs in with its API key (kept in the tab's session storage, sent as a bearer header, never in a URL or
+a cookie) also reads the authenticated routes and sees its jurisdiction unsuppressed. The routes without a key
+(\`/v1/public/*\` and the pages) are limited per client address: \`PUBLIC_RATE_LIMIT_MAX\` requests a minute (default
+600; 429 \`RATE_LIMITED\` with \`Retry-After\`).
 
 **Errors** are RFC 9457 \`application/problem+json\` documents \`{ type, title, status, detail, code, errors? }\`;
 branch on \`code\`. A path id that is not a UUID is 400 \`VALIDATION_FAILED\`; an object you may not see is 404.
@@ -124,6 +135,9 @@ export async function createApp(config: AppConfig, roles: Roles = { api: true, w
     if (!reply.hasHeader('content-language')) void reply.header('content-language', CONTENT_LANGUAGE[languageOf(request.headers['accept-language'])]);
   });
   app.get(Metrics).instrument(fastify);
+  // The public pages at /, /brands/:id and /regions/:regionCode, and their assets (API.md, Public pages).
+  const dashboard = app.get(DashboardService);
+  await mountWebsite(fastify, app.get(AddressRateLimiter), { isPublicBrand: (id) => dashboard.isPublicBrand(id) });
   // Platform keys only (Bearer, or HTTP Basic with the key as password, for browsers): see queue-board.ts.
   await mountQueueBoard(fastify, app.get(BullQueues), app.get<ActorResolver>(ACTOR_RESOLVER), app.get(AuditLog));
 

@@ -7,6 +7,7 @@ import { BrandsModule } from './brands/brands.module';
 import { CertificationsModule } from './certifications/certifications.module';
 import { AuthGuard } from './common/auth/auth.guard';
 import { CommonModule } from './common/common.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { IdempotencyInterceptor } from './common/idempotency/idempotency.interceptor';
 import { QueueWorkersModule } from './common/queue/queue.module';
 import type { AppConfig } from './config/config';
@@ -40,7 +41,7 @@ export class AppModule {
       ...DOMAIN_MODULES,
     ];
     if (roles.worker) imports.push(QueueWorkersModule, EventsWorkerModule);
-    if (roles.api) imports.push(HealthModule, EventsAdminModule);
+    if (roles.api) imports.push(HealthModule, EventsAdminModule, DashboardModule);
     return {
       module: AppModule,
       imports,

@@ -678,7 +678,7 @@ export interface paths {
         };
         /**
          * A brand's figures (whoever may see the brand)
-         * @description Computed by the workers from events and exact: quartiles and median are Postgres `percentile_cont` (linear interpolation; an even count's median is the mean of the two middle values) over the current annual salary of active placements, each rounded to the nearest fen. With fewer than 5 salaries every salary figure and `medianSalaryUpliftPct` are null (`suppressed: true`) except for the operator, bureaus with jurisdiction and the platform. Visible within about 1 s of the commit; figures that move with time alone (retention, expiry) are refreshed daily.
+         * @description Computed by the workers from events and exact: quartiles and median are Postgres `percentile_cont` (linear interpolation; an even count's median is the mean of the two middle values) over the current annual salary of active placements, each rounded to the nearest fen. With fewer than 5 salaries every salary figure and `medianSalaryUpliftPct` are null (`suppressed: true`) except for the operator, bureaus with jurisdiction and the platform. Readers without that privilege see means rounded to whole CNY 1,000 a year, and a region's salary figures withheld where subtracting the brands and sub-regions shown inside it would isolate the salaries of suppressed brands (complementary suppression). Visible within about 1 s of the commit; figures that move with time alone (retention, expiry) are refreshed daily.
          */
         get: operations["StatisticsController_forBrand"];
         put?: never;
@@ -698,7 +698,7 @@ export interface paths {
         };
         /**
          * Figures of public brands, filtered and sorted, keyset-paginated in the chosen order
-         * @description Computed by the workers from events and exact: quartiles and median are Postgres `percentile_cont` (linear interpolation; an even count's median is the mean of the two middle values) over the current annual salary of active placements, each rounded to the nearest fen. With fewer than 5 salaries every salary figure and `medianSalaryUpliftPct` are null (`suppressed: true`) except for the operator, bureaus with jurisdiction and the platform. Visible within about 1 s of the commit; figures that move with time alone (retention, expiry) are refreshed daily. Default order: traineeCount, descending; ties by brand id.
+         * @description Computed by the workers from events and exact: quartiles and median are Postgres `percentile_cont` (linear interpolation; an even count's median is the mean of the two middle values) over the current annual salary of active placements, each rounded to the nearest fen. With fewer than 5 salaries every salary figure and `medianSalaryUpliftPct` are null (`suppressed: true`) except for the operator, bureaus with jurisdiction and the platform. Readers without that privilege see means rounded to whole CNY 1,000 a year, and a region's salary figures withheld where subtracting the brands and sub-regions shown inside it would isolate the salaries of suppressed brands (complementary suppression). Visible within about 1 s of the commit; figures that move with time alone (retention, expiry) are refreshed daily. Default order: traineeCount, descending; ties by brand id.
          */
         get: operations["StatisticsController_list"];
         put?: never;
@@ -797,6 +797,126 @@ export interface paths {
          * @description No body. Audited.
          */
         post: operations["AdminQueuesController_retry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/brands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The directory of public brands with their figures, filtered, searched and sorted, keyset-paginated in that order
+         * @description The filters and sorts of `GET /v1/statistics/brands` (default order: traineeCount, descending; ties by brand id; brands without a value, or whose salary is suppressed, last in either order), and `q`: every whitespace-separated word of it occurs in the name (case-insensitive, Chinese included). Items add the brand's `occupationName`, `status` and `level`. No key: answers every caller as it answers a key with no privilege (only public brands — not drafts or submitted ones, which are 404 — and salary figures of fewer than 5 salaries suppressed). Limited per client address to `PUBLIC_RATE_LIMIT_MAX` requests a minute (default 600; 429 `RATE_LIMITED` with `Retry-After`, `RateLimit-*` headers on every answer). Answers carry `Access-Control-Allow-Origin: *`, so other sites may show the figures.
+         */
+        get: operations["DashboardController_brands"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/brands/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A public brand with its operator, certifier, figures and whole certification history
+         * @description No key: answers every caller as it answers a key with no privilege (only public brands — not drafts or submitted ones, which are 404 — and salary figures of fewer than 5 salaries suppressed). Limited per client address to `PUBLIC_RATE_LIMIT_MAX` requests a minute (default 600; 429 `RATE_LIMITED` with `Retry-After`, `RateLimit-*` headers on every answer). Answers carry `Access-Control-Allow-Origin: *`, so other sites may show the figures.
+         */
+        get: operations["DashboardController_brand"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/brands/{id}/salary-distribution": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A public brand's distribution of current annual salaries (active placements), with no bucket of fewer than 5 people
+         * @description Read from the tallies (how many salaries fall in each CNY 1,000 band), never from the placements, and current to the last commit. The salaries are binned by `bucketWidthFen` (CNY 1,000, 2,000, 5,000, 10,000, … a year, the narrowest that spreads the middle 90 % of them over at most 12 bins); then every bin of fewer than 5 people is merged into its nearer neighbour (on a tie the smaller, then the lower) until none is left, so a bucket may span several widths (`toFen`). Bins nobody falls in are left out. Every edge is a multiple of CNY 1,000, so no bucket places a salary more finely than that. With fewer than 5 active placements nothing is shown: `suppressed: true`, `buckets: []`. No key: answers every caller as it answers a key with no privilege (only public brands — not drafts or submitted ones, which are 404 — and salary figures of fewer than 5 salaries suppressed). Limited per client address to `PUBLIC_RATE_LIMIT_MAX` requests a minute (default 600; 429 `RATE_LIMITED` with `Retry-After`, `RateLimit-*` headers on every answer). Answers carry `Access-Control-Allow-Origin: *`, so other sites may show the figures.
+         */
+        get: operations["DashboardController_salaryDistribution"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/brands/{id}/placements-by-month": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A public brand's placements confirmed and ended in each month, oldest first
+         * @description Months in China time: a placement counts as confirmed in the month of its confirmation and as ended in the month of its last working day (`endDate`). Read from the tallies, current to the last commit. No key: answers every caller as it answers a key with no privilege (only public brands — not drafts or submitted ones, which are 404 — and salary figures of fewer than 5 salaries suppressed). Limited per client address to `PUBLIC_RATE_LIMIT_MAX` requests a minute (default 600; 429 `RATE_LIMITED` with `Retry-After`, `RateLimit-*` headers on every answer). Answers carry `Access-Control-Allow-Origin: *`, so other sites may show the figures.
+         */
+        get: operations["DashboardController_placementsByMonth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/regions/{regionCode}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A region's roll-up over the public brands it covers
+         * @description As `GET /v1/statistics/regions/{regionCode}` answers a key with no privilege (salary figures suppressed under 5 salaries). Its brands: `GET /v1/public/brands?regionCode=` with the code's prefix. No key: answers every caller as it answers a key with no privilege (only public brands — not drafts or submitted ones, which are 404 — and salary figures of fewer than 5 salaries suppressed). Limited per client address to `PUBLIC_RATE_LIMIT_MAX` requests a minute (default 600; 429 `RATE_LIMITED` with `Retry-After`, `RateLimit-*` headers on every answer). Answers carry `Access-Control-Allow-Origin: *`, so other sites may show the figures.
+         */
+        get: operations["DashboardController_region"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/occupations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The occupations of the public brands, with how many brands each (the directory's occupation filter)
+         * @description No key: answers every caller as it answers a key with no privilege (only public brands — not drafts or submitted ones, which are 404 — and salary figures of fewer than 5 salaries suppressed). Limited per client address to `PUBLIC_RATE_LIMIT_MAX` requests a minute (default 600; 429 `RATE_LIMITED` with `Retry-After`, `RateLimit-*` headers on every answer). Answers carry `Access-Control-Allow-Origin: *`, so other sites may show the figures.
+         */
+        get: operations["DashboardController_occupations"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1569,12 +1689,135 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last */
             nextCursor: string | null;
         };
+        PublicBrandListItem: {
+            /** Format: uuid */
+            brandId: string;
+            /** @description All the brand's trainees, erased ones included */
+            traineeCount: number;
+            traineesByStatus: components["schemas"]["TraineesByStatusView"];
+            /** @description Trainees holding an active, unexpired certification */
+            certifiedTraineeCount: number;
+            /** @description certifiedTraineeCount / traineeCount (0–1); null without trainees */
+            certificationRate: number | null;
+            /** @description Trainees who have had a confirmed placement (active or ended) */
+            placedTraineeCount: number;
+            /** @description placedTraineeCount / traineeCount (0–1); null without trainees */
+            placementRate: number | null;
+            activePlacementCount: number;
+            endedPlacementCount: number;
+            /** @description Distinct employers of confirmed placements (active or ended) */
+            employerCount: number;
+            salary: components["schemas"]["SalaryView"];
+            /** @description Median over trainees with an active placement and an expected salary of (current monthly ÷ expected monthly − 1) × 100; suppressed with the salary */
+            medianSalaryUpliftPct: number | null;
+            /** @description Median days (fractional) from registration to first confirmation */
+            medianDaysToPlacement: number | null;
+            /** @description Of placements confirmed at least 6 calendar months ago, the share not ended within 6 months of confirmation; null when none is old enough */
+            retention6mRate: number | null;
+            /** @description As retention6mRate, over 12 months */
+            retention12mRate: number | null;
+            /**
+             * Format: date-time
+             * @description Time of the newest event included
+             */
+            asOf: string | null;
+            /** Format: date-time */
+            computedAt: string;
+            /** Format: uuid */
+            lastEventId: string | null;
+            brandName: string;
+            regionCode: string;
+            occupationCode: string;
+            /** @example 人工智能训练师 */
+            occupationName: string;
+            /**
+             * @description As readers see it: a certified brand past validUntil reads `expired`
+             * @enum {string}
+             */
+            status: "draft" | "submitted" | "certified" | "suspended" | "revoked" | "expired";
+            /** @enum {string|null} */
+            level: "national" | "provincial" | "municipal" | "district" | null;
+        };
+        PublicBrandPage: {
+            items: components["schemas"]["PublicBrandListItem"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
+        OrganizationRefView: {
+            /** Format: uuid */
+            id: string;
+            /** @example 上海徐汇人力资源有限公司 */
+            name: string;
+        };
+        PublicBrandDetailView: {
+            /** @description As `GET /v1/brands/{id}` answers it */
+            brand: components["schemas"]["BrandView"];
+            /** @description The HR firm operating the brand */
+            operator: components["schemas"]["OrganizationRefView"];
+            /** @description The bureau that certified it; null if never certified */
+            certifiedBy: components["schemas"]["OrganizationRefView"] | null;
+            /** @description As `GET /v1/brands/{id}/statistics` answers a key with no privilege: salary figures of fewer than 5 salaries suppressed */
+            statistics: components["schemas"]["BrandStatisticsView"];
+            /** @description The whole certification history, oldest first, as `GET /v1/brands/{id}/history` lists it */
+            history: components["schemas"]["BrandDecisionView"][];
+        };
+        DistributionBucketView: {
+            /** @description Lower edge (inclusive) of the annual salaries counted, fen; a multiple of 100000 (CNY 1,000) */
+            fromFen: number;
+            /** @description Upper edge (exclusive), fen; a merged bucket spans several bucketWidthFen */
+            toFen: number;
+            /** @description People (active placements) whose annual salary lies in [fromFen, toFen); never fewer than 5 */
+            count: number;
+        };
+        SalaryDistributionView: {
+            /**
+             * @description Width the salaries were binned by, fen: CNY 1,000, 2,000, 5,000, 10,000, … a year, chosen so that the middle 90 % of salaries spans at most 12 bins
+             * @example 1000000
+             */
+            bucketWidthFen: number;
+            /** @description Ascending and disjoint; a bin of fewer than 5 people is merged into the nearer neighbour until none is left; bins nobody falls in are left out */
+            buckets: components["schemas"]["DistributionBucketView"][];
+            /** @description Active placements counted (as `salary.sampleSize` of the figures) */
+            sampleSize: number;
+            /** @description True with fewer than 5 active placements: `buckets` is then empty */
+            suppressed: boolean;
+        };
+        MonthCountView: {
+            /**
+             * @description Calendar month, China time
+             * @example 2026-03
+             */
+            month: string;
+            /** @description Placements confirmed in the month (whether or not they have ended since) */
+            confirmed: number;
+            /** @description Placements whose last working day (endDate) falls in the month */
+            ended: number;
+        };
+        PlacementsByMonthView: {
+            /** @description Oldest first: every month from the first with a confirmation or an end through the current month, months without either as zeros; empty without any placement */
+            items: components["schemas"]["MonthCountView"][];
+        };
+        OccupationView: {
+            /** @example 4-04-05-05 */
+            occupationCode: string;
+            /**
+             * @description The name most of its brands give it
+             * @example 人工智能训练师
+             */
+            occupationName: string;
+            /** @description Public brands of this occupation */
+            brandCount: number;
+        };
+        OccupationsView: {
+            /** @description Every occupation of a public brand, the commonest first */
+            items: components["schemas"]["OccupationView"][];
+        };
     };
     responses: never;
     parameters: never;
     requestBodies: never;
     headers: {
-        /** @description Requests allowed to this API key in the current window */
+        /** @description Requests allowed in the current window (to this API key; on routes without a key, from this address) */
         "RateLimit-Limit": number;
         /** @description Requests left in the current window */
         "RateLimit-Remaining": number;
@@ -7022,6 +7265,9 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7031,6 +7277,9 @@ export interface operations {
             /** @description `VALIDATION_FAILED`: not a serial, or a wrong check symbol */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7040,6 +7289,22 @@ export interface operations {
             /** @description `NOT_FOUND`: no certificate has this serial */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `RATE_LIMITED`: this address has used its requests of the minute (`PUBLIC_RATE_LIMIT_MAX`); see `Retry-After` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7050,6 +7315,9 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7059,6 +7327,9 @@ export interface operations {
             /** @description Any other problem: 400 `MALFORMED_REQUEST` (a request HTTP cannot read), 405 `METHOD_NOT_ALLOWED` (with `Allow`), 408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR` */
             default: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7078,15 +7349,34 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/jwk-set+json": components["schemas"]["JwksView"];
                 };
             };
+            /** @description `RATE_LIMITED`: this address has used its requests of the minute (`PUBLIC_RATE_LIMIT_MAX`); see `Retry-After` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
             /** @description Any other problem: 400 `MALFORMED_REQUEST` (a request HTTP cannot read), 405 `METHOD_NOT_ALLOWED` (with `Allow`), 408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR` */
             default: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7110,6 +7400,9 @@ export interface operations {
             /** @description The status list credential as a compact JWS */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     /** @description `public, max-age=30` */
                     "Cache-Control"?: string;
                     [name: string]: unknown;
@@ -7121,6 +7414,9 @@ export interface operations {
             /** @description `VALIDATION_FAILED`: not a list number */
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7130,6 +7426,22 @@ export interface operations {
             /** @description `NOT_FOUND`: no such status list */
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `RATE_LIMITED`: this address has used its requests of the minute (`PUBLIC_RATE_LIMIT_MAX`); see `Retry-After` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7140,6 +7452,9 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7149,6 +7464,9 @@ export interface operations {
             /** @description Any other problem: 400 `MALFORMED_REQUEST` (a request HTTP cannot read), 405 `METHOD_NOT_ALLOWED` (with `Allow`), 408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR` */
             default: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7169,6 +7487,9 @@ export interface operations {
             /** @description The JSON-LD context document */
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7177,9 +7498,25 @@ export interface operations {
                     };
                 };
             };
+            /** @description `RATE_LIMITED`: this address has used its requests of the minute (`PUBLIC_RATE_LIMIT_MAX`); see `Retry-After` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
             /** @description Any other problem: 400 `MALFORMED_REQUEST` (a request HTTP cannot read), 405 `METHOD_NOT_ALLOWED` (with `Allow`), 408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR` */
             default: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7755,6 +8092,484 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `RATE_LIMITED`, with `Retry-After` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a dependency is down; retry */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description Any other problem: 400 `MALFORMED_REQUEST` (a request HTTP cannot read), 405 `METHOD_NOT_ALLOWED` (with `Allow`), 408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR` */
+            default: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+        };
+    };
+    DashboardController_brands: {
+        parameters: {
+            query?: {
+                /** @description Items per page; outside 1–500 is a 400. */
+                limit?: number;
+                /** @description Opaque cursor: the `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Region code prefix, 2–6 digits */
+                regionCode?: string;
+                occupationCode?: string;
+                /** @description Brands without a value (or whose salary is suppressed) come last in either order */
+                sort?: "medianAnnualFen" | "placementRate" | "traineeCount" | "placedTraineeCount";
+                order?: "asc" | "desc";
+                /** @description Words of the name (whitespace-separated, each must occur; Chinese included) */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicBrandPage"];
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`, `MALFORMED_JSON`, or an identifier code such as `INVALID_CREDIT_CODE`) */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `RATE_LIMITED`, with `Retry-After` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a dependency is down; retry */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description Any other problem: 400 `MALFORMED_REQUEST` (a request HTTP cannot read), 405 `METHOD_NOT_ALLOWED` (with `Allow`), 408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR` */
+            default: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+        };
+    };
+    DashboardController_brand: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicBrandDetailView"];
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`, `MALFORMED_JSON`, or an identifier code such as `INVALID_CREDIT_CODE`) */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `NOT_FOUND`: no such brand, or one not public yet (draft, submitted) */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `RATE_LIMITED`, with `Retry-After` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a dependency is down; retry */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description Any other problem: 400 `MALFORMED_REQUEST` (a request HTTP cannot read), 405 `METHOD_NOT_ALLOWED` (with `Allow`), 408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR` */
+            default: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+        };
+    };
+    DashboardController_salaryDistribution: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SalaryDistributionView"];
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`, `MALFORMED_JSON`, or an identifier code such as `INVALID_CREDIT_CODE`) */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `NOT_FOUND`: no such brand, or one not public yet */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `RATE_LIMITED`, with `Retry-After` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a dependency is down; retry */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description Any other problem: 400 `MALFORMED_REQUEST` (a request HTTP cannot read), 405 `METHOD_NOT_ALLOWED` (with `Allow`), 408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR` */
+            default: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+        };
+    };
+    DashboardController_placementsByMonth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlacementsByMonthView"];
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`, `MALFORMED_JSON`, or an identifier code such as `INVALID_CREDIT_CODE`) */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `NOT_FOUND`: no such brand, or one not public yet */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `RATE_LIMITED`, with `Retry-After` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a dependency is down; retry */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description Any other problem: 400 `MALFORMED_REQUEST` (a request HTTP cannot read), 405 `METHOD_NOT_ALLOWED` (with `Allow`), 408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR` */
+            default: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+        };
+    };
+    DashboardController_region: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description GB/T 2260 code; covers codes as a jurisdiction does (100000: the nation) */
+                regionCode: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegionStatisticsView"];
+                };
+            };
+            /** @description `INVALID_REGION_CODE` */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `RATE_LIMITED`, with `Retry-After` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a dependency is down; retry */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description Any other problem: 400 `MALFORMED_REQUEST` (a request HTTP cannot read), 405 `METHOD_NOT_ALLOWED` (with `Allow`), 408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR` */
+            default: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+        };
+    };
+    DashboardController_occupations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OccupationsView"];
                 };
             };
             /** @description `RATE_LIMITED`, with `Retry-After` */

@@ -18,7 +18,7 @@ import { chineseName, mobileNumber, randomBirthDate, residentIdentityNumber, uni
 import { BrandLedger, type CaughtUp, type Member, mismatches, regionMismatches, type RegionWatch } from './ledger';
 import { annualOffer, BRAND_PLANS, type BrandPlan, monthlyOffer, type OrganizationPlan } from './plans';
 import { chance, pick, pickWeighted, randomInt, shuffle } from './random';
-import { printAnswers, printBrands, printCatchUp, printFigures, printImports, printJourneys, printOrganizations, say, seconds } from './report';
+import { printAnswers, printBrands, printCatchUp, printFigures, printImports, printJourneys, printOrganizations, printPages, say, seconds } from './report';
 
 /**
  * `npm run demo`: builds the three labor service brands of DESIGN.md on a RUNNING service, over HTTP only, and
@@ -377,6 +377,8 @@ async function main(): Promise<number> {
   say(`OpenAPI: ${config.baseUrl}/docs (JSON: ${config.baseUrl}/docs-json)`);
   say(`Brand ids: ${ledgers.map((l) => `${l.plan.name} ${l.brandId}`).join(', ')}`);
   say(`Done in ${seconds(Date.now() - started)}.`);
+  say();
+  printPages(config.baseUrl, ledgers);
   return caughtUp.lagging.length === 0 ? 0 : 1;
 }
 

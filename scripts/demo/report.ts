@@ -119,3 +119,10 @@ export function printCatchUp(caughtUp: CaughtUp): void {
   }
   say();
 }
+
+/** The public pages of what the demo made: the directory, each brand's page, its region's page. */
+export function printPages(baseUrl: string, ledgers: BrandLedger[]): void {
+  say(`Public pages (no key; 中文 by default, English by the switch or ?lang=en): ${baseUrl}/`);
+  const rows = ledgers.map((l) => [l.plan.name, `${baseUrl}/brands/${l.brandId}`, `${baseUrl}/regions/${l.plan.regionCode}`]);
+  table(['brand', 'brand page', 'region page'], rows, 3).forEach((line) => say(`  ${line}`));
+}

@@ -7,7 +7,7 @@ import { returnedRows } from '../database/transactions';
 import type { BrandColumns } from '../policy/policy';
 import { Brand, BrandDecisionRecord } from './brand.entity';
 import { BRAND_TRANSITIONS, EXPIRING_STATUSES, NON_PUBLIC_STATUSES, type BrandStatus } from './brand.rules';
-import { brandColumns } from './brands.fragments';
+import { brandColumns, nameMatchesSql } from './brands.fragments';
 
 export interface BrandListFilter {
   /** As readers see it: `expired` includes certified brands past validUntil, and `certified` excludes them. */
@@ -27,8 +27,6 @@ export interface ExpiredBrandRow {
 
 const EXPIRED = BRAND_TRANSITIONS.expire.to;
 
-/** `%`, `_` and `\` are wildcards to LIKE; a search for them must find them literally. */
-const likeEscape = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** The only code that reads and writes `brands` and `brand_decisions` (besides the fragments it exports). */
 @Injectable()
@@ -60,7 +58,7 @@ export class BrandsRepository extends Repository {
     }
     if (filter.occupationCode) where.push(`b.occupation_code = ${p.add(filter.occupationCode)}`);
     if (filter.operatorId) where.push(`b.operator_id = ${p.add(filter.operatorId)}`);
-    for (const word of filter.words ?? []) where.push(`b.name ILIKE ${p.add(`%${likeEscape(word)}%`)}`);
+    where.push(...nameMatchesSql('b.name', filter.words ?? [], p));
     if (after) where.push(`(b.created_at, b.id) < (${p.add(after.at)}, ${p.add(after.id)})`);
     const rows: Array<Record<string, unknown>> = await this.db().query(
       `SELECT b.* FROM brands b WHERE ${where.join(' AND ')} ORDER BY b.created_at DESC, b.id DESC LIMIT ${p.add(fetch)}`,
@@ -112,6 +110,15 @@ export class BrandsRepository extends Repository {
     return ids
       ? this.db().query(`SELECT id, region_code AS "regionCode" FROM brands WHERE id = ANY($1::uuid[])`, [ids])
       : this.db().query(`SELECT id, region_code AS "regionCode" FROM brands`);
+  }
+
+  /** The occupations of the public brands, with how many brands each, the commonest first. */
+  publicOccupations(): Promise<Array<{ occupationCode: string; occupationName: string; brandCount: number }>> {
+    return this.db().query(
+      `SELECT occupation_code AS "occupationCode", mode() WITHIN GROUP (ORDER BY occupation_name) AS "occupationName", count(*)::int AS "brandCount"
+         FROM brands WHERE ${sqlNotIn('status', NON_PUBLIC_STATUSES)}
+        GROUP BY occupation_code ORDER BY count(*) DESC, occupation_code`,
+    );
   }
 
   /** The public brands whose region lies in the range (a region's figures). */

@@ -7,10 +7,11 @@ import { notFound, ProblemError } from '../common/problems/problem';
 import type { Db } from '../database/repository';
 import { Transactions } from '../database/transactions';
 import { Outbox } from '../events/outbox.service';
-import { Policy } from '../policy/policy';
+import { Policy, type Reader } from '../policy/policy';
 import type { Brand, BrandDecisionRecord } from './brand.entity';
 import { BRAND_TRANSITIONS, BrandDecision, BrandStatus, canEditBrand, checkBrandTransition, effectiveBrandStatus } from './brand.rules';
 import { chinaToday } from '../common/time/china-time';
+import { searchWords } from './brands.fragments';
 import { BrandsRepository } from './brands.repository';
 import type { BrandDecisionView, BrandView, CertifyBrandDto, CreateBrandDto, ListBrandsQuery, UpdateBrandDto } from './dto/brand.dto';
 import { msg } from '../common/i18n/message';
@@ -20,9 +21,8 @@ export type BureauDecision = Exclude<BrandDecision, 'expire' | 'submit'>;
 /** What other modules need to know of a brand to decide access and rules (its row, as stored). */
 export type BrandFacts = Pick<Brand, 'id' | 'name' | 'operatorId' | 'regionCode' | 'occupationCode' | 'occupationName' | 'status' | 'validUntil'>;
 
-/** Searches use at most this many words of `q`. */
-const MAX_SEARCH_WORDS = 8;
 const EXPIRY_BATCH = 500;
+const HISTORY_CAP = 10_000;
 
 export function presentBrand(b: Brand, today = chinaToday()): BrandView {
   return {
@@ -80,7 +80,7 @@ export class BrandsService {
    * A brand the caller may see, or 404 — the same answer whether it does not exist or is hidden. With `m`, read
    * in that transaction; `lock` as BrandsRepository.findById.
    */
-  async getVisible(actor: Actor, id: string, m?: Db, lock?: 'update' | 'share'): Promise<Brand> {
+  async getVisible(actor: Reader, id: string, m?: Db, lock?: 'update' | 'share'): Promise<Brand> {
     const brand = await this.brands.findById(id, m, lock);
     if (!brand || !Policy.canSeeBrand(actor, { ...brand, status: effectiveBrandStatus(brand.status, brand.validUntil) })) throw notFound(msg('object.brand'));
     return brand;
@@ -91,14 +91,14 @@ export class BrandsService {
     return this.brands.findById(id, m, lock);
   }
 
-  async get(actor: Actor, id: string): Promise<BrandView> {
+  async get(actor: Reader, id: string): Promise<BrandView> {
     return presentBrand(await this.getVisible(actor, id));
   }
 
   async list(actor: Actor, query: ListBrandsQuery): Promise<Page<BrandView>> {
     const page = newestFirst(query);
     const today = chinaToday();
-    const words = query.q?.split(/\s+/).filter(Boolean).slice(0, MAX_SEARCH_WORDS);
+    const words = searchWords(query.q);
     const rows = await this.brands.list(
       (b, p) => Policy.visibleBrandsSql(actor, b, p),
       { status: query.status, regionPrefix: query.regionCode, occupationCode: query.occupationCode, operatorId: query.operatorId, words },
@@ -238,11 +238,22 @@ export class BrandsService {
     await this.audit.record(m, actor, { action: `brand.${action}`, objectType: 'brand', objectId: brand.id, brandId: brand.id, details: { fromStatus: from, toStatus: to } });
   }
 
-  async history(actor: Actor, id: string, query: PageQuery): Promise<Page<BrandDecisionView>> {
+  async history(actor: Reader, id: string, query: PageQuery): Promise<Page<BrandDecisionView>> {
     await this.getVisible(actor, id);
     const page = inSequence(query);
     const rows = await this.brands.history(id, page.afterSeq, page.fetch);
     return toPage(rows, page.limit, (d) => [d.seq], presentDecision);
+  }
+
+  /** A brand's whole history, oldest first (a brand has a handful of decisions; at most HISTORY_CAP are read). */
+  async wholeHistory(actor: Reader, id: string): Promise<BrandDecisionView[]> {
+    await this.getVisible(actor, id);
+    return (await this.brands.history(id, '0', HISTORY_CAP)).map(presentDecision);
+  }
+
+  /** The occupations of the public brands, with how many brands each, the commonest first. */
+  publicOccupations(): Promise<Array<{ occupationCode: string; occupationName: string; brandCount: number }>> {
+    return this.brands.publicOccupations();
   }
 
   /** Records the expiry of every certified or suspended brand whose validity ended, in batches (the scheduler's job). */

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Res } from
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { Actor } from '../common/auth/actor';
+import { LimitByAddress } from '../common/auth/address-rate-limit';
 import { CurrentActor, Public } from '../common/auth/decorators';
 import { IfMatch } from '../common/http/if-match';
 import { ApiProblems, STANDARD_AUTH_PROBLEMS, STANDARD_POST_PROBLEMS } from '../common/openapi/problems';
@@ -92,6 +93,7 @@ export class CertificationsController {
 /** What anyone may check without a key: a certificate by its serial, and the keys that verify credentials. */
 @ApiTags('Public verification')
 @Public()
+@LimitByAddress()
 @Controller()
 export class CertificateVerificationController {
   constructor(private readonly certifications: CertificationsService) {}

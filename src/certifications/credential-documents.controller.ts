@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Param, Res } from '@nestjs/common';
 import { ApiExtraModels, ApiOperation, ApiParam, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { LimitByAddress } from '../common/auth/address-rate-limit';
 import { Public } from '../common/auth/decorators';
 import { msg } from '../common/i18n/message';
 import { ProblemSchema } from '../common/openapi/problems';
@@ -27,6 +28,7 @@ const problem = (status: number, description: string) =>
 @ApiTags('Public verification')
 @ApiExtraModels(ProblemSchema)
 @Public()
+@LimitByAddress()
 @Controller('v1/public')
 export class CredentialDocumentsController {
   constructor(private readonly certifications: CertificationsService) {}

@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { DatabaseHealth } from '../database/database-health';
 import { Transactions } from '../database/transactions';
+import { AddressRateLimiter, AddressRateLimitGuard } from './auth/address-rate-limit';
 import { RateLimiter } from './auth/rate-limiter';
 import { PII_CIPHER, piiCipherProvider } from './crypto/pii.provider';
 import { IdempotencyRepository } from './idempotency/idempotency.repository';
@@ -32,6 +33,8 @@ export class CommonModule {
       Transactions,
       DatabaseHealth,
       RateLimiter,
+      AddressRateLimiter,
+      AddressRateLimitGuard,
       Metrics,
       BullQueues,
       IdempotencyRepository,
@@ -39,7 +42,7 @@ export class CommonModule {
     return {
       module: CommonModule,
       providers: [...exported, RedisCloser, QueueMetrics, MetricsServer, PurgeIdempotencyKeysJob],
-      exports: [APP_CONFIG, REDIS, PII_CIPHER, Transactions, DatabaseHealth, RateLimiter, Metrics, MetricsServer, BullQueues, IdempotencyRepository],
+      exports: [APP_CONFIG, REDIS, PII_CIPHER, Transactions, DatabaseHealth, RateLimiter, AddressRateLimiter, AddressRateLimitGuard, Metrics, MetricsServer, BullQueues, IdempotencyRepository],
     };
   }
 }

@@ -18,6 +18,11 @@ export interface AppConfig {
   /** Requests allowed per API key per window; 0 disables the limit. */
   rateLimitMax: number;
   rateLimitWindowMs: number;
+  /**
+   * Requests allowed per client address per minute on the routes anyone may call without a key (the public JSON
+   * routes and the website); 0 disables the limit.
+   */
+  publicRateLimitMax: number;
   /** JSON bodies above this many bytes answer 413. */
   bodyLimitBytes: number;
   importBodyLimitBytes: number;
@@ -136,6 +141,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel: str('LOG_LEVEL', 'info'),
     rateLimitMax: int('RATE_LIMIT_MAX', 6000, 0, 10_000_000),
     rateLimitWindowMs: int('RATE_LIMIT_WINDOW_MS', 60_000, 100, 86_400_000),
+    publicRateLimitMax: int('PUBLIC_RATE_LIMIT_MAX', 600, 0, 10_000_000),
     bodyLimitBytes: int('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     importBodyLimitBytes: int('IMPORT_BODY_LIMIT_BYTES', 200 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
     apiKeyCacheTtlMs: int('API_KEY_CACHE_TTL_MS', 1000, 0, 1000),

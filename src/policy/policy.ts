@@ -21,6 +21,12 @@ import { msg } from '../common/i18n/message';
  * exists); one that may see it but not act gets FORBIDDEN or OUT_OF_JURISDICTION.
  */
 
+/**
+ * Who reads: the organization behind an API key, or null for the public — a visitor of the public pages or a caller
+ * of `/v1/public/*`, who has no key and no privilege (sees what a key with no relation to the object sees).
+ */
+export type Reader = Actor | null;
+
 /** How an insider stands to a brand; null for the public. */
 export type BrandRelation = 'operator' | 'bureau' | 'platform';
 
@@ -66,7 +72,8 @@ export const Policy = {
     return actor.organizationId === organizationId || actor.kind === 'platform';
   },
 
-  relationToBrand(actor: Actor, brand: BrandParties): BrandRelation | null {
+  relationToBrand(actor: Reader, brand: BrandParties): BrandRelation | null {
+    if (actor === null) return null;
     if (actor.organizationId === brand.operatorId) return 'operator';
     if (Policy.hasJurisdiction(actor, brand.regionCode)) return 'bureau';
     if (Policy.isPlatform(actor)) return 'platform';
@@ -74,7 +81,7 @@ export const Policy = {
   },
 
   /** Drafts and submitted brands are seen by their insiders only; the rest is public. `status` as readers see it. */
-  canSeeBrand(actor: Actor, brand: BrandParties & { status: BrandStatus }): boolean {
+  canSeeBrand(actor: Reader, brand: BrandParties & { status: BrandStatus }): boolean {
     return isPublicBrandStatus(brand.status) || Policy.relationToBrand(actor, brand) !== null;
   },
 
@@ -85,12 +92,13 @@ export const Policy = {
   },
 
   /** Salary figures under the suppression threshold are shown to the brand's insiders only. */
-  seesUnsuppressedBrandFigures(actor: Actor, brand: BrandParties): boolean {
+  seesUnsuppressedBrandFigures(actor: Reader, brand: BrandParties): boolean {
     return Policy.relationToBrand(actor, brand) !== null;
   },
 
   /** A region's figures: unsuppressed for the platform and the bureaus whose jurisdiction covers the region. */
-  seesUnsuppressedRegionFigures(actor: Actor, regionCode: string): boolean {
+  seesUnsuppressedRegionFigures(actor: Reader, regionCode: string): boolean {
+    if (actor === null) return false;
     return Policy.isPlatform(actor) || Policy.hasJurisdiction(actor, regionCode);
   },
 

@@ -7,6 +7,7 @@ import { interpolateQuantile, quantileRanks, rate, roundFen } from './statistics
 import { Sql, StatisticsRepository } from './statistics.repository';
 import { BucketCount, countOf, locateRanks, ORDERED_FIGURES, OrderedFigure, ranksFor, TRAINEE_STATUS_ORDER } from './tallies.rules';
 import { safeMessage } from '../common/logging/logger';
+import { brandSample, regionSalaryShown } from './disclosure.rules';
 
 const QUARTILES = [0.25, 0.5, 0.75] as const;
 /** The reconcile job looks at this many of the newest events. */
@@ -196,7 +197,8 @@ export class StatisticsCalculator {
     const active = countOf(salaries);
     const quantile = await this.readQuantiles(sql, brandIds, { salary: { buckets: salaries, quantiles: QUARTILES } });
     const salary = (p: number): number | null => fen(quantile('salary', p));
-    return [regionCode, brandIds.length, r.trainees, r.placed, active, salary(0.25), salary(0.5), salary(0.75), active ? divideRound(r.salary_sum, active) : null, r.as_of];
+    const disclosable = regionSalaryShown(regionCode, r.salary_samples.map((b) => brandSample(b.regionCode, b.n)));
+    return [regionCode, brandIds.length, r.trainees, r.placed, active, salary(0.25), salary(0.5), salary(0.75), active ? divideRound(r.salary_sum, active) : null, r.as_of, disclosable];
   }
 
   /** Every brand and every region any brand lies in, from scratch (`npm run stats:rebuild`). */

@@ -2,16 +2,14 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Actor } from '../common/auth/actor';
 import { CurrentActor } from '../common/auth/decorators';
-import { validateRegionCode } from '../common/identifiers/region-code';
 import { ApiProblems, STANDARD_AUTH_PROBLEMS } from '../common/openapi/problems';
-import { ProblemError } from '../common/problems/problem';
+import { requireRegionCode } from '../common/validation/identifiers';
 import { UuidParam } from '../common/validation/validation';
 import { BrandStatisticsPage, BrandStatisticsView, ListBrandStatisticsQuery, RegionStatisticsView } from './dto/statistics.dto';
 import { StatisticsService } from './statistics.service';
-import { msg } from '../common/i18n/message';
 
 const DEFINITIONS =
-  'Computed by the workers from events and exact: quartiles and median are Postgres `percentile_cont` (linear interpolation; an even count\'s median is the mean of the two middle values) over the current annual salary of active placements, each rounded to the nearest fen. With fewer than 5 salaries every salary figure and `medianSalaryUpliftPct` are null (`suppressed: true`) except for the operator, bureaus with jurisdiction and the platform. Visible within about 1 s of the commit; figures that move with time alone (retention, expiry) are refreshed daily.';
+  'Computed by the workers from events and exact: quartiles and median are Postgres `percentile_cont` (linear interpolation; an even count\'s median is the mean of the two middle values) over the current annual salary of active placements, each rounded to the nearest fen. With fewer than 5 salaries every salary figure and `medianSalaryUpliftPct` are null (`suppressed: true`) except for the operator, bureaus with jurisdiction and the platform. Readers without that privilege see means rounded to whole CNY 1,000 a year, and a region\'s salary figures withheld where subtracting the brands and sub-regions shown inside it would isolate the salaries of suppressed brands (complementary suppression). Visible within about 1 s of the commit; figures that move with time alone (retention, expiry) are refreshed daily.';
 
 @ApiTags('Statistics')
 @ApiBearerAuth()
@@ -41,11 +39,6 @@ export class StatisticsController {
   @ApiOkResponse({ type: RegionStatisticsView })
   @ApiProblems(400, ...STANDARD_AUTH_PROBLEMS)
   forRegion(@CurrentActor() actor: Actor, @Param('regionCode') regionCode: string): Promise<RegionStatisticsView> {
-    const valid = validateRegionCode(regionCode);
-    if (!valid.ok) {
-      const reason = msg('field.regionCode', { field: 'regionCode', reason: valid.reason });
-      throw new ProblemError('INVALID_REGION_CODE', reason, [{ field: 'regionCode', code: 'INVALID_REGION_CODE', message: reason }]);
-    }
-    return this.statistics.forRegion(actor, regionCode);
+    return this.statistics.forRegion(actor, requireRegionCode(regionCode));
   }
 }

@@ -63,6 +63,11 @@ export class RegionStatisticsRecord {
   @Column({ type: 'bigint', nullable: true }) p25AnnualFen: string | null;
   @Column({ type: 'bigint', nullable: true }) p75AnnualFen: string | null;
   @Column({ type: 'bigint', nullable: true }) meanAnnualFen: string | null;
+  /**
+   * Whether the salary figures may be shown to a reader without privilege (disclosure.rules.ts), decided with the
+   * figures from the same snapshot; null for rows computed before it was kept.
+   */
+  @Column({ type: 'boolean', nullable: true }) salaryDisclosable: boolean | null;
   @Column({ type: 'timestamptz', precision: 3, nullable: true }) asOf: Date | null;
   @Column({ type: 'timestamptz', precision: 3 }) computedAt: Date;
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { QueryRunner } from 'typeorm';
-import { brandsTable } from '../brands/brands.fragments';
+import { brandsTable, nameMatchesSql } from '../brands/brands.fragments';
 import { NON_PUBLIC_STATUSES, type BrandStatus } from '../brands/brand.rules';
 import { Db, Repository } from '../database/repository';
 import { sqlLiteral, sqlNotIn, SqlParams } from '../database/sql';
@@ -9,7 +9,7 @@ import { newestBrandEventSql, recentBrandEventsSql } from '../events/outbox.frag
 import { PLACEMENTS_TABLE } from '../placements/placements.fragments';
 import type { RegionSample } from './disclosure.rules';
 import { BrandStatisticsRecord, RegionStatisticsRecord } from './statistics.entity';
-import { BucketCount, ORDERED_FIGURES, OrderedFigure, RETENTION_WINDOWS, TALLY_FIGURES } from './tallies.rules';
+import { BucketCount, ORDERED_FIGURES, OrderedFigure, RETENTION_WINDOWS, TALLY_FIGURES, type TallyFigure } from './tallies.rules';
 
 /** One statement's connection: the pool's (a connection per statement) or one held for a whole recomputation. */
 export interface Sql {
@@ -37,6 +37,8 @@ export interface BrandCells {
 }
 
 export interface RegionCells {
+  /** Each brand's count of salaries and its region code: what complementary suppression weighs. */
+  salary_samples: Array<{ regionCode: string; n: number }>;
   trainees: number;
   placed: number;
   salary_sum: string;
@@ -60,6 +62,10 @@ export interface BrandFiguresListRow {
   brandId: string;
   brandName: string;
   operatorId: string;
+  occupationName: string;
+  status: BrandStatus;
+  level: string | null;
+  validUntil: string | null;
   sortValue: string | number | null;
 }
 
@@ -107,13 +113,14 @@ const SORT_SQL: Record<StatisticsSortKey, string> = {
 
 const UPSERT_REGION_STATISTICS = `
   INSERT INTO region_statistics (region_code, brand_count, trainee_count, placed_trainee_count, active_placement_count,
-      salary_sample_size, p25_annual_fen, median_annual_fen, p75_annual_fen, mean_annual_fen, as_of, computed_at)
-  VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, clock_timestamp())
+      salary_sample_size, p25_annual_fen, median_annual_fen, p75_annual_fen, mean_annual_fen, as_of, salary_disclosable, computed_at)
+  VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, clock_timestamp())
   ON CONFLICT (region_code) DO UPDATE SET brand_count = EXCLUDED.brand_count, trainee_count = EXCLUDED.trainee_count,
     placed_trainee_count = EXCLUDED.placed_trainee_count, active_placement_count = EXCLUDED.active_placement_count,
     salary_sample_size = EXCLUDED.salary_sample_size, p25_annual_fen = EXCLUDED.p25_annual_fen,
     median_annual_fen = EXCLUDED.median_annual_fen, p75_annual_fen = EXCLUDED.p75_annual_fen,
-    mean_annual_fen = EXCLUDED.mean_annual_fen, as_of = EXCLUDED.as_of, computed_at = EXCLUDED.computed_at`;
+    mean_annual_fen = EXCLUDED.mean_annual_fen, as_of = EXCLUDED.as_of, salary_disclosable = EXCLUDED.salary_disclosable,
+    computed_at = EXCLUDED.computed_at`;
 
 const UPSERT_BRAND_STATISTICS = `
   INSERT INTO brand_statistics (brand_id, region_code, occupation_code, is_public, trainee_count, trainees_by_status,
@@ -232,7 +239,14 @@ export class StatisticsRepository extends Repository {
        SELECT ${countOfFigure(TALLY_FIGURES.traineesByStatus)} AS trainees, ${countOfFigure(TALLY_FIGURES.firstConfirmationDays)} AS placed,
               ${totalOfFigure(TALLY_FIGURES.activeSalary)} AS salary_sum,
               ${bucketsOf(ORDERED_FIGURES.salary.tally)} AS salaries,
-              (SELECT max(e.occurred_at) FROM unnest($1::uuid[]) AS b(id), LATERAL (${newestBrandEventSql('b.id')}) e) AS as_of`,
+              (SELECT max(e.occurred_at) FROM unnest($1::uuid[]) AS b(id), LATERAL (${newestBrandEventSql('b.id')}) e) AS as_of,
+              (SELECT COALESCE(json_agg(json_build_object('regionCode', b.region_code, 'n', (
+                  SELECT COALESCE(sum(c.n), 0)::int FROM (
+                    SELECT t.n FROM brand_tallies t WHERE t.brand_id = b.id AND t.figure = ${sqlLiteral(ORDERED_FIGURES.salary.tally)}
+                    UNION ALL
+                    SELECT u.n FROM brand_tally_deltas d, unnest(d.figures, d.buckets, d.ns, d.totals) AS u(figure, bucket, n, total)
+                     WHERE d.brand_id = b.id AND u.figure = ${sqlLiteral(ORDERED_FIGURES.salary.tally)}) c))), '[]')
+                 FROM ${brandsTable('b')} WHERE b.id = ANY($1::uuid[])) AS salary_samples`,
       [brandIds],
     );
     return row;
@@ -263,6 +277,21 @@ export class StatisticsRepository extends Repository {
     }
     const rows: Array<{ figure: OrderedFigure; rank: string; value: string | null }> = await sql.query(parts.join('\nUNION ALL\n'), p.values);
     return rows.map((r) => ({ figure: r.figure, rank: Number(r.rank), value: r.value }));
+  }
+
+  /**
+   * A brand's cells of the given figures as they stand now (folded cells plus the deltas not folded yet), each
+   * figure's cells by bucket; a figure without any cell is absent.
+   */
+  async readCells(brandId: string, figures: readonly TallyFigure[]): Promise<Partial<Record<TallyFigure, BucketCount[]>>> {
+    const rows: Array<{ figure: TallyFigure; bucket: string; n: string }> = await this.db().query(
+      `WITH ${TALLIES_CTE}
+       SELECT figure, bucket, n FROM tallies WHERE figure::text = ANY($2::text[]) ORDER BY figure, bucket`,
+      [[brandId], figures],
+    );
+    const cells: Partial<Record<TallyFigure, BucketCount[]>> = {};
+    for (const r of rows) (cells[r.figure] ??= []).push([Number(r.bucket), Number(r.n)]);
+    return cells;
   }
 
   async upsertBrandStatistics(sql: Sql, row: unknown[]): Promise<void> {
@@ -343,7 +372,7 @@ export class StatisticsRepository extends Repository {
    * without a value come last in either order. `after` is the last row's key and id.
    */
   async listBrandFigures(
-    filter: { regionLow?: string; regionHigh?: string; occupationCode?: string },
+    filter: { regionLow?: string; regionHigh?: string; occupationCode?: string; words?: readonly string[] },
     sort: StatisticsSortKey,
     descending: boolean,
     suppressionThreshold: number,
@@ -356,6 +385,7 @@ export class StatisticsRepository extends Repository {
     const where = [sqlNotIn('b.status', NON_PUBLIC_STATUSES)];
     if (filter.regionLow && filter.regionHigh) where.push(`s.region_code BETWEEN ${p.add(filter.regionLow)} AND ${p.add(filter.regionHigh)}`);
     if (filter.occupationCode) where.push(`s.occupation_code = ${p.add(filter.occupationCode)}`);
+    where.push(...nameMatchesSql('b.name', filter.words ?? [], p));
     const cmp = descending ? '<' : '>';
     if (after) {
       const id = p.add(after.brandId);
@@ -368,7 +398,8 @@ export class StatisticsRepository extends Repository {
     }
     const dir = descending ? 'DESC' : 'ASC';
     return this.db().query(
-      `SELECT s.brand_id AS "brandId", b.name AS "brandName", b.operator_id AS "operatorId", (${key}) AS "sortValue"
+      `SELECT s.brand_id AS "brandId", b.name AS "brandName", b.operator_id AS "operatorId", b.occupation_name AS "occupationName",
+              b.status, b.level, b.valid_until::text AS "validUntil", (${key}) AS "sortValue"
          FROM brand_statistics s JOIN ${brandsTable('b')} ON b.id = s.brand_id
         WHERE ${where.join(' AND ')}
         ORDER BY (${key}) IS NULL, (${key}) ${dir}, s.brand_id ${dir}

@@ -1,15 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { BrandsService } from '../brands/brands.service';
-import type { Actor } from '../common/auth/actor';
+import { searchWords } from '../brands/brands.fragments';
+import { effectiveBrandStatus } from '../brands/brand.rules';
 import { coverPrefix, prefixRange } from '../common/identifiers/region-code';
 import { cursorNumber, cursorUuid, decodeCursor, encodeCursor, Page, pageLimit } from '../common/pagination/pagination';
-import { Policy } from '../policy/policy';
-import type { BrandStatisticsListItem, BrandStatisticsView, ListBrandStatisticsQuery, RegionStatisticsView, SalaryView } from './dto/statistics.dto';
+import { chinaToday } from '../common/time/china-time';
+import { Policy, type Reader } from '../policy/policy';
+import { placementsByMonth, salaryDistribution, type MonthCount, type SalaryDistribution } from './distribution.rules';
+import type { BrandStatisticsListItem, BrandStatisticsView, ListBrandStatisticsQuery, PublicBrandListItem, RegionStatisticsView, SalaryView } from './dto/statistics.dto';
 import type { BrandStatisticsRecord, RegionStatisticsRecord } from './statistics.entity';
 import { publicMeanFen, regionSalaryShown } from './disclosure.rules';
 import { StatisticsCalculator } from './statistics.calculator';
 import { isSuppressed, SUPPRESSION_THRESHOLD } from './statistics.math';
-import { SORT_KINDS, StatisticsRepository } from './statistics.repository';
+import { BrandFiguresListRow, SORT_KINDS, StatisticsRepository } from './statistics.repository';
+import { TALLY_FIGURES } from './tallies.rules';
 
 const num = (v: string | null): number | null => (v === null ? null : Number(v));
 
@@ -78,12 +82,44 @@ export class StatisticsService {
     return (await this.statistics.findBrandStatistics(brandId)) as BrandStatisticsRecord;
   }
 
-  async forBrand(actor: Actor, brandId: string): Promise<BrandStatisticsView> {
+  async forBrand(actor: Reader, brandId: string): Promise<BrandStatisticsView> {
     const brand = await this.brands.getVisible(actor, brandId);
     return presentBrandStatistics(await this.brandRecord(brandId), Policy.seesUnsuppressedBrandFigures(actor, brand));
   }
 
-  async list(actor: Actor, query: ListBrandStatisticsQuery): Promise<Page<BrandStatisticsListItem>> {
+  async list(actor: Reader, query: ListBrandStatisticsQuery): Promise<Page<BrandStatisticsListItem>> {
+    const { rows, records, nextCursor } = await this.figuresPage(query);
+    const items = rows.map((row) => {
+      const record = records.get(row.brandId) as BrandStatisticsRecord;
+      const privileged = Policy.seesUnsuppressedBrandFigures(actor, { operatorId: row.operatorId, regionCode: record.regionCode });
+      return { ...presentBrandStatistics(record, privileged), brandName: row.brandName, regionCode: record.regionCode, occupationCode: record.occupationCode };
+    });
+    return { items, nextCursor };
+  }
+
+  /** The public directory: the same list as `list` for a reader without privilege, searchable by name, with the brands' facts. */
+  async listPublic(query: ListBrandStatisticsQuery & { q?: string }): Promise<Page<PublicBrandListItem>> {
+    const { rows, records, nextCursor } = await this.figuresPage(query, searchWords(query.q));
+    const today = chinaToday();
+    const items = rows.map((row) => {
+      const record = records.get(row.brandId) as BrandStatisticsRecord;
+      return {
+        ...presentBrandStatistics(record, Policy.seesUnsuppressedBrandFigures(null, { operatorId: row.operatorId, regionCode: record.regionCode })),
+        brandName: row.brandName,
+        regionCode: record.regionCode,
+        occupationCode: record.occupationCode,
+        occupationName: row.occupationName,
+        status: effectiveBrandStatus(row.status, row.validUntil, today),
+        level: row.level,
+      } as PublicBrandListItem;
+    });
+    return { items, nextCursor };
+  }
+
+  private async figuresPage(
+    query: ListBrandStatisticsQuery,
+    words?: string[],
+  ): Promise<{ rows: BrandFiguresListRow[]; records: Map<string, BrandStatisticsRecord>; nextCursor: string | null }> {
     const limit = pageLimit(query);
     const sort = query.sort ?? 'traineeCount';
     const cursor = decodeCursor(query.cursor, 2);
@@ -93,35 +129,48 @@ export class StatisticsService {
       after = { value: value === null ? null : cursorNumber(value, SORT_KINDS[sort]), brandId: cursorUuid(id) };
     }
     const [regionLow, regionHigh] = query.regionCode ? prefixRange(query.regionCode) : [];
-    const rows = await this.statistics.listBrandFigures(
-      { regionLow, regionHigh, occupationCode: query.occupationCode },
+    const fetched = await this.statistics.listBrandFigures(
+      { regionLow, regionHigh, occupationCode: query.occupationCode, words },
       sort,
       (query.order ?? 'desc') === 'desc',
       SUPPRESSION_THRESHOLD,
       after,
       limit + 1,
     );
-    const more = rows.length > limit;
-    const page = more ? rows.slice(0, limit) : rows;
-    const byId = new Map((await this.statistics.findBrandStatisticsMany(page.map((r) => r.brandId))).map((r) => [r.brandId, r]));
-    const items = page.map((row) => {
-      const record = byId.get(row.brandId) as BrandStatisticsRecord;
-      const privileged = Policy.seesUnsuppressedBrandFigures(actor, { operatorId: row.operatorId, regionCode: record.regionCode });
-      return { ...presentBrandStatistics(record, privileged), brandName: row.brandName, regionCode: record.regionCode, occupationCode: record.occupationCode };
-    });
-    const last = page[page.length - 1];
+    const more = fetched.length > limit;
+    const rows = more ? fetched.slice(0, limit) : fetched;
+    const records = new Map((await this.statistics.findBrandStatisticsMany(rows.map((r) => r.brandId))).map((r) => [r.brandId, r]));
+    const last = rows[rows.length - 1];
     const sortValue = last?.sortValue === null || last?.sortValue === undefined ? null : typeof last.sortValue === 'number' ? last.sortValue : String(last.sortValue);
-    return { items, nextCursor: more ? encodeCursor([sortValue, last.brandId]) : null };
+    return { rows, records, nextCursor: more ? encodeCursor([sortValue, last.brandId]) : null };
   }
 
-  async forRegion(actor: Actor, regionCode: string): Promise<RegionStatisticsView> {
+  /**
+   * A brand's salary distribution from its tallies (CNY 1,000 cells of the active placements' annual salaries),
+   * with no bucket of fewer than 5 people: the same for every reader, as the public sees it.
+   */
+  async salaryDistribution(reader: Reader, brandId: string): Promise<SalaryDistribution> {
+    await this.brands.getVisible(reader, brandId);
+    const cells = await this.statistics.readCells(brandId, [TALLY_FIGURES.activeSalary]);
+    return salaryDistribution(cells[TALLY_FIGURES.activeSalary] ?? []);
+  }
+
+  /** Placements confirmed and ended per month (China calendar), from the tallies' day cells. */
+  async placementsByMonth(reader: Reader, brandId: string): Promise<MonthCount[]> {
+    await this.brands.getVisible(reader, brandId);
+    const cells = await this.statistics.readCells(brandId, [TALLY_FIGURES.confirmedOn, TALLY_FIGURES.endedOn]);
+    return placementsByMonth(cells[TALLY_FIGURES.confirmedOn] ?? [], cells[TALLY_FIGURES.endedOn] ?? [], chinaToday().slice(0, 7));
+  }
+
+  async forRegion(actor: Reader, regionCode: string): Promise<RegionStatisticsView> {
     let record = await this.statistics.findRegionStatistics(regionCode);
     if (!record) {
       await this.calculator.recomputeRegion(regionCode);
       record = (await this.statistics.findRegionStatistics(regionCode)) as RegionStatisticsRecord;
     }
     const privileged = Policy.seesUnsuppressedRegionFigures(actor, regionCode);
-    const disclosive = !privileged && !isSuppressed(record.salarySampleSize) && !(await this.regionSalaryShown(regionCode));
+    // Decided with the figures when they were computed; rows from before that was kept are decided now.
+    const disclosive = !privileged && !isSuppressed(record.salarySampleSize) && !(record.salaryDisclosable ?? (await this.regionSalaryShown(regionCode)));
     return {
       regionCode: record.regionCode,
       brandCount: record.brandCount,

@@ -34,6 +34,8 @@ export const TALLY_FIGURES = {
   endedWithin6m: 'ended_within_6m',
   /** bucket: alike, 12 months. */
   endedWithin12m: 'ended_within_12m',
+  /** bucket: day number of the last working day (end_date) of an ended placement: ends by month. */
+  endedOn: 'ended_on',
 } as const;
 
 export type TallyFigure = (typeof TALLY_FIGURES)[keyof typeof TALLY_FIGURES];

@@ -24,7 +24,7 @@ import { ACTIVE_CERTIFICATION_STATUS } from '../certifications/certification.rul
 import { CHINA_TIME_ZONE } from '../common/time/china-time';
 import { sqlArray, sqlLiteral } from '../database/sql';
 import { ACTIVE_PLACEMENT_STATUS, PLACEMENT_RULES } from '../placements/placement.rules';
-import { activePlacementSql, BUCKET_WIDTH, CERTIFIED_FOREVER, ORDERED_FIGURES, RETENTION_WINDOWS, TALLY_FIGURES, TRAINEE_STATUS_ORDER } from './tallies.rules';
+import { activePlacementSql, BUCKET_WIDTH, CERTIFIED_FOREVER, ORDERED_FIGURES, RETENTION_WINDOWS, TALLY_FIGURES, TRAINEE_STATUS_ORDER, type TallyFigure } from './tallies.rules';
 
 /** Anything that runs SQL: a migration's query runner, a data source, a transaction. */
 export interface SqlRunner {
@@ -69,6 +69,7 @@ export const PLACEMENT_TALLIES_FUNCTION = `CREATE FUNCTION placement_tallies(p p
             (${figure(TALLY_FIGURES.firstConfirmationDays)}, ${bucketOf(`p.${ORDERED_FIGURES.days.column}`, BUCKET_WIDTH.days, false)}, 0),
             (${figure(TALLY_FIGURES.activeUplift)}, CASE WHEN ${activePlacementSql('p')} THEN ${bucketOf(`p.${ORDERED_FIGURES.uplift.column}`, BUCKET_WIDTH.uplift, false)} END, 0),
             (${figure(TALLY_FIGURES.confirmedOn)}, (d.day - DATE '1970-01-01')::bigint, 0),
+            (${figure(TALLY_FIGURES.endedOn)}, CASE WHEN p.status = ${ENDED} THEN (p.end_date - DATE '1970-01-01')::bigint END, 0),
             ${retentionCells}
           ) f(figure, bucket, total)
          WHERE f.bucket IS NOT NULL
@@ -348,6 +349,32 @@ export async function installTallies(q: SqlRunner): Promise<void> {
   await createTriggers(q, ['certifications_tally_insert', 'certifications_tally_update', 'certifications_tally_delete']);
   await q.query(REBUILD_BRAND_TALLIES_FUNCTION);
   await q.query(`SELECT rebuild_brand_tallies(id) FROM brands`);
+}
+
+/**
+ * Installs the functions again (CREATE OR REPLACE) over a database that has the tallies: what a migration that
+ * changes this file runs. Triggers and tables are untouched.
+ */
+export async function reinstallTallyFunctions(q: SqlRunner): Promise<void> {
+  for (const sql of Object.values(TALLY_FUNCTIONS)) await q.query(sql.replace(/^CREATE FUNCTION /, 'CREATE OR REPLACE FUNCTION '));
+}
+
+/**
+ * Fills a placement figure's cells in existing tallies: its contributions from the placements matching `where`
+ * (over `p`; every row that contributes must match), less what unfolded deltas already hold of it — tallies plus
+ * deltas are the truth. Run with placements locked against writes.
+ */
+export async function fillPlacementFigure(q: SqlRunner, tally: TallyFigure, where: string): Promise<void> {
+  await q.query(`DELETE FROM brand_tallies WHERE figure = ${figure(tally)}`);
+  await q.query(`INSERT INTO brand_tallies (brand_id, figure, bucket, n, total)
+      SELECT brand_id, figure, bucket, sum(n), sum(total) FROM (
+        SELECT p.brand_id, c.figure, c.bucket, c.n, c.total FROM placements p, placement_tallies(p) c
+         WHERE ${where} AND c.figure = ${figure(tally)}
+        UNION ALL
+        SELECT d.brand_id, u.figure, u.bucket, -u.n, -u.total
+          FROM brand_tally_deltas d, unnest(d.figures, d.buckets, d.ns, d.totals) AS u(figure, bucket, n, total)
+         WHERE u.figure = ${figure(tally)}) x
+       GROUP BY brand_id, figure, bucket HAVING sum(n) <> 0 OR sum(total) <> 0`);
 }
 
 export async function uninstallTallies(q: SqlRunner): Promise<void> {

@@ -434,7 +434,7 @@ describe('certifications', () => {
     expect(paths['/v1/trainees/{id}/certifications'].post.responses['201']).toBeDefined();
     for (const path of ['/v1/public/certifications/{serial}', '/.well-known/jwks.json']) {
       expect(paths[path].get).toBeDefined();
-      expect(paths[path].get.security).toBeUndefined();
+      expect(paths[path].get.security).toEqual([]);
     }
     expect(paths['/v1/certifications/{id}/revoke'].post.security).toEqual([{ bearer: [] }]);
   });

@@ -122,7 +122,9 @@ describe('problems, content types, limits and headers', () => {
       ['GET', '/v1/nope'],
       ['GET', '/v1/organizations/6b1f1f7e-6a55-4b7e-9a40-9a1a3f0f2c11/nope'],
       ['POST', '/v1/nope'],
-      ['GET', '/'],
+      // `/` is the public website now (API.md, Public pages); a path beside it is as unknown as `/` once was.
+      ['GET', '/nope'],
+      ['GET', '/assets/nope.js'],
       ['GET', '/v2/organizations'],
     ])('%s %s answers a 404 NOT_FOUND problem, with or without a key', async (method, url) => {
       for (const key of [undefined, null]) {

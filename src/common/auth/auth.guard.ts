@@ -6,6 +6,7 @@ import { ProblemError } from '../problems/problem';
 import type { OrganizationKind } from './actor';
 import { ACTOR_RESOLVER, ActorResolver } from './actor-resolver';
 import { ALLOWED_KINDS, AuthenticatedRequest, PUBLIC_ROUTE } from './decorators';
+import { enforceRateDecision } from './address-rate-limit';
 import { RateLimiter } from './rate-limiter';
 import { msg } from '../i18n/message';
 
@@ -41,15 +42,7 @@ export class AuthGuard implements CanActivate {
     request.actor = actor;
     this.keys.touch(actor.apiKeyId);
 
-    const decision = await this.rateLimiter.hit(actor.apiKeyId);
-    if (decision) {
-      void reply.header('ratelimit-limit', decision.limit).header('ratelimit-remaining', decision.remaining).header('ratelimit-reset', decision.resetSeconds);
-      if (!decision.allowed) {
-        throw new ProblemError('RATE_LIMITED', msg('auth.rateLimited', { limit: decision.limit, seconds: decision.resetSeconds }), undefined, {
-          'retry-after': String(decision.resetSeconds),
-        });
-      }
-    }
+    enforceRateDecision(reply, await this.rateLimiter.hit(actor.apiKeyId), (d) => msg('auth.rateLimited', { limit: d.limit, seconds: d.resetSeconds }));
 
     const kinds = this.reflector.getAllAndOverride<OrganizationKind[] | undefined>(ALLOWED_KINDS, targets);
     if (kinds && !kinds.includes(actor.kind)) {

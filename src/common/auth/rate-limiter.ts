@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import Redis from 'ioredis';
+import { isIPv4, isIPv6 } from 'node:net';
 import { APP_CONFIG, AppConfig } from '../../config/config';
 import { REDIS } from '../redis/redis';
 import { safeMessage } from '../logging/logger';
@@ -20,6 +21,28 @@ const ADDRESS_WINDOW_MS = 60_000;
 
 /** What a client address is counted for: failed key checks, or requests to routes that take no key. */
 export type AddressBucket = 'auth-failure' | 'public';
+
+/**
+ * The key a client address counts under: an IPv4 address as it is (also when written IPv4-mapped, `::ffff:a.b.c.d`),
+ * an IPv6 address by its /64 prefix — one subscriber's network, in which a client may pick a new address for every
+ * request.
+ */
+export function clientAddressKey(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped && isIPv4(mapped[1])) return mapped[1];
+  if (isIPv4(ip)) return ip;
+  const bare = ip.replace(/%.*$/, '');
+  if (!isIPv6(bare)) return ip;
+  const [head, tail = ''] = bare.split('::');
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  // An embedded IPv4 tail (…:1.2.3.4) is the low 32 bits: outside the /64 either way.
+  const groups = bare.includes('::') ? [...headGroups, ...Array(Math.max(0, 8 - headGroups.length - tailGroups.length)).fill('0'), ...tailGroups] : headGroups;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (parseInt(g, 16) || 0).toString(16))
+    .join(':')}::/64`;
+}
 
 /**
  * Fixed-window counters in Redis, shared by every API instance: per API key for authenticated requests, and per
@@ -43,7 +66,7 @@ export class RateLimiter {
 
   /** Counts an event of a client address in a bucket, `limit` a minute. */
   hitAddress(bucket: AddressBucket, address: string, limit: number): Promise<RateDecision | null> {
-    return this.count(`${bucket}:${address}`, limit, ADDRESS_WINDOW_MS);
+    return this.count(`${bucket}:${clientAddressKey(address)}`, limit, ADDRESS_WINDOW_MS);
   }
 
   private async count(subject: string, limit: number, windowMs: number): Promise<RateDecision | null> {

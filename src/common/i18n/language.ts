@@ -13,17 +13,31 @@ export const CONTENT_LANGUAGE: Record<Language, string> = { en: 'en', zh: 'zh-CN
  * (`zh`, `zh-CN`, `zh-Hans`, … are Chinese; a Chinese reader of Traditional script is better served by Simplified
  * Chinese than by English); English when neither is asked for. `*` counts as English.
  */
-export function languageOf(acceptLanguage: string | string[] | undefined): Language {
+/**
+ * The language ranges of an Accept-Language header as written, highest weight first (the first of equals first);
+ * ranges of weight 0 are refused, not wanted. At most 20 ranges are read.
+ */
+export function acceptedRanges(acceptLanguage: string | string[] | undefined): string[] {
   const header = Array.isArray(acceptLanguage) ? acceptLanguage.join(',') : acceptLanguage;
-  if (!header) return 'en';
-  let best: { language: Language; weight: number } | null = null;
-  for (const part of header.split(',').slice(0, 20)) {
-    const [range, ...params] = part.trim().toLowerCase().split(';');
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    const weight = q ? Number(q.slice(2)) : 1;
-    if (!Number.isFinite(weight) || weight <= 0) continue;
-    const language: Language | null = range === 'zh' || range.startsWith('zh-') ? 'zh' : range === 'en' || range.startsWith('en-') || range === '*' ? 'en' : null;
-    if (language && (!best || weight > best.weight)) best = { language, weight };
+  if (!header) return [];
+  const ranges: Array<{ range: string; weight: number; order: number }> = [];
+  header
+    .split(',')
+    .slice(0, 20)
+    .forEach((part, order) => {
+      const [range, ...params] = part.trim().split(';');
+      const q = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('q='));
+      const weight = q ? Number(q.slice(2)) : 1;
+      if (range && Number.isFinite(weight) && weight > 0) ranges.push({ range: range.trim(), weight, order });
+    });
+  return ranges.sort((a, b) => b.weight - a.weight || a.order - b.order).map((r) => r.range);
+}
+
+export function languageOf(acceptLanguage: string | string[] | undefined): Language {
+  for (const written of acceptedRanges(acceptLanguage)) {
+    const range = written.toLowerCase();
+    if (range === 'zh' || range.startsWith('zh-')) return 'zh';
+    if (range === 'en' || range.startsWith('en-') || range === '*') return 'en';
   }
-  return best?.language ?? 'en';
+  return 'en';
 }

@@ -16,12 +16,13 @@ export const TAG_DESCRIPTIONS: Record<string, string> = {
   Certifications: 'Skill certificates and their verifiable credentials',
   'Public verification': 'What anyone may check without a key: certificates, status lists, signing keys',
   Statistics: "Each brand's and region's figures, exact and fresh",
+  'Public pages': 'What the public website reads, without a key: the directory of public brands, a brand, a region, occupations',
   Operations: 'Health and dead letters',
 };
 
 /** Headers declared once in components and referred to by every response that carries them. */
 const HEADERS = {
-  'RateLimit-Limit': { description: 'Requests allowed to this API key in the current window', schema: { type: 'integer', minimum: 0 } },
+  'RateLimit-Limit': { description: 'Requests allowed in the current window (to this API key; on routes without a key, from this address)', schema: { type: 'integer', minimum: 0 } },
   'RateLimit-Remaining': { description: 'Requests left in the current window', schema: { type: 'integer', minimum: 0 } },
   'RateLimit-Reset': { description: 'Seconds until the window resets', schema: { type: 'integer', minimum: 0 } },
   'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } },
@@ -63,9 +64,12 @@ export function finishDocument(document: OpenAPIObject): OpenAPIObject {
           '408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR`',
         content: { [PROBLEM_MEDIA_TYPE]: problem },
       };
+      // Every authenticated route is under the per-key limit; a public one under the per-address limit declares it.
+      if (!isPublic) operation.responses['429'] ??= { description: '`RATE_LIMITED`, with `Retry-After`', content: { [PROBLEM_MEDIA_TYPE]: problem } };
+      const limited = '429' in operation.responses;
       for (const [status, response] of Object.entries(operation.responses)) {
         if (!isObject(response) || '$ref' in response) continue;
-        if (!isPublic) response.headers = { ...RATE_LIMIT_HEADERS, ...(response.headers ?? {}) };
+        if (limited) response.headers = { ...RATE_LIMIT_HEADERS, ...(response.headers ?? {}) };
         if (RETRY_AFTER_STATUSES.has(status)) response.headers = { ...RETRY_AFTER, ...(response.headers ?? {}) };
       }
     }

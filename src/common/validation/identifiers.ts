@@ -5,6 +5,7 @@ import { validateCreditCode } from '../identifiers/credit-code';
 import { normaliseNationalId, parseNationalId } from '../identifiers/national-id';
 import { validateRegionCode } from '../identifiers/region-code';
 import { messageMarker } from './validation';
+import { ProblemError } from '../problems/problem';
 
 type Check = (value: string) => { ok: true } | { ok: false; reason: Message };
 
@@ -44,3 +45,13 @@ export const IsNationalId = identifierDecorator(
   'field.nationalId',
   msg('field.nationalIdWhat'),
 );
+
+/** A region code taken from a path: the code itself, or 400 INVALID_REGION_CODE naming `field`. */
+export function requireRegionCode(value: string, field = 'regionCode'): string {
+  const valid = validateRegionCode(value);
+  if (!valid.ok) {
+    const reason = msg('field.regionCode', { field, reason: valid.reason });
+    throw new ProblemError('INVALID_REGION_CODE', reason, [{ field, code: 'INVALID_REGION_CODE', message: reason }]);
+  }
+  return value;
+}

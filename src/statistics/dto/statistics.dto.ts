@@ -1,5 +1,6 @@
-import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType, PickType } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
+import { BRAND_LEVELS, BRAND_STATUSES, type BrandLevel, type BrandStatus } from '../../brands/brand.rules';
 import { ListBrandsQuery } from '../../brands/dto/brand.dto';
 import { PageOf } from '../../common/pagination/pagination';
 
@@ -74,4 +75,41 @@ export class RegionStatisticsView {
   @ApiProperty({ type: SalaryView }) salary: SalaryView;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) asOf: string | null;
   @ApiProperty({ format: 'date-time' }) computedAt: string;
+}
+
+/** The public directory's query: the filters and sorts of `/v1/statistics/brands`, and a search by name. */
+export class ListPublicBrandsQuery extends IntersectionType(ListBrandStatisticsQuery, PickType(ListBrandsQuery, ['q'] as const)) {}
+
+export class PublicBrandListItem extends BrandStatisticsListItem {
+  @ApiProperty({ example: '人工智能训练师' }) occupationName: string;
+  @ApiProperty({ enum: BRAND_STATUSES, description: 'As readers see it: a certified brand past validUntil reads `expired`' }) status: BrandStatus;
+  @ApiProperty({ enum: BRAND_LEVELS, nullable: true }) level: BrandLevel | null;
+}
+
+export class PublicBrandPage extends PageOf(PublicBrandListItem) {}
+
+export class DistributionBucketView {
+  @ApiProperty({ description: 'Lower edge (inclusive) of the annual salaries counted, fen; a multiple of 100000 (CNY 1,000)' }) fromFen: number;
+  @ApiProperty({ description: 'Upper edge (exclusive), fen; a merged bucket spans several bucketWidthFen' }) toFen: number;
+  @ApiProperty({ minimum: 5, description: 'People (active placements) whose annual salary lies in [fromFen, toFen); never fewer than 5' }) count: number;
+}
+
+export class SalaryDistributionView {
+  @ApiProperty({ example: 1_000_000, description: 'Width the salaries were binned by, fen: CNY 1,000, 2,000, 5,000, 10,000, … a year, chosen so that the middle 90 % of salaries spans at most 12 bins' })
+  bucketWidthFen: number;
+  @ApiProperty({ type: [DistributionBucketView], description: 'Ascending and disjoint; a bin of fewer than 5 people is merged into the nearer neighbour until none is left; bins nobody falls in are left out' })
+  buckets: DistributionBucketView[];
+  @ApiProperty({ description: 'Active placements counted (as `salary.sampleSize` of the figures)' }) sampleSize: number;
+  @ApiProperty({ description: 'True with fewer than 5 active placements: `buckets` is then empty' }) suppressed: boolean;
+}
+
+export class MonthCountView {
+  @ApiProperty({ example: '2026-03', description: 'Calendar month, China time' }) month: string;
+  @ApiProperty({ description: 'Placements confirmed in the month (whether or not they have ended since)' }) confirmed: number;
+  @ApiProperty({ description: 'Placements whose last working day (endDate) falls in the month' }) ended: number;
+}
+
+export class PlacementsByMonthView {
+  @ApiProperty({ type: [MonthCountView], description: 'Oldest first: every month from the first with a confirmation or an end through the current month, months without either as zeros; empty without any placement' })
+  items: MonthCountView[];
 }
