@@ -1,6 +1,8 @@
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { RequestMethod } from '@nestjs/common';
 import { expectProblem } from '../support/expect';
+import { spawnSync } from 'node:child_process';
+import { ensurePromtool } from '../support/debian-packages';
 import { createOrganization } from '../support/factories';
 import { startTestApp, TestApp } from '../support/test-app';
 import { OrganizationsController } from '../../src/organizations/organizations.controller';
@@ -75,6 +77,14 @@ describe('operations', () => {
       expect(text).toMatch(/^outbox_oldest_undelivered_age_seconds [\d.e+-]+$/m);
       // Process metrics come along.
       expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    });
+
+    it('passes promtool check metrics: the exposition format and the naming conventions Prometheus checks', async () => {
+      await t.request('GET', '/v1/me');
+      await t.request('GET', '/v1/organizations/9b1f1f7e-6a55-4b7e-9a40-9a1a3f0f2c11');
+      const { text } = await t.metrics();
+      const result = spawnSync(ensurePromtool(), ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      expect({ status: result.status, problems: `${result.stdout}${result.stderr}`.trim() }).toEqual({ status: 0, problems: '' });
     });
 
     it('is served on its own listener, never on the API port', async () => {

@@ -1,11 +1,11 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 // Functions passed to page.evaluate run in the browser: they see its globals.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { ensureDebianTool } from './debian-packages';
 
 /**
  * A real browser for the page tests: Debian's `chromium`, driven by playwright-core (no browser download). When it
@@ -16,25 +16,9 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PACKAGES = ['chromium', 'fonts-noto-cjk'];
 export const SCREENSHOTS = join(__dirname, '..', '..', '.ci', 'out', 'screenshots');
 
-function installChromium(): void {
-  const root = process.getuid?.() === 0;
-  const sudo = root ? [] : ['sudo', '-n'];
-  const run = (args: string[]): void => {
-    const [command, ...rest] = [...sudo, ...args];
-    execFileSync(command, rest, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  };
-  console.log(`==> installing ${PACKAGES.join(', ')} (apt-get) for the browser tests`);
-  run(['apt-get', 'update', '-qq']);
-  run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...PACKAGES]);
-}
-
 export function ensureChromium(): string {
-  if (!existsSync(CHROMIUM)) {
-    if (process.env.CHROMIUM_PATH) throw new Error(`CHROMIUM_PATH=${CHROMIUM} does not exist`);
-    installChromium();
-    if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium, but ${CHROMIUM} is still missing`);
-  }
-  return CHROMIUM;
+  if (process.env.CHROMIUM_PATH && !existsSync(CHROMIUM)) throw new Error(`CHROMIUM_PATH=${CHROMIUM} does not exist`);
+  return ensureDebianTool(CHROMIUM, PACKAGES, 'the browser tests');
 }
 
 export interface TestBrowser {

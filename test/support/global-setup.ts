@@ -5,6 +5,7 @@ import { Client } from 'pg';
 import { migrate } from '../../src/database/migrate';
 import { adminDatabaseUrl } from './database-urls';
 import { ensureChromium } from './browser';
+import { ensurePromtool } from './debian-packages';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -45,6 +46,11 @@ function ensureBrowser(): void {
     ensureChromium();
   } catch (err) {
     console.error(`==> the page tests need chromium, which could not be installed: ${(err as Error).message}`);
+  }
+  try {
+    ensurePromtool();
+  } catch (err) {
+    console.error(`==> the metrics tests need promtool, which could not be installed: ${(err as Error).message}`);
   }
 }
 

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
+const MISNAMED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 /** A scrape must answer while Redis or Postgres is away: a gauge that needs one waits this long, then is left out. */
 export const SCRAPE_READ_TIMEOUT_MS = 1000;
 
@@ -30,6 +32,9 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // prom-client names these gauges `…_total`, a suffix Prometheus reserves for counters (promtool check metrics
+    // refuses it); the same counts are `nodejs_active_handles` and `nodejs_active_requests`, kept.
+    for (const misnamed of MISNAMED_DEFAULT_METRICS) if (this.registry.getSingleMetric(misnamed)) this.registry.removeSingleMetric(misnamed);
   }
 
   /** Times every request by its route pattern (never the raw URL, which would explode label cardinality). */
