@@ -10,7 +10,7 @@
  * - The composition root (src/*.ts: main, app module and factory, entity list) may import anything; nothing
  *   below it imports it.
  */
-const DOMAINS = '(organizations|brands|trainees|certifications|placements|statistics|events|audit|health|dashboard)';
+const DOMAINS = '(organizations|brands|trainees|certifications|placements|statistics|events|audit|health|dashboard|webhooks)';
 const INFRASTRUCTURE = '(config|database|common)';
 
 module.exports = {

@@ -31,7 +31,8 @@ const MAX_HEADER_BYTES = 16 * 1024;
 
 export const API_DESCRIPTION = `
 The registry of China's labor service brands (劳务品牌): organizations and keys, brands and their certification,
-trainees, skill certificates, placements and per-brand statistics.
+trainees, skill certificates, placements, per-brand statistics, and webhooks and an event feed for integrators
+(tag Integrations).
 
 **Authentication**: \`Authorization: Bearer <api key>\` on every route except \`/health/*\`, \`/docs*\`,
 \`/.well-known/jwks.json\`, \`/v1/public/*\` and the public pages (marked \`security: []\`). Metrics are not on this

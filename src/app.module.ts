@@ -19,6 +19,7 @@ import { OrganizationsModule } from './organizations/organizations.module';
 import { PlacementsModule } from './placements/placements.module';
 import { StatisticsModule } from './statistics/statistics.module';
 import { TraineesModule } from './trainees/trainees.module';
+import { WebhooksModule, WebhooksWorkerModule } from './webhooks/webhooks.module';
 
 export interface Roles {
   api: boolean;
@@ -29,7 +30,7 @@ export interface Roles {
  * The modules with their services and jobs, in both roles: their controllers only matter where HTTP is served,
  * their `@QueueJob` classes only where the worker role runs them.
  */
-const DOMAIN_MODULES: Type[] = [AuditModule, EventsModule, OrganizationsModule, BrandsModule, TraineesModule, PlacementsModule, CertificationsModule, StatisticsModule];
+const DOMAIN_MODULES: Type[] = [AuditModule, EventsModule, OrganizationsModule, BrandsModule, TraineesModule, PlacementsModule, CertificationsModule, StatisticsModule, WebhooksModule];
 
 /** The composition root: which modules run in which role (API, workers, or both in one process). */
 @Module({})
@@ -40,7 +41,7 @@ export class AppModule {
       TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.databasePoolSize, ENTITIES)),
       ...DOMAIN_MODULES,
     ];
-    if (roles.worker) imports.push(QueueWorkersModule, EventsWorkerModule);
+    if (roles.worker) imports.push(QueueWorkersModule, EventsWorkerModule, WebhooksWorkerModule);
     if (roles.api) imports.push(HealthModule, EventsAdminModule, DashboardModule);
     return {
       module: AppModule,

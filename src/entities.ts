@@ -9,6 +9,7 @@ import { Organization } from './organizations/organization.entity';
 import { Placement, PlacementSalaryChange } from './placements/placement.entity';
 import { BrandStatisticsRecord, RegionStatisticsRecord } from './statistics/statistics.entity';
 import { Trainee } from './trainees/trainee.entity';
+import { WebhookDelivery, WebhookFanoutCursor, WebhookSubscription } from './webhooks/webhook.entity';
 
 /** Every entity, each owned by one module's repository: the app, the migration CLI and the tests load this set. */
 export const ENTITIES: EntityList = [
@@ -26,4 +27,7 @@ export const ENTITIES: EntityList = [
   Certification,
   BrandStatisticsRecord,
   RegionStatisticsRecord,
+  WebhookSubscription,
+  WebhookDelivery,
+  WebhookFanoutCursor,
 ];

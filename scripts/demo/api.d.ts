@@ -729,6 +729,227 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your organization's webhooks, newest first (the platform: everyone's, or one organization's) */
+        get: operations["WebhooksController_list"];
+        put?: never;
+        /**
+         * Subscribe your organization to events (any organization, for itself)
+         * @description Answers the subscription with its signing `secret`, shown this once.
+         *
+         *     **Deliveries** follow the Standard Webhooks specification (standardwebhooks.com): a `POST` of
+         *     `application/json` with the headers `webhook-id` (the delivery's id, the same on every retry: deduplicate by it),
+         *     `webhook-timestamp` (Unix seconds of the attempt) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of
+         *     "{webhook-id}.{webhook-timestamp}.{body}">` keyed with the secret's bytes; for 24 h after a rotation a second,
+         *     space-separated signature with the previous secret). Verify with any Standard Webhooks library, e.g.
+         *     `new Webhook(secret).verify(rawBody, headers)` (npm `standardwebhooks`). The body is `WebhookPayloadView`:
+         *     `{ type, timestamp, data }`; `data` is the event's data with `eventId`, `brandId`, `aggregateType` and
+         *     `aggregateId` added, never a name, identity number or phone.
+         *
+         *     **Who receives what**: the events of objects the subscription's organization may read: the platform every
+         *     event; an HR firm those of the brands it operates (their trainees, certificates and placements included); a
+         *     bureau those of the brands in its jurisdiction; an employer those of the placements naming it. Events that occurred
+         *     before the subscription was made, or while it was disabled, are not delivered (the event feed has them).
+         *
+         *     **Retries**: a delivery succeeds on any 2xx within 10 s; redirects are not followed. Otherwise it is retried with
+         *     exponential back-off and jitter (from about 5 s, doubling, at most 6 h apart; configurable) until 3 days after it was
+         *     made, then `failed`. A `410 Gone` fails it and disables the subscription at once (`disabledReason: "gone"`); a
+         *     subscription none of whose attempts succeeded for 3 days is disabled (`"failing"`). Order is not guaranteed: order
+         *     by `timestamp`, and by `data.version` where the event has one.
+         *
+         *     **Targets**: the URL must be `https` in production, and its host must not resolve to a loopback, private,
+         *     link-local, multicast or otherwise non-public address (IPv4 and IPv6, IPv4-mapped included): checked when the
+         *     webhook is made or its URL changed (400 `WEBHOOK_URL_NOT_ALLOWED`) and again at every connection, against the
+         *     address actually connected to (a delivery to a refused address fails without sending anything).
+         *
+         *     **Event types and their data**:
+         *
+         *     | event type | `data` schema |
+         *     |---|---|
+         *     | `organization.created` | `OrganizationEventData` |
+         *     | `brand.created` | `BrandDecisionEventData` |
+         *     | `brand.updated` | `BrandUpdatedEventData` |
+         *     | `brand.submitted` | `BrandDecisionEventData` |
+         *     | `brand.certified` | `BrandDecisionEventData` |
+         *     | `brand.rejected` | `BrandDecisionEventData` |
+         *     | `brand.suspended` | `BrandDecisionEventData` |
+         *     | `brand.reinstated` | `BrandDecisionEventData` |
+         *     | `brand.revoked` | `BrandDecisionEventData` |
+         *     | `brand.expired` | `BrandDecisionEventData` |
+         *     | `trainee.registered` | `TraineeRegisteredEventData` |
+         *     | `trainee.updated` | `TraineeChangedEventData` |
+         *     | `trainee.status_changed` | `TraineeChangedEventData` |
+         *     | `trainee.erased` | `TraineeErasedEventData` |
+         *     | `trainee.imported` | `TraineeImportedEventData` |
+         *     | `certification.issued` | `CertificationIssuedEventData` |
+         *     | `certification.revoked` | `CertificationRevokedEventData` |
+         *     | `placement.proposed` | `PlacementEventData` |
+         *     | `placement.confirmed` | `PlacementEventData` |
+         *     | `placement.rejected` | `PlacementEventData` |
+         *     | `placement.withdrawn` | `PlacementEventData` |
+         *     | `placement.ended` | `PlacementEventData` |
+         *     | `placement.salary_changed` | `PlacementEventData` |
+         *     | `webhook.test` | `WebhookTestEventData` |
+         */
+        post: operations["WebhooksController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook (its organization, or the platform); never its secret */
+        get: operations["WebhooksController_get"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook and its delivery log (its organization); nothing more is sent */
+        delete: operations["WebhooksController_remove"];
+        options?: never;
+        head?: never;
+        /**
+         * Edit a webhook (its organization)
+         * @description Any of `url`, `eventTypes`, `description`, `status`; at least one. `status: "active"` re-enables a disabled webhook (the deliveries it still owed are due again at once); `"disabled"` pauses it. A new URL is checked like a new webhook's.
+         */
+        patch: operations["WebhooksController_update"];
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new signing secret (its organization)
+         * @description No body. Answers the webhook with the new `secret`, shown this once. For 24 h (`previousSecretExpiresAt`) every delivery carries a second signature made with the previous secret, so receivers can switch over.
+         */
+        post: operations["WebhooksController_rotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a `webhook.test` event (its organization)
+         * @description No body. Answers the delivery made (202): it is sent at once, signed and retried like any other (data: `WebhookTestEventData`).
+         */
+        post: operations["WebhooksController_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The webhook's deliveries, newest first (its organization) */
+        get: operations["WebhooksController_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries/{deliveryId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again now (its organization)
+         * @description No body. Whatever its status (a succeeded one too: receivers deduplicate by `webhook-id`, which stays the same). Answers the delivery, `pending` until the attempt is made; if that attempt fails, the usual retries follow within the delivery's 3 days.
+         */
+        post: operations["WebhooksController_retry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The event feed: the events you may read, oldest first
+         * @description For integrators that pull. Pass the answer's `nextCursor` (always set, also after an empty page) as `after` to continue; without `after` the feed starts at the oldest event. No event is ever skipped: an event whose transaction commits after a page was read, with an earlier position, still comes on a later page (the cursor never passes a position a transaction still running could fill). So an event appears once every transaction that began writing before it has ended: a long-running transaction (a large import) holds the feed back until it ends. `wait` (0–30 s) holds an empty answer until an event arrives. Visibility is that of webhooks: the platform every event, an HR firm its brands', a bureau those of the brands in its jurisdiction, an employer the placements naming it; a `brandId` you may not read simply yields nothing. `data` is the same as in webhook deliveries.
+         *
+         *     | event type | `data` schema |
+         *     |---|---|
+         *     | `organization.created` | `OrganizationEventData` |
+         *     | `brand.created` | `BrandDecisionEventData` |
+         *     | `brand.updated` | `BrandUpdatedEventData` |
+         *     | `brand.submitted` | `BrandDecisionEventData` |
+         *     | `brand.certified` | `BrandDecisionEventData` |
+         *     | `brand.rejected` | `BrandDecisionEventData` |
+         *     | `brand.suspended` | `BrandDecisionEventData` |
+         *     | `brand.reinstated` | `BrandDecisionEventData` |
+         *     | `brand.revoked` | `BrandDecisionEventData` |
+         *     | `brand.expired` | `BrandDecisionEventData` |
+         *     | `trainee.registered` | `TraineeRegisteredEventData` |
+         *     | `trainee.updated` | `TraineeChangedEventData` |
+         *     | `trainee.status_changed` | `TraineeChangedEventData` |
+         *     | `trainee.erased` | `TraineeErasedEventData` |
+         *     | `trainee.imported` | `TraineeImportedEventData` |
+         *     | `certification.issued` | `CertificationIssuedEventData` |
+         *     | `certification.revoked` | `CertificationRevokedEventData` |
+         *     | `placement.proposed` | `PlacementEventData` |
+         *     | `placement.confirmed` | `PlacementEventData` |
+         *     | `placement.rejected` | `PlacementEventData` |
+         *     | `placement.withdrawn` | `PlacementEventData` |
+         *     | `placement.ended` | `PlacementEventData` |
+         *     | `placement.salary_changed` | `PlacementEventData` |
+         *     | `webhook.test` | `WebhookTestEventData` |
+         */
+        get: operations["EventFeedController_read"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -948,7 +1169,7 @@ export interface components {
              * @example VALIDATION_FAILED
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "INVALID_CREDIT_CODE" | "INVALID_REGION_CODE" | "INVALID_NATIONAL_ID" | "INVALID_IMPORT_FILE" | "MALFORMED_REQUEST" | "UNAUTHENTICATED" | "FORBIDDEN" | "OUT_OF_JURISDICTION" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "INVALID_TRANSITION" | "VERSION_CONFLICT" | "DUPLICATE_CREDIT_CODE" | "DUPLICATE_TRAINEE" | "BRAND_NOT_CERTIFIED" | "TRAINEE_HAS_OPEN_PLACEMENT" | "IDEMPOTENCY_IN_PROGRESS" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "INVALID_CREDIT_CODE" | "INVALID_REGION_CODE" | "INVALID_NATIONAL_ID" | "INVALID_IMPORT_FILE" | "MALFORMED_REQUEST" | "WEBHOOK_URL_NOT_ALLOWED" | "UNAUTHENTICATED" | "FORBIDDEN" | "OUT_OF_JURISDICTION" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "INVALID_TRANSITION" | "VERSION_CONFLICT" | "DUPLICATE_CREDIT_CODE" | "DUPLICATE_TRAINEE" | "BRAND_NOT_CERTIFIED" | "TRAINEE_HAS_OPEN_PLACEMENT" | "IDEMPOTENCY_IN_PROGRESS" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
             errors?: components["schemas"]["FieldErrorSchema"][];
             /** @example /v1/organizations */
             instance?: string;
@@ -1648,6 +1869,645 @@ export interface components {
             /** Format: date-time */
             computedAt: string;
         };
+        OrganizationEventData: {
+            /**
+             * Format: uuid
+             * @description The event id (the same in the feed and in every delivery of it)
+             */
+            eventId: string;
+            /**
+             * Format: uuid
+             * @description The brand the event is about; null for organizations and test pings
+             */
+            brandId: string | null;
+            /**
+             * @description What kind of object changed: organization, brand, trainee, certification, placement (webhook_subscription for a test ping)
+             * @example placement
+             */
+            aggregateType: string;
+            /**
+             * Format: uuid
+             * @description The id of the object that changed
+             */
+            aggregateId: string;
+            /** Format: uuid */
+            organizationId: string;
+            /** @enum {string} */
+            kind: "platform" | "bureau" | "hr_firm" | "employer";
+            /** @example 310104 */
+            regionCode: string;
+        };
+        BrandDecisionEventData: {
+            /**
+             * Format: uuid
+             * @description The event id (the same in the feed and in every delivery of it)
+             */
+            eventId: string;
+            /**
+             * Format: uuid
+             * @description The brand the event is about; null for organizations and test pings
+             */
+            brandId: string | null;
+            /**
+             * @description What kind of object changed: organization, brand, trainee, certification, placement (webhook_subscription for a test ping)
+             * @example placement
+             */
+            aggregateType: string;
+            /**
+             * Format: uuid
+             * @description The id of the object that changed
+             */
+            aggregateId: string;
+            /**
+             * @description null when the brand was just created
+             * @enum {string|null}
+             */
+            fromStatus: "draft" | "submitted" | "certified" | "suspended" | "revoked" | "expired" | null;
+            /** @enum {string} */
+            toStatus: "draft" | "submitted" | "certified" | "suspended" | "revoked" | "expired";
+            /** @example 310104 */
+            regionCode: string;
+            /** @example 4-04-05-05 */
+            occupationCode: string;
+            /**
+             * Format: uuid
+             * @description The HR firm operating the brand
+             */
+            operatorId: string;
+            /** @enum {string|null} */
+            level: "national" | "provincial" | "municipal" | "district" | null;
+            /** Format: date */
+            validUntil: string | null;
+            /** @description The brand's version after the change */
+            version: number;
+        };
+        BrandUpdatedEventData: {
+            /**
+             * Format: uuid
+             * @description The event id (the same in the feed and in every delivery of it)
+             */
+            eventId: string;
+            /**
+             * Format: uuid
+             * @description The brand the event is about; null for organizations and test pings
+             */
+            brandId: string | null;
+            /**
+             * @description What kind of object changed: organization, brand, trainee, certification, placement (webhook_subscription for a test ping)
+             * @example placement
+             */
+            aggregateType: string;
+            /**
+             * Format: uuid
+             * @description The id of the object that changed
+             */
+            aggregateId: string;
+            /** @description Names of the fields changed (not their values) */
+            fields: string[];
+            version: number;
+        };
+        TraineeRegisteredEventData: {
+            /**
+             * Format: uuid
+             * @description The event id (the same in the feed and in every delivery of it)
+             */
+            eventId: string;
+            /**
+             * Format: uuid
+             * @description The brand the event is about; null for organizations and test pings
+             */
+            brandId: string | null;
+            /**
+             * @description What kind of object changed: organization, brand, trainee, certification, placement (webhook_subscription for a test ping)
+             * @example placement
+             */
+            aggregateType: string;
+            /**
+             * Format: uuid
+             * @description The id of the object that changed
+             */
+            aggregateId: string;
+            /** Format: uuid */
+            traineeId: string;
+            /** @enum {string} */
+            status: "registered" | "training" | "completed" | "placed" | "withdrawn";
+        };
+        TraineeChangedEventData: {
+            /**
+             * Format: uuid
+             * @description The event id (the same in the feed and in every delivery of it)
+             */
+            eventId: string;
+            /**
+             * Format: uuid
+             * @description The brand the event is about; null for organizations and test pings
+             */
+            brandId: string | null;
+            /**
+             * @description What kind of object changed: organization, brand, trainee, certification, placement (webhook_subscription for a test ping)
+             * @example placement
+             */
+            aggregateType: string;
+            /**
+             * Format: uuid
+             * @description The id of the object that changed
+             */
+            aggregateId: string;
+            /** Format: uuid */
+            traineeId: string;
+            /** @description Names of the fields changed (never their values) */
+            fields: string[];
+            /** @enum {string} */
+            fromStatus: "registered" | "training" | "completed" | "placed" | "withdrawn";
+            /** @enum {string} */
+            toStatus: "registered" | "training" | "completed" | "placed" | "withdrawn";
+            version: number;
+        };
+        TraineeErasedEventData: {
+            /**
+             * Format: uuid
+             * @description The event id (the same in the feed and in every delivery of it)
+             */
+            eventId: string;
+            /**
+             * Format: uuid
+             * @description The brand the event is about; null for organizations and test pings
+             */
+            brandId: string | null;
+            /**
+             * @description What kind of object changed: organization, brand, trainee, certification, placement (webhook_subscription for a test ping)
+             * @example placement
+             */
+            aggregateType: string;
+            /**
+             * Format: uuid
+             * @description The id of the object that changed
+             */
+            aggregateId: string;
+            /** Format: uuid */
+            traineeId: string;
+        };
+        TraineeImportedEventData: {
+            /**
+             * Format: uuid
+             * @description The event id (the same in the feed and in every delivery of it)
+             */
+            eventId: string;
+            /**
+             * Format: uuid
+             * @description The brand the event is about; null for organizations and test pings
+             */
+            brandId: string | null;
+            /**
+             * @description What kind of object changed: organization, brand, trainee, certification, placement (webhook_subscription for a test ping)
+             * @example placement
+             */
+            aggregateType: string;
+            /**
+             * Format: uuid
+             * @description The id of the object that changed
+             */
+            aggregateId: string;
+            /** @description The trainees created by one batch of the import */
+            traineeIds: string[];
+            count: number;
+        };
+        CertificationIssuedEventData: {
+            /**
+             * Format: uuid
+             * @description The event id (the same in the feed and in every delivery of it)
+             */
+            eventId: string;
+            /**
+             * Format: uuid
+             * @description The brand the event is about; null for organizations and test pings
+             */
+            brandId: string | null;
+            /**
+             * @description What kind of object changed: organization, brand, trainee, certification, placement (webhook_subscription for a test ping)
+             * @example placement
+             */
+            aggregateType: string;
+            /**
+             * Format: uuid
+             * @description The id of the object that changed
+             */
+            aggregateId: string;
+            /** Format: uuid */
+            certificationId: string;
+            /** Format: uuid */
+            traineeId: string;
+            level: number;
+            /**
+             * Format: uuid
+             * @description The organization that issued it
+             */
+            issuerId: string;
+            /** Format: date */
+            validUntil: string | null;
+            /** @enum {string} */
+            status: "active" | "revoked";
+        };
+        CertificationRevokedEventData: {
+            /**
+             * Format: uuid
+             * @description The event id (the same in the feed and in every delivery of it)
+             */
+            eventId: string;
+            /**
+             * Format: uuid
+             * @description The brand the event is about; null for organizations and test pings
+             */
+            brandId: string | null;
+            /**
+             * @description What kind of object changed: organization, brand, trainee, certification, placement (webhook_subscription for a test ping)
+             * @example placement
+             */
+            aggregateType: string;
+            /**
+             * Format: uuid
+             * @description The id of the object that changed
+             */
+            aggregateId: string;
+            /** Format: uuid */
+            certificationId: string;
+            /** Format: uuid */
+            traineeId: string;
+            level: number;
+            /**
+             * Format: uuid
+             * @description The organization that issued it
+             */
+            issuerId: string;
+            /** Format: date */
+            validUntil: string | null;
+            /** @enum {string} */
+            status: "active" | "revoked";
+            /** Format: uuid */
+            revokedById: string;
+        };
+        PlacementEventData: {
+            /**
+             * Format: uuid
+             * @description The event id (the same in the feed and in every delivery of it)
+             */
+            eventId: string;
+            /**
+             * Format: uuid
+             * @description The brand the event is about; null for organizations and test pings
+             */
+            brandId: string | null;
+            /**
+             * @description What kind of object changed: organization, brand, trainee, certification, placement (webhook_subscription for a test ping)
+             * @example placement
+             */
+            aggregateType: string;
+            /**
+             * Format: uuid
+             * @description The id of the object that changed
+             */
+            aggregateId: string;
+            /** Format: uuid */
+            placementId: string;
+            /** Format: uuid */
+            traineeId: string;
+            /** Format: uuid */
+            employerId: string;
+            /** @enum {string} */
+            status: "proposed" | "confirmed" | "rejected" | "withdrawn" | "ended";
+            /** @description Salary for its period, fen */
+            salaryFen: number;
+            /** @enum {string} */
+            salaryPeriod: "monthly" | "annual";
+            annualSalaryFen: number;
+            /** Format: date */
+            startDate: string;
+            /** Format: date-time */
+            confirmedAt: string | null;
+            /** Format: date */
+            endDate: string | null;
+            /** @description The placement's version after the change: order a placement's events by it */
+            version: number;
+        };
+        WebhookTestEventData: {
+            /**
+             * Format: uuid
+             * @description The event id (the same in the feed and in every delivery of it)
+             */
+            eventId: string;
+            /**
+             * Format: uuid
+             * @description The brand the event is about; null for organizations and test pings
+             */
+            brandId: string | null;
+            /**
+             * @description What kind of object changed: organization, brand, trainee, certification, placement (webhook_subscription for a test ping)
+             * @example placement
+             */
+            aggregateType: string;
+            /**
+             * Format: uuid
+             * @description The id of the object that changed
+             */
+            aggregateId: string;
+            /**
+             * Format: uuid
+             * @description The subscription tested (also aggregateId)
+             */
+            subscriptionId: string;
+            /** @example This is a test delivery from the labor-brands registry. */
+            message: string;
+        };
+        WebhookPayloadView: {
+            /**
+             * @description An event type, or `webhook.test`
+             * @example placement.confirmed
+             */
+            type: string;
+            /**
+             * Format: date-time
+             * @description When the event occurred
+             */
+            timestamp: string;
+            /** @description The event data; its schema by `type` */
+            data: components["schemas"]["OrganizationEventData"] | components["schemas"]["BrandDecisionEventData"] | components["schemas"]["BrandUpdatedEventData"] | components["schemas"]["TraineeRegisteredEventData"] | components["schemas"]["TraineeChangedEventData"] | components["schemas"]["TraineeErasedEventData"] | components["schemas"]["TraineeImportedEventData"] | components["schemas"]["CertificationIssuedEventData"] | components["schemas"]["CertificationRevokedEventData"] | components["schemas"]["PlacementEventData"] | components["schemas"]["WebhookTestEventData"];
+        };
+        CreateWebhookDto: {
+            /**
+             * @description `https` (`http` is accepted outside production); its host must not resolve to a loopback, private, link-local or multicast address
+             * @example https://ats.example.com/hooks/labor-brands
+             */
+            url: string;
+            /**
+             * @description Event types to receive: exact types, `<aggregate>.*` patterns (`organization.*`, `brand.*`, `trainee.*`, `certification.*`, `placement.*`) or `["*"]` for every type. Unknown types are refused (400). The types and the schema of their `data`:
+             *
+             *     | event type | `data` schema |
+             *     |---|---|
+             *     | `organization.created` | `OrganizationEventData` |
+             *     | `brand.created` | `BrandDecisionEventData` |
+             *     | `brand.updated` | `BrandUpdatedEventData` |
+             *     | `brand.submitted` | `BrandDecisionEventData` |
+             *     | `brand.certified` | `BrandDecisionEventData` |
+             *     | `brand.rejected` | `BrandDecisionEventData` |
+             *     | `brand.suspended` | `BrandDecisionEventData` |
+             *     | `brand.reinstated` | `BrandDecisionEventData` |
+             *     | `brand.revoked` | `BrandDecisionEventData` |
+             *     | `brand.expired` | `BrandDecisionEventData` |
+             *     | `trainee.registered` | `TraineeRegisteredEventData` |
+             *     | `trainee.updated` | `TraineeChangedEventData` |
+             *     | `trainee.status_changed` | `TraineeChangedEventData` |
+             *     | `trainee.erased` | `TraineeErasedEventData` |
+             *     | `trainee.imported` | `TraineeImportedEventData` |
+             *     | `certification.issued` | `CertificationIssuedEventData` |
+             *     | `certification.revoked` | `CertificationRevokedEventData` |
+             *     | `placement.proposed` | `PlacementEventData` |
+             *     | `placement.confirmed` | `PlacementEventData` |
+             *     | `placement.rejected` | `PlacementEventData` |
+             *     | `placement.withdrawn` | `PlacementEventData` |
+             *     | `placement.ended` | `PlacementEventData` |
+             *     | `placement.salary_changed` | `PlacementEventData` |
+             *     | `webhook.test` | `WebhookTestEventData` |
+             * @example [
+             *       "placement.confirmed",
+             *       "placement.ended"
+             *     ]
+             */
+            eventTypes: string[];
+            /** @example Our ATS, production */
+            description?: string | null;
+        };
+        WebhookWithSecretView: {
+            /**
+             * Format: uuid
+             * @description Also the subscription whose secret signs deliveries
+             */
+            id: string;
+            /** Format: uuid */
+            organizationId: string;
+            url: string;
+            /**
+             * @example [
+             *       "placement.*"
+             *     ]
+             */
+            eventTypes: string[];
+            description: string | null;
+            /** @enum {string} */
+            status: "active" | "disabled";
+            /**
+             * @description Why it is disabled: `manual` (by its organization), `gone` (the receiver answered 410 Gone), `failing` (no attempt succeeded for 3 days); null while active
+             * @enum {string|null}
+             */
+            disabledReason: "manual" | "gone" | "failing" | null;
+            /**
+             * Format: date-time
+             * @description After a rotation: until when the previous secret also signs (a second signature in `webhook-signature`)
+             */
+            previousSecretExpiresAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description For If-Match */
+            version: number;
+            /**
+             * @description The signing secret (Standard Webhooks, `whsec_` + base64): shown in this answer only, stored encrypted
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+        };
+        WebhookView: {
+            /**
+             * Format: uuid
+             * @description Also the subscription whose secret signs deliveries
+             */
+            id: string;
+            /** Format: uuid */
+            organizationId: string;
+            url: string;
+            /**
+             * @example [
+             *       "placement.*"
+             *     ]
+             */
+            eventTypes: string[];
+            description: string | null;
+            /** @enum {string} */
+            status: "active" | "disabled";
+            /**
+             * @description Why it is disabled: `manual` (by its organization), `gone` (the receiver answered 410 Gone), `failing` (no attempt succeeded for 3 days); null while active
+             * @enum {string|null}
+             */
+            disabledReason: "manual" | "gone" | "failing" | null;
+            /**
+             * Format: date-time
+             * @description After a rotation: until when the previous secret also signs (a second signature in `webhook-signature`)
+             */
+            previousSecretExpiresAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description For If-Match */
+            version: number;
+        };
+        WebhookPage: {
+            items: components["schemas"]["WebhookView"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
+        UpdateWebhookDto: {
+            /**
+             * @description `https` (`http` is accepted outside production); its host must not resolve to a loopback, private, link-local or multicast address
+             * @example https://ats.example.com/hooks/labor-brands
+             */
+            url?: string;
+            /**
+             * @description Event types to receive: exact types, `<aggregate>.*` patterns (`organization.*`, `brand.*`, `trainee.*`, `certification.*`, `placement.*`) or `["*"]` for every type. Unknown types are refused (400). The types and the schema of their `data`:
+             *
+             *     | event type | `data` schema |
+             *     |---|---|
+             *     | `organization.created` | `OrganizationEventData` |
+             *     | `brand.created` | `BrandDecisionEventData` |
+             *     | `brand.updated` | `BrandUpdatedEventData` |
+             *     | `brand.submitted` | `BrandDecisionEventData` |
+             *     | `brand.certified` | `BrandDecisionEventData` |
+             *     | `brand.rejected` | `BrandDecisionEventData` |
+             *     | `brand.suspended` | `BrandDecisionEventData` |
+             *     | `brand.reinstated` | `BrandDecisionEventData` |
+             *     | `brand.revoked` | `BrandDecisionEventData` |
+             *     | `brand.expired` | `BrandDecisionEventData` |
+             *     | `trainee.registered` | `TraineeRegisteredEventData` |
+             *     | `trainee.updated` | `TraineeChangedEventData` |
+             *     | `trainee.status_changed` | `TraineeChangedEventData` |
+             *     | `trainee.erased` | `TraineeErasedEventData` |
+             *     | `trainee.imported` | `TraineeImportedEventData` |
+             *     | `certification.issued` | `CertificationIssuedEventData` |
+             *     | `certification.revoked` | `CertificationRevokedEventData` |
+             *     | `placement.proposed` | `PlacementEventData` |
+             *     | `placement.confirmed` | `PlacementEventData` |
+             *     | `placement.rejected` | `PlacementEventData` |
+             *     | `placement.withdrawn` | `PlacementEventData` |
+             *     | `placement.ended` | `PlacementEventData` |
+             *     | `placement.salary_changed` | `PlacementEventData` |
+             *     | `webhook.test` | `WebhookTestEventData` |
+             * @example [
+             *       "placement.confirmed",
+             *       "placement.ended"
+             *     ]
+             */
+            eventTypes?: string[];
+            /** @example Our ATS, production */
+            description?: string | null;
+            /**
+             * @description `active` re-enables a disabled subscription (its waiting deliveries are due again at once); `disabled` pauses it
+             * @enum {string}
+             */
+            status?: "active" | "disabled";
+        };
+        WebhookDeliveryView: {
+            /**
+             * Format: uuid
+             * @description The `webhook-id` header of every attempt: receivers deduplicate by it
+             */
+            id: string;
+            /** Format: uuid */
+            subscriptionId: string;
+            /**
+             * Format: uuid
+             * @description The event delivered (`data.eventId` of the body)
+             */
+            eventId: string;
+            /**
+             * @description An event type, or `webhook.test`
+             * @example placement.confirmed
+             */
+            eventType: string;
+            /**
+             * @description `pending`: not attempted yet (or sent again on request); `retrying`: an attempt failed, another follows at `nextAttemptAt`; `succeeded`: answered 2xx; `failed`: 410 Gone, or still failing when its 3 days were over
+             * @enum {string}
+             */
+            status: "pending" | "succeeded" | "retrying" | "failed";
+            /** @description Attempts made so far */
+            attempts: number;
+            /** Format: date-time */
+            lastAttemptAt: string | null;
+            /**
+             * Format: date-time
+             * @description When it is attempted next; null once settled, and while the subscription is disabled
+             */
+            nextAttemptAt: string | null;
+            /** @description The receiver's HTTP status at the last attempt; null when none came */
+            responseStatus: number | null;
+            /** @description Duration of the last attempt, ms */
+            durationMs: number | null;
+            /**
+             * @description Why the last attempt failed; null after a success
+             * @example HTTP 503
+             */
+            error: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        WebhookDeliveryPage: {
+            items: components["schemas"]["WebhookDeliveryView"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
+        FeedEventView: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @example placement.confirmed
+             * @enum {string}
+             */
+            type: "organization.created" | "brand.created" | "brand.updated" | "brand.submitted" | "brand.certified" | "brand.rejected" | "brand.suspended" | "brand.reinstated" | "brand.revoked" | "brand.expired" | "trainee.registered" | "trainee.updated" | "trainee.status_changed" | "trainee.erased" | "trainee.imported" | "certification.issued" | "certification.revoked" | "placement.proposed" | "placement.confirmed" | "placement.rejected" | "placement.withdrawn" | "placement.ended" | "placement.salary_changed";
+            /** Format: date-time */
+            occurredAt: string;
+            /** Format: uuid */
+            brandId: string | null;
+            /** @example placement */
+            aggregateType: string;
+            /** Format: uuid */
+            aggregateId: string;
+            /**
+             * @description The event's data, as webhook deliveries carry it; its schema by `type`:
+             *
+             *     | event type | `data` schema |
+             *     |---|---|
+             *     | `organization.created` | `OrganizationEventData` |
+             *     | `brand.created` | `BrandDecisionEventData` |
+             *     | `brand.updated` | `BrandUpdatedEventData` |
+             *     | `brand.submitted` | `BrandDecisionEventData` |
+             *     | `brand.certified` | `BrandDecisionEventData` |
+             *     | `brand.rejected` | `BrandDecisionEventData` |
+             *     | `brand.suspended` | `BrandDecisionEventData` |
+             *     | `brand.reinstated` | `BrandDecisionEventData` |
+             *     | `brand.revoked` | `BrandDecisionEventData` |
+             *     | `brand.expired` | `BrandDecisionEventData` |
+             *     | `trainee.registered` | `TraineeRegisteredEventData` |
+             *     | `trainee.updated` | `TraineeChangedEventData` |
+             *     | `trainee.status_changed` | `TraineeChangedEventData` |
+             *     | `trainee.erased` | `TraineeErasedEventData` |
+             *     | `trainee.imported` | `TraineeImportedEventData` |
+             *     | `certification.issued` | `CertificationIssuedEventData` |
+             *     | `certification.revoked` | `CertificationRevokedEventData` |
+             *     | `placement.proposed` | `PlacementEventData` |
+             *     | `placement.confirmed` | `PlacementEventData` |
+             *     | `placement.rejected` | `PlacementEventData` |
+             *     | `placement.withdrawn` | `PlacementEventData` |
+             *     | `placement.ended` | `PlacementEventData` |
+             *     | `placement.salary_changed` | `PlacementEventData` |
+             *     | `webhook.test` | `WebhookTestEventData` |
+             */
+            data: components["schemas"]["OrganizationEventData"] | components["schemas"]["BrandDecisionEventData"] | components["schemas"]["BrandUpdatedEventData"] | components["schemas"]["TraineeRegisteredEventData"] | components["schemas"]["TraineeChangedEventData"] | components["schemas"]["TraineeErasedEventData"] | components["schemas"]["TraineeImportedEventData"] | components["schemas"]["CertificationIssuedEventData"] | components["schemas"]["CertificationRevokedEventData"] | components["schemas"]["PlacementEventData"] | components["schemas"]["WebhookTestEventData"];
+        };
+        EventFeedPage: {
+            /** @description Oldest first */
+            items: components["schemas"]["FeedEventView"][];
+            /** @description Always set, also after an empty page: pass it as `after` to continue */
+            nextCursor: string;
+        };
         QueueJobView: {
             /**
              * @description Job id; for domain events, the event id
@@ -1655,7 +2515,7 @@ export interface components {
              */
             id: string;
             /** @enum {string} */
-            queue: "maintenance" | "domain-events" | "statistics";
+            queue: "maintenance" | "domain-events" | "statistics" | "webhooks";
             /**
              * @description Job name; for domain events, the event type
              * @example placement.confirmed
@@ -7805,6 +8665,1318 @@ export interface operations {
             };
         };
     };
+    WebhooksController_list: {
+        parameters: {
+            query?: {
+                /** @description Items per page; outside 1–500 is a 400. */
+                limit?: number;
+                /** @description Opaque cursor: the `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Platform only: the subscriptions of one organization (others always see their own) */
+                organizationId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPage"];
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`, `MALFORMED_JSON`, or an identifier code such as `INVALID_CREDIT_CODE`) */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`: missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `FORBIDDEN`: `organizationId` names another organization and you are not the platform */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `RATE_LIMITED`, with `Retry-After` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a dependency is down; retry */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description Any other problem: 400 `MALFORMED_REQUEST` (a request HTTP cannot read), 405 `METHOD_NOT_ALLOWED` (with `Allow`), 408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR` */
+            default: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+        };
+    };
+    WebhooksController_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retried POST safe: the same key and body within 24 h return the first response (`Idempotent-Replayed: true`); another body: 422; still running: 409. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    /** @description URL of the webhook */
+                    Location?: string;
+                    /** @description The webhook's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecretView"];
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`, e.g. an unknown event type, a malformed URL or one whose host does not resolve), or `WEBHOOK_URL_NOT_ALLOWED`: the URL is not `https` in production, or its host resolves to a loopback, private, link-local, multicast or otherwise non-public address */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`: missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `IDEMPOTENCY_IN_PROGRESS` */
+            409: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `RATE_LIMITED`, with `Retry-After` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a dependency is down; retry */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description Any other problem: 400 `MALFORMED_REQUEST` (a request HTTP cannot read), 405 `METHOD_NOT_ALLOWED` (with `Allow`), 408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR` */
+            default: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+        };
+    };
+    WebhooksController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    /** @description The webhook's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookView"];
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`, `MALFORMED_JSON`, or an identifier code such as `INVALID_CREDIT_CODE`) */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`: missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `NOT_FOUND`: no such webhook, or not yours */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `RATE_LIMITED`, with `Retry-After` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a dependency is down; retry */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description Any other problem: 400 `MALFORMED_REQUEST` (a request HTTP cannot read), 405 `METHOD_NOT_ALLOWED` (with `Allow`), 408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR` */
+            default: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+        };
+    };
+    WebhooksController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`, `MALFORMED_JSON`, or an identifier code such as `INVALID_CREDIT_CODE`) */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`: missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `FORBIDDEN`: the platform may read another organization's webhook but not change it or read its deliveries */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `NOT_FOUND`: no such webhook, or not yours */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `RATE_LIMITED`, with `Retry-After` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a dependency is down; retry */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description Any other problem: 400 `MALFORMED_REQUEST` (a request HTTP cannot read), 405 `METHOD_NOT_ALLOWED` (with `Allow`), 408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR` */
+            default: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+        };
+    };
+    WebhooksController_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version you read; stale: 409 `VERSION_CONFLICT` */
+                "If-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    /** @description The webhook's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookView"];
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`, e.g. an unknown event type, a malformed URL or one whose host does not resolve), or `WEBHOOK_URL_NOT_ALLOWED`: the URL is not `https` in production, or its host resolves to a loopback, private, link-local, multicast or otherwise non-public address */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`: missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `FORBIDDEN`: the platform may read another organization's webhook but not change it or read its deliveries */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `NOT_FOUND`: no such webhook, or not yours */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `VERSION_CONFLICT` */
+            409: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `RATE_LIMITED`, with `Retry-After` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a dependency is down; retry */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description Any other problem: 400 `MALFORMED_REQUEST` (a request HTTP cannot read), 405 `METHOD_NOT_ALLOWED` (with `Allow`), 408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR` */
+            default: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+        };
+    };
+    WebhooksController_rotateSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retried POST safe: the same key and body within 24 h return the first response (`Idempotent-Replayed: true`); another body: 422; still running: 409. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    /** @description The webhook's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecretView"];
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`, `MALFORMED_JSON`, or an identifier code such as `INVALID_CREDIT_CODE`) */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`: missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `FORBIDDEN`: the platform may read another organization's webhook but not change it or read its deliveries */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `NOT_FOUND`: no such webhook, or not yours */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `IDEMPOTENCY_IN_PROGRESS` */
+            409: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `RATE_LIMITED`, with `Retry-After` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a dependency is down; retry */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description Any other problem: 400 `MALFORMED_REQUEST` (a request HTTP cannot read), 405 `METHOD_NOT_ALLOWED` (with `Allow`), 408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR` */
+            default: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+        };
+    };
+    WebhooksController_test: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retried POST safe: the same key and body within 24 h return the first response (`Idempotent-Replayed: true`); another body: 422; still running: 409. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryView"];
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`, `MALFORMED_JSON`, or an identifier code such as `INVALID_CREDIT_CODE`) */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`: missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `FORBIDDEN`: the platform may read another organization's webhook but not change it or read its deliveries */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `NOT_FOUND`: no such webhook, or not yours */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `INVALID_TRANSITION`: the webhook is disabled; or `IDEMPOTENCY_IN_PROGRESS` */
+            409: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `RATE_LIMITED`, with `Retry-After` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a dependency is down; retry */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description Any other problem: 400 `MALFORMED_REQUEST` (a request HTTP cannot read), 405 `METHOD_NOT_ALLOWED` (with `Allow`), 408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR` */
+            default: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+        };
+    };
+    WebhooksController_deliveries: {
+        parameters: {
+            query?: {
+                /** @description Items per page; outside 1–500 is a 400. */
+                limit?: number;
+                /** @description Opaque cursor: the `nextCursor` of the previous page. */
+                cursor?: string;
+                status?: "pending" | "succeeded" | "retrying" | "failed";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`, `MALFORMED_JSON`, or an identifier code such as `INVALID_CREDIT_CODE`) */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`: missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `FORBIDDEN`: the platform may read another organization's webhook but not change it or read its deliveries */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `NOT_FOUND`: no such webhook, or not yours */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `RATE_LIMITED`, with `Retry-After` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a dependency is down; retry */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description Any other problem: 400 `MALFORMED_REQUEST` (a request HTTP cannot read), 405 `METHOD_NOT_ALLOWED` (with `Allow`), 408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR` */
+            default: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+        };
+    };
+    WebhooksController_retry: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retried POST safe: the same key and body within 24 h return the first response (`Idempotent-Replayed: true`); another body: 422; still running: 409. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryView"];
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`, `MALFORMED_JSON`, or an identifier code such as `INVALID_CREDIT_CODE`) */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`: missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `FORBIDDEN`: the platform may read another organization's webhook but not change it or read its deliveries */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `NOT_FOUND`: no such webhook or delivery, or not yours */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `INVALID_TRANSITION`: the webhook is disabled, or an attempt is under way; or `IDEMPOTENCY_IN_PROGRESS` */
+            409: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used with another request */
+            422: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `RATE_LIMITED`, with `Retry-After` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a dependency is down; retry */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description Any other problem: 400 `MALFORMED_REQUEST` (a request HTTP cannot read), 405 `METHOD_NOT_ALLOWED` (with `Allow`), 408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR` */
+            default: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+        };
+    };
+    EventFeedController_read: {
+        parameters: {
+            query?: {
+                /** @description Items per page; outside 1–500 is a 400. */
+                limit?: number;
+                /** @description Opaque: the `nextCursor` of the previous answer. Without it the feed starts at the oldest event. */
+                after?: string;
+                /** @description Comma-separated event types or `<aggregate>.*` patterns; all types without it */
+                types?: string;
+                /** @description Only this brand's events (still only those visible to you) */
+                brandId?: string;
+                /** @description Seconds to hold an empty answer until an event arrives (long poll) */
+                wait?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventFeedPage"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: an unknown event type in `types`, a bad `after` (`INVALID_CURSOR`), `limit` or `wait` */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`: missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `RATE_LIMITED`, with `Retry-After` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a dependency is down; retry */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description Any other problem: 400 `MALFORMED_REQUEST` (a request HTTP cannot read), 405 `METHOD_NOT_ALLOWED` (with `Allow`), 408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR` */
+            default: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+        };
+    };
     HealthController_live: {
         parameters: {
             query?: never;
@@ -7898,7 +10070,7 @@ export interface operations {
                 /** @description Opaque cursor: the `nextCursor` of the previous page. */
                 cursor?: string;
                 /** @description The queue whose dead letters to list */
-                queue?: "maintenance" | "domain-events" | "statistics";
+                queue?: "maintenance" | "domain-events" | "statistics" | "webhooks";
             };
             header?: never;
             path?: never;
@@ -8001,7 +10173,7 @@ export interface operations {
                 "Idempotency-Key"?: string;
             };
             path: {
-                queue: "maintenance" | "domain-events" | "statistics";
+                queue: "maintenance" | "domain-events" | "statistics" | "webhooks";
                 /** @description The job id (for domain events, the event id) */
                 jobId: string;
             };

@@ -41,6 +41,11 @@ export class BrandsRepository extends Repository {
     return this.db(m).findOne(Brand, { where: { id }, ...(mode ? { lock: { mode } } : {}) });
   }
 
+  /** The operator and region of several brands at once (the access rules' facts), by id. */
+  partiesOf(ids: string[]): Promise<Array<{ id: string; operatorId: string; regionCode: string }>> {
+    return this.db().query(`SELECT id, operator_id AS "operatorId", region_code AS "regionCode" FROM brands WHERE id = ANY($1::uuid[])`, [ids]);
+  }
+
   async list(visible: SqlCondition<BrandColumns>, filter: BrandListFilter, today: string, after: NewestFirstKey | null, fetch: number): Promise<Brand[]> {
     const p = new SqlParams();
     const where = [visible(brandColumns('b'), p)];

@@ -91,6 +91,13 @@ export class BrandsService {
     return this.brands.findById(id, m, lock);
   }
 
+  /** Who operates each brand and where it is (what the access rules read), for many brands at once. */
+  async partiesOf(ids: readonly string[]): Promise<Map<string, { operatorId: string; regionCode: string }>> {
+    const unique = [...new Set(ids)];
+    const rows = unique.length ? await this.brands.partiesOf(unique) : [];
+    return new Map(rows.map((r) => [r.id, { operatorId: r.operatorId, regionCode: r.regionCode }]));
+  }
+
   async get(actor: Reader, id: string): Promise<BrandView> {
     return presentBrand(await this.getVisible(actor, id));
   }

@@ -72,6 +72,35 @@ export interface AppConfig {
    * process drops it at once); at most 60 s, so a revocation reaches the published list within a minute.
    */
   statusListMaxAgeMs: number;
+  /**
+   * Webhook targets may be loopback, private, link-local or multicast addresses, and plain `http` is allowed in
+   * production too: for tests and on-premises receivers only (API.md, Integrations).
+   */
+  webhookAllowPrivateTargets: boolean;
+  /** A delivery attempt that has not answered within this many milliseconds fails (API.md: 10 s). */
+  webhookTimeoutMs: number;
+  /**
+   * The retry schedule: exponential back-off from `webhookRetryBaseMs`, doubling per attempt up to
+   * `webhookRetryMaxDelayMs`, each delay jittered; a delivery is retried until `webhookRetryForMs` after it was
+   * made (API.md: 3 days), then `failed`.
+   */
+  webhookRetryBaseMs: number;
+  webhookRetryMaxDelayMs: number;
+  webhookRetryForMs: number;
+  /** A subscription none of whose attempts succeeded for this long is disabled (API.md: 3 days). */
+  webhookDisableAfterMs: number;
+  /**
+   * Delivery jobs (each a batch of up to `webhookBatchSize` deliveries: of subscriptions whose attempts succeed
+   * together, of any other one alone) one worker process runs at once.
+   */
+  webhookConcurrency: number;
+  webhookBatchSize: number;
+  /**
+   * How often each worker process reconciles the webhooks with Postgres: outbox events no delivery was made for
+   * (their domain-events job lost with Redis's data) get theirs, and deliveries due for longer than this whose
+   * job was lost are queued again.
+   */
+  webhookReconcileMs: number;
 }
 
 export class ConfigError extends Error {
@@ -168,9 +197,21 @@ export function loadConfig(env: Env = process.env): AppConfig {
     metricsPort: int('METRICS_PORT', 9464, 0, 65535),
     metricsHost: str('METRICS_HOST', '0.0.0.0'),
     statusListMaxAgeMs: int('STATUS_LIST_MAX_AGE_MS', 20_000, 0, 60_000),
+    webhookAllowPrivateTargets: bool('WEBHOOK_ALLOW_PRIVATE_TARGETS', false),
+    webhookTimeoutMs: int('WEBHOOK_TIMEOUT_MS', 10_000, 100, 10_000),
+    webhookRetryBaseMs: int('WEBHOOK_RETRY_BASE_MS', 5_000, 10, 3_600_000),
+    webhookRetryMaxDelayMs: int('WEBHOOK_RETRY_MAX_DELAY_MS', 6 * 3_600_000, 10, 7 * 86_400_000),
+    webhookRetryForMs: int('WEBHOOK_RETRY_FOR_MS', 3 * 86_400_000, 0, 30 * 86_400_000),
+    webhookDisableAfterMs: int('WEBHOOK_DISABLE_AFTER_MS', 3 * 86_400_000, 1000, 30 * 86_400_000),
+    webhookConcurrency: int('WEBHOOK_CONCURRENCY', 16, 1, 1000),
+    webhookBatchSize: int('WEBHOOK_BATCH_SIZE', 100, 1, 1000),
+    webhookReconcileMs: int('WEBHOOK_RECONCILE_MS', 10_000, 100, 3_600_000),
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${config.logLevel}")`);
+  }
+  if (config.webhookRetryMaxDelayMs < config.webhookRetryBaseMs) {
+    problems.push('WEBHOOK_RETRY_MAX_DELAY_MS must not be below WEBHOOK_RETRY_BASE_MS');
   }
   if (problems.length) throw new ConfigError(problems);
   return config;

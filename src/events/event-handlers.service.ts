@@ -1,4 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { eventTypeMatches, isEventTypePattern } from './event-types.rules';
+
+export { eventTypeMatches };
 
 /**
  * The payload of a `domain-events` job: one outbox row. The job's name is `type` and its id is `id`, so the
@@ -28,15 +31,6 @@ export interface DomainEventJob {
  */
 export type DomainEventHandler = (event: DomainEventJob) => Promise<void>;
 
-/** `*` (every event), `<prefix>.*` (e.g. `placement.*`) or an exact type (e.g. `placement.confirmed`). */
-const PATTERN = /^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$/;
-
-export function eventTypeMatches(pattern: string, type: string): boolean {
-  if (pattern === '*') return true;
-  if (pattern.endsWith('.*')) return type.startsWith(pattern.slice(0, -1));
-  return pattern === type;
-}
-
 /**
  * Where modules register what they do with events, in both roles (registering costs nothing where no worker
  * runs), typically in their `onModuleInit`:
@@ -49,9 +43,24 @@ export function eventTypeMatches(pattern: string, type: string): boolean {
 @Injectable()
 export class EventHandlers {
   private readonly entries: Array<{ pattern: string; handler: DomainEventHandler }> = [];
+  private readonly relayListeners: Array<(events: DomainEventJob[]) => void> = [];
+
+  /**
+   * Also told, in the worker role, of every batch the outbox relay has just moved to the queue (after its commit),
+   * before any handler runs it: for work that gains from seeing events together and soon. At most once and best
+   * effort (a listener must not throw, and whatever it must not miss it finds in the outbox itself).
+   */
+  onRelayed(listener: (events: DomainEventJob[]) => void): void {
+    this.relayListeners.push(listener);
+  }
+
+  /** Called by the outbox relay after a batch committed. */
+  relayed(events: DomainEventJob[]): void {
+    for (const listener of this.relayListeners) listener(events);
+  }
 
   register(pattern: string, handler: DomainEventHandler): void {
-    if (!PATTERN.test(pattern)) throw new Error(`invalid event pattern "${pattern}": use *, <prefix>.* or an exact type`);
+    if (!isEventTypePattern(pattern)) throw new Error(`invalid event pattern "${pattern}": use *, <prefix>.* or an exact type`);
     this.entries.push({ pattern, handler });
   }
 

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { WRITING_TRANSACTION_SQL } from './outbox.fragments';
 
 /**
  * The transactional outbox: every domain event is inserted in the transaction of the change it describes, and
@@ -9,6 +10,8 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 @Index('ix_outbox_aggregate', ['aggregateId', 'seq'])
 // The statistics stamp each brand's figures with its newest event.
 @Index('ix_outbox_brand', ['brandId', 'seq'])
+// The event feed and the webhook fan-out read in (transaction, seq) order.
+@Index('ix_outbox_xid', ['xid', 'seq'])
 export class OutboxEvent {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -43,4 +46,13 @@ export class OutboxEvent {
 
   @Column({ type: 'timestamptz', precision: 3, nullable: true })
   deliveredAt: Date | null;
+
+  /**
+   * The id of the transaction that wrote the event (`pg_current_xact_id()`, an xid8, kept as a bigint), set by
+   * the column default so every writer, the one-statement confirmation included, records it. `seq` is taken
+   * before commit and transactions commit out of order; the feed and the webhook fan-out read in (xid, seq)
+   * order and never past the oldest transaction still running, so no event is passed over before it commits.
+   */
+  @Column({ type: 'bigint', default: () => WRITING_TRANSACTION_SQL, insert: false, update: false, select: false })
+  xid?: string;
 }

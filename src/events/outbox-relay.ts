@@ -5,7 +5,7 @@ import { BullQueues } from '../common/queue/bull-queues';
 import { QUEUES } from '../common/queue/queues';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { Transactions } from '../database/transactions';
-import type { DomainEventJob } from './event-handlers.service';
+import { EventHandlers, type DomainEventJob } from './event-handlers.service';
 import { OutboxRepository, type OutboxRow } from './outbox.repository';
 import { safeMessage } from '../common/logging/logger';
 
@@ -64,6 +64,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
  * come back full the relay keeps draining without waiting.
  *
  * Delivered rows are kept: they are the placement event timelines (`GET /v1/placements/:id/events`).
+ *
+ * After a batch commits, EventHandlers.relayed tells the listeners registered with onRelayed (the webhook fan-out)
+ * about it at once, in one call, before the queue's handlers run each event.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
@@ -86,6 +89,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly transactions: Transactions,
     private readonly outbox: OutboxRepository,
     private readonly queues: BullQueues,
+    private readonly handlers: EventHandlers,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -145,9 +149,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     if ((client as unknown as { status?: string }).status !== 'ready') throw new Error('Redis is not connected');
     // Everything committed before this batch's snapshot is seen by it; a notification from now on means more.
     this.wakePending = false;
-    return this.transactions.run(async (m) => {
+    const relayed = await this.transactions.run(async (m) => {
       const rows = await this.outbox.claimUndelivered(m, this.config.outboxBatchSize);
-      if (rows.length === 0) return 0;
+      if (rows.length === 0) return [];
       const jobs = rows.map((row) => {
         const data = toDomainEventJob(row);
         return { name: data.type, data, opts: { jobId: data.id, attempts: this.config.eventJobAttempts } };
@@ -157,8 +161,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       await this.outbox.markDelivered(m, rows.map((r) => r.id));
       this.stats.delivered += rows.length;
       this.stats.batches++;
-      return rows.length;
+      return jobs.map((j) => j.data);
     });
+    if (relayed.length) this.handlers.relayed(relayed);
+    return relayed.length;
   }
 
   /** Resolves after `ms`, on stop, and, when `byNotify`, on an outbox notification (also one already pending). */

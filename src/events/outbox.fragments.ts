@@ -10,6 +10,21 @@ export const OUTBOX_CHANNEL = 'outbox_events';
 /** The columns a new event is given; the select passed to appendEventsSql yields them in this order. */
 export const OUTBOX_EVENT_COLUMNS = ['brand_id', 'aggregate_type', 'aggregate_id', 'type', 'data', 'actor_organization_id'] as const;
 
+/**
+ * The id of the current transaction as a bigint (an xid8 fits one): the `xid` column's default, through a
+ * function of its own so the default reads the same in the entity and in the catalogue.
+ */
+export const WRITING_TRANSACTION_FUNCTION = 'outbox_writing_xid';
+export const WRITING_TRANSACTION_SQL = `${WRITING_TRANSACTION_FUNCTION}()`;
+export const WRITING_TRANSACTION_FUNCTION_DDL = `CREATE FUNCTION ${WRITING_TRANSACTION_FUNCTION}() RETURNS bigint LANGUAGE sql VOLATILE AS $$SELECT pg_current_xact_id()::text::bigint$$`;
+
+/**
+ * Every transaction with an id below this has ended (committed or rolled back): the oldest still running in
+ * this snapshot, or the next id to be handed out. No event can appear later with a smaller `xid`, so a reader
+ * ordered by (xid, seq) may pass every position below it.
+ */
+export const SETTLED_BELOW_SQL = 'pg_snapshot_xmin(pg_current_snapshot())::text::bigint';
+
 /** `INSERT INTO outbox_events (…columns) <select>`; add a RETURNING clause as needed. */
 export function appendEventsSql(select: string): string {
   return `INSERT INTO outbox_events (${OUTBOX_EVENT_COLUMNS.join(', ')}) ${select}`;

@@ -2,7 +2,11 @@ import { Injectable } from '@nestjs/common';
 import type { Actor } from '../common/auth/actor';
 import type { Db } from '../database/repository';
 import { afterCommit } from '../database/transactions';
-import { OutboxRepository, type OutboxRow } from './outbox.repository';
+import type { SqlCondition } from '../database/sql';
+import type { EventColumns } from '../policy/policy';
+import { OutboxRepository, type FeedFilter, type OutboxPosition, type OutboxRow, type PositionedRow, type SettledScan } from './outbox.repository';
+
+export type { FeedFilter, OutboxPosition, PositionedRow, SettledScan };
 
 export interface DomainEvent {
   type: string;
@@ -41,6 +45,24 @@ export class Outbox {
   /** One aggregate's events after an outbox position (`seq`), oldest first: the timelines of the API. */
   timeline(aggregateType: string, aggregateId: string, afterSeq: string, limit: number): Promise<StoredEvent[]> {
     return this.events.timeline(aggregateType, aggregateId, afterSeq, limit);
+  }
+
+  /**
+   * Events of ended transactions after a position, in (xid, seq) order: a reader that resumes from `next` never
+   * passes over an event that commits later (see OutboxEvent.xid). For the webhook fan-out's safety net.
+   */
+  settledAfter(m: Db | undefined, after: OutboxPosition, limit: number): Promise<SettledScan<PositionedRow>> {
+    return this.events.settledAfter(m, after, limit);
+  }
+
+  /** The event feed (`GET /v1/events`): settled events in (xid, seq) order that `visible` admits. */
+  feed(after: OutboxPosition, filter: FeedFilter, visible: SqlCondition<EventColumns>, limit: number, scan: number): Promise<SettledScan<PositionedRow>> {
+    return this.events.feed(after, filter, visible, limit, scan);
+  }
+
+  /** Events by id, any order. */
+  byIds(ids: string[]): Promise<StoredEvent[]> {
+    return ids.length ? this.events.byIds(ids) : Promise.resolve([]);
   }
 
   /**

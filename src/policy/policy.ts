@@ -27,6 +27,25 @@ import { msg } from '../common/i18n/message';
  */
 export type Reader = Actor | null;
 
+/**
+ * An organization as the rules see it: a caller (every Actor is one) or the owner of a webhook subscription,
+ * which receives the events that organization may read.
+ */
+export type Party = Pick<Actor, 'organizationId' | 'kind' | 'regionCode'>;
+
+/** What the event rules read of an event: its brand, and its data (the employer a placement event names). */
+export interface EventParties {
+  brandId: string | null;
+  data: Record<string, unknown>;
+}
+
+/** Column expressions of an event query: the event's named employer and its brand's row (null without a brand). */
+export interface EventColumns {
+  employerId: string;
+  operatorId: string;
+  regionCode: string;
+}
+
 /** How an insider stands to a brand; null for the public. */
 export type BrandRelation = 'operator' | 'bureau' | 'platform';
 
@@ -49,7 +68,7 @@ export interface BrandColumns {
 }
 
 /** SQL that holds for the region codes a bureau's jurisdiction covers. */
-function coveredSql(actor: Actor, regionCode: string, p: SqlParams): string {
+function coveredSql(actor: Party, regionCode: string, p: SqlParams): string {
   if (actor.kind !== 'bureau') return 'FALSE';
   const prefix = coverPrefix(actor.regionCode);
   if (prefix === '') return 'TRUE';
@@ -58,12 +77,12 @@ function coveredSql(actor: Actor, regionCode: string, p: SqlParams): string {
 }
 
 export const Policy = {
-  isPlatform(actor: Actor): boolean {
+  isPlatform(actor: Party): boolean {
     return actor.kind === 'platform';
   },
 
   /** A bureau's jurisdiction is its region: province XX0000 covers XX****, city XXXX00 covers XXXX**, a district itself. */
-  hasJurisdiction(actor: Actor, regionCode: string): boolean {
+  hasJurisdiction(actor: Party, regionCode: string): boolean {
     return actor.kind === 'bureau' && regionCovers(actor.regionCode, regionCode);
   },
 
@@ -72,7 +91,7 @@ export const Policy = {
     return actor.organizationId === organizationId || actor.kind === 'platform';
   },
 
-  relationToBrand(actor: Reader, brand: BrandParties): BrandRelation | null {
+  relationToBrand(actor: Party | null, brand: BrandParties): BrandRelation | null {
     if (actor === null) return null;
     if (actor.organizationId === brand.operatorId) return 'operator';
     if (Policy.hasJurisdiction(actor, brand.regionCode)) return 'bureau';
@@ -138,6 +157,26 @@ export const Policy = {
     if (Policy.isPlatform(actor)) return 'TRUE';
     const me = p.add(actor.organizationId);
     return `(${c.employerId} = ${me} OR ${c.operatorId} = ${me} OR ${coveredSql(actor, c.regionCode, p)})`;
+  },
+
+  /**
+   * Whether an organization may read an event (the event feed, webhook deliveries): the platform every event;
+   * a brand's insiders (its operator, the bureaus whose jurisdiction covers it) every event of the brand; an
+   * employer the events of the placements naming it (`data.employerId`). Events without a brand (an
+   * organization created) are the platform's. `brand` is the event's brand, null when it has none.
+   */
+  seesEvent(party: Party, event: EventParties, brand: BrandParties | null): boolean {
+    if (Policy.isPlatform(party)) return true;
+    if (brand !== null && event.brandId !== null && Policy.relationToBrand(party, brand) !== null) return true;
+    return typeof event.data.employerId === 'string' && event.data.employerId === party.organizationId;
+  },
+
+  /** seesEvent as a SQL condition over an event's named employer (text) and its brand's row (NULLs without one). */
+  visibleEventsSql(actor: Party, c: EventColumns, p: SqlParams): string {
+    if (Policy.isPlatform(actor)) return 'TRUE';
+    const me = p.add(actor.organizationId);
+    const brandInsider = `${c.operatorId} IS NOT NULL AND (${c.operatorId} = ${me} OR ${coveredSql(actor, c.regionCode, p)})`;
+    return `COALESCE((${brandInsider}) OR ${c.employerId} = ${me}::text, FALSE)`;
   },
 
   /** Who may take a placement action, by PLACEMENT_RULES: the named employer, the brand's operator, or either. */

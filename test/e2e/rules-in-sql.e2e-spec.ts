@@ -10,6 +10,7 @@ import { BRAND_STATUSES, type BrandStatus } from '../../src/brands/brand.rules';
 import type { Actor } from '../../src/common/auth/actor';
 import { SqlParams } from '../../src/database/sql';
 import { Policy } from '../../src/policy/policy';
+import { WRITING_TRANSACTION_FUNCTION, WRITING_TRANSACTION_FUNCTION_DDL, WRITING_TRANSACTION_SQL } from '../../src/events/outbox.fragments';
 import { TALLY_FUNCTIONS, TALLY_TRIGGERS, talliesFingerprint } from '../../src/statistics/tallies.sql';
 import { canBePlaced, canBePlacedSql, TRAINEE_STATUSES } from '../../src/trainees/trainee.rules';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -163,5 +164,39 @@ describe('rules written once, in TypeScript and in the database alike', () => {
         }
       }
     });
+
+    it('visibleEventsSql admits exactly the events seesEvent does (with and without a brand, naming an employer or not)', async () => {
+      const events = [
+        ...['310104', '310115', '320102'].flatMap((regionCode) =>
+          [employerId, randomUUID(), null].map((named) => ({ brand: { operatorId, regionCode } as { operatorId: string; regionCode: string } | null, employerId: named })),
+        ),
+        { brand: null, employerId: null },
+        { brand: null, employerId },
+      ];
+      for (const [who, a] of actors) {
+        const p = new SqlParams();
+        const sql = `SELECT x.i, ${Policy.visibleEventsSql(a, { employerId: 'x.employer_id', operatorId: 'x.operator_id', regionCode: 'x.region_code' }, p)} AS visible
+                       FROM unnest(${p.add(events.map((e) => e.employerId))}::text[], ${p.add(events.map((e) => e.brand?.operatorId ?? null))}::uuid[], ${p.add(events.map((e) => e.brand?.regionCode ?? null))}::text[])
+                       WITH ORDINALITY AS x(employer_id, operator_id, region_code, i)`;
+        const rows: Array<{ i: string; visible: boolean }> = await t.dataSource.query(sql, p.values);
+        expect(rows).toHaveLength(events.length);
+        for (const row of rows) {
+          const e = events[Number(row.i) - 1];
+          const event = { brandId: e.brand ? randomUUID() : null, data: e.employerId ? { employerId: e.employerId } : {} };
+          expect({ who, ...e, visible: row.visible }).toEqual({ who, ...e, visible: Policy.seesEvent(a, event, e.brand) });
+        }
+      }
+    });
+  });
+
+  it("the outbox's writing-transaction function is the one the events module declares", async () => {
+    const [row] = await t.dataSource.query(`SELECT pg_get_functiondef($1::regproc) AS def`, [WRITING_TRANSACTION_FUNCTION]);
+    await probing(t, async (m) => {
+      await m.query(WRITING_TRANSACTION_FUNCTION_DDL.replace(`FUNCTION ${WRITING_TRANSACTION_FUNCTION}(`, `FUNCTION pg_temp.probe_${WRITING_TRANSACTION_FUNCTION}(`));
+      const [probe] = await m.query(`SELECT pg_get_functiondef('pg_temp.probe_${WRITING_TRANSACTION_FUNCTION}'::regproc) AS def`);
+      expect(row.def.replace(/public\./, '')).toBe(probe.def.replace(/pg_temp(_\d+)?\.probe_/, ''));
+    });
+    const [column] = await t.dataSource.query(`SELECT column_default FROM information_schema.columns WHERE table_name = 'outbox_events' AND column_name = 'xid'`);
+    expect(column.column_default).toBe(WRITING_TRANSACTION_SQL);
   });
 });

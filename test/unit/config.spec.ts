@@ -157,6 +157,25 @@ describe('loadConfig', () => {
     expect(loadConfig({ API_KEY_CACHE_TTL_MS: '1000' }).apiKeyCacheTtlMs).toBe(1000);
   });
 
+  it('reads the webhook settings: private targets refused, 10 s, back-off from 5 s to 6 h, 3 days, by default', () => {
+    expect(loadConfig({})).toMatchObject({
+      webhookAllowPrivateTargets: false,
+      webhookTimeoutMs: 10_000,
+      webhookRetryBaseMs: 5_000,
+      webhookRetryMaxDelayMs: 6 * 3_600_000,
+      webhookRetryForMs: 3 * 86_400_000,
+      webhookDisableAfterMs: 3 * 86_400_000,
+      webhookReconcileMs: 10_000,
+    });
+    expect(
+      loadConfig({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_TIMEOUT_MS: '500', WEBHOOK_RETRY_BASE_MS: '100', WEBHOOK_RETRY_MAX_DELAY_MS: '1000', WEBHOOK_RETRY_FOR_MS: '60000', WEBHOOK_DISABLE_AFTER_MS: '30000' }),
+    ).toMatchObject({ webhookAllowPrivateTargets: true, webhookTimeoutMs: 500, webhookRetryBaseMs: 100, webhookRetryMaxDelayMs: 1000, webhookRetryForMs: 60_000, webhookDisableAfterMs: 30_000 });
+    // Never more than the 10 s the contract allows; a maximum below the base is a mistake.
+    expect(configError({ WEBHOOK_TIMEOUT_MS: '20000' }).problems).toEqual([expect.stringContaining('WEBHOOK_TIMEOUT_MS')]);
+    expect(configError({ WEBHOOK_RETRY_BASE_MS: '5000', WEBHOOK_RETRY_MAX_DELAY_MS: '1000' }).problems).toEqual([expect.stringContaining('WEBHOOK_RETRY_MAX_DELAY_MS')]);
+    expect(configError({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'maybe' }).problems).toEqual([expect.stringContaining('WEBHOOK_ALLOW_PRIVATE_TARGETS')]);
+  });
+
   it('reads process.env by default', () => {
     const saved = process.env;
     process.env = { PORT: '4321' };

@@ -17,6 +17,7 @@ export const TAG_DESCRIPTIONS: Record<string, string> = {
   'Public verification': 'What anyone may check without a key: certificates, status lists, signing keys',
   Statistics: "Each brand's and region's figures, exact and fresh",
   'Public pages': 'What the public website reads, without a key: the directory of public brands, a brand, a region, occupations',
+  Integrations: 'Webhook subscriptions, signed deliveries (Standard Webhooks) and the event feed to pull',
   Operations: 'Health and dead letters',
 };
 

@@ -44,6 +44,12 @@ export class BullQueues implements OnApplicationShutdown {
     return this.get<T>(queue).add(name as never, data as never, options) as Promise<Job<T>>;
   }
 
+  /** Adds several jobs of one kind in one round trip. */
+  addBulk<T>(kind: Type<JobHandler<T>>, jobs: Array<{ data: T; options?: JobsOptions }>): Promise<Array<Job<T>>> {
+    const { queue, name } = jobDefinition(kind);
+    return this.get<T>(queue).addBulk(jobs.map((j) => ({ name: name as never, data: j.data as never, opts: j.options }))) as Promise<Array<Job<T>>>;
+  }
+
   /** Every queue of QUEUES, in declaration order. */
   all(): Queue[] {
     return QUEUE_NAMES.map((name) => this.get(name));

@@ -62,6 +62,9 @@ export function workerOptionsFor(queue: QueueName, config: AppConfig): WorkerOpt
       return workerOptions(config, 1);
     case QUEUES.statistics:
       return workerOptions(config, 4);
+    case QUEUES.webhooks:
+      // A job holds its batch for at most the delivery timeout (the sends run concurrently) and a few statements.
+      return { ...workerOptions(config, config.webhookConcurrency), lockDuration: Math.max(30_000, config.webhookTimeoutMs * 3) };
     case QUEUES.domainEvents:
       return {
         ...workerOptions(config, config.eventWorkerConcurrency),

@@ -13,6 +13,11 @@ export const QUEUES = {
   domainEvents: 'domain-events',
   /** Recomputations of the statistics read models, coalesced per brand and per region. */
   statistics: 'statistics',
+  /**
+   * Webhook deliveries (src/webhooks): each job a batch of delivery rows, which live in Postgres; a lost job is
+   * queued again from them.
+   */
+  webhooks: 'webhooks',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
