@@ -64,10 +64,11 @@ export class WebhookReconciler implements OnApplicationBootstrap, OnModuleDestro
   /** One round; answers what it did. */
   async reconcile(): Promise<{ fannedOut: number; requeued: number }> {
     const fannedOut = await this.fanout.sweep();
+    // Counted before the requeue, which fails while Redis is away: the deliveries are made (in Postgres) all the same.
+    this.stats.fannedOut += fannedOut;
     const overdue = await this.webhooks.overdue(this.config.webhookReconcileMs, REQUEUE_LIMIT);
     if (overdue.length) await queueDeliveries(this.queues, this.config, overdue);
     this.stats.rounds++;
-    this.stats.fannedOut += fannedOut;
     this.stats.requeued += overdue.length;
     if (fannedOut || overdue.length) this.logger.log(`webhooks reconciled: ${fannedOut} deliveries made from the outbox, ${overdue.length} overdue queued again`);
     return { fannedOut, requeued: overdue.length };

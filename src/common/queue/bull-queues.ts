@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { Inject, Injectable, Logger, OnApplicationShutdown, Type } from '@nestjs/common';
 import { Job, JobsOptions, Queue } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '../../config/config';
@@ -76,5 +77,9 @@ async function closeQueue(queue: Queue): Promise<void> {
     await queue.disconnect().catch(() => undefined);
   } finally {
     clearTimeout(timer);
+    // BullMQ's close removes every listener of the queue's connection, yet a connection closed while it was still
+    // starting rejects its start-up afterwards and emits that as 'error' (bullmq 5.x): with no listener left, Node
+    // would throw it and bring the process down in the middle of a clean shutdown.
+    (queue as unknown as { connection?: EventEmitter }).connection?.on('error', () => undefined);
   }
 }

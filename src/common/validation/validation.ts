@@ -75,6 +75,7 @@ export const CONSTRAINT_MESSAGES: Record<string, (field: string, args: unknown[]
   min: (field, [min]) => msg('field.min', { field, min: Number(min) }),
   max: (field, [max]) => msg('field.max', { field, max: Number(max) }),
   isIn: (field, [values], each) => (each ? msg('field.eachOneOf', { field, values: list(values) }) : msg('field.oneOf', { field, values: list(values) })),
+  arrayMinSize: (field, [min]) => msg('field.arrayMinSize', { field, min: Number(min) }),
   arrayMaxSize: (field, [max]) => msg('field.arrayMaxSize', { field, max: Number(max) }),
   arrayUnique: (field) => msg('field.arrayUnique', { field }),
   matches: (field) => msg('field.pattern', { field }),

@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath, PartialType, PickType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min, Validate, ValidatorConstraint, ValidatorConstraintInterface, type ValidationArguments } from 'class-validator';
+import { msg } from '../../common/i18n/message';
+import { messageMarker } from '../../common/validation/validation';
 import { PageOf, PageQuery } from '../../common/pagination/pagination';
 import { DELIVERY_STATUSES, DISABLED_REASONS, DOMAIN_EVENT_TYPES, EVENT_AGGREGATES, isSubscribableEventType, MAX_URL_LENGTH, SUBSCRIPTION_STATUSES, TEST_EVENT_TYPE, type DeliveryStatus, type DisabledReason, type SubscriptionStatus } from '../webhook.rules';
 import { EVENT_DATA_MODELS, EVENT_TYPES_TABLE } from './event-data.dto';
@@ -12,8 +14,8 @@ export class SubscribableEventTypes implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
     return Array.isArray(value) && value.every((v) => typeof v === 'string' && isSubscribableEventType(v));
   }
-  defaultMessage(): string {
-    return `eventTypes must list event types (${DOMAIN_EVENT_TYPES.join(', ')}), <aggregate>.* patterns (${EVENT_AGGREGATES.map((a) => `${a}.*`).join(', ')}) or *`;
+  defaultMessage(args: ValidationArguments): string {
+    return messageMarker(msg('webhook.eventTypes', { field: args.property, types: DOMAIN_EVENT_TYPES.join(', '), patterns: EVENT_AGGREGATES.map((a) => `${a}.*`).join(', ') }));
   }
 }
 
