@@ -377,6 +377,18 @@ describe('trainee import', () => {
 
       const other = await importFile(brand.id, `${HEADER}\n${validRows(5).join('\n')}\n`, 'text/csv', firm.key, headers);
       expectProblem(other, 422, 'IDEMPOTENCY_KEY_REUSED');
+      // Another file of exactly the same size: the content is what counts, not the length.
+      const sameSize = csv.replace(/学员0/, '学员9');
+      expect(Buffer.byteLength(sameSize)).toBe(Buffer.byteLength(csv));
+      expectProblem(await importFile(brand.id, sameSize, 'text/csv', firm.key, headers), 422, 'IDEMPOTENCY_KEY_REUSED');
+      // The same file streamed in chunks without a length is the same request.
+      const streamed = await t.app.inject({
+        method: 'POST',
+        url: `/v1/brands/${brand.id}/trainees/import`,
+        headers: { authorization: `Bearer ${firm.key}`, 'content-type': 'text/csv', 'transfer-encoding': 'chunked', ...headers },
+        payload: Readable.from(Buffer.from(csv).toString('latin1').match(/[\s\S]{1,7}/g)!.map((p) => Buffer.from(p, 'latin1'))),
+      });
+      expect([streamed.statusCode, streamed.headers['idempotent-replayed']]).toEqual([200, 'true']);
       expect(await traineeCount(brand.id)).toBe(count);
     });
   });

@@ -8,7 +8,7 @@ async function text(chunks: AsyncIterable<Buffer>): Promise<string> {
 }
 
 /** The bytes cut into pieces of `size`, as a stream would deliver them. */
-function* pieces(bytes: Buffer, size: number): Generator<Buffer> {
+async function* pieces(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
 }
 
