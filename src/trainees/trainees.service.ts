@@ -332,14 +332,36 @@ export class TraineesService {
   }
 
   private async writeImportBatch(m: Db, actor: Actor, brandId: string, rows: Registration[], result: ImportResult): Promise<void> {
+    const { created, duplicates } = await this.registerImported(m, actor, brandId, rows);
+    result.created += created;
+    result.duplicates += duplicates;
+  }
+
+  /**
+   * A batch of imported registrations in the caller's transaction (also the import jobs' writer): encrypted and
+   * inserted in one statement, people already in the brand skipped as duplicates, one outbox event for the batch.
+   */
+  async registerImported(m: Db, actor: Actor, brandId: string, rows: Registration[]): Promise<{ created: number; duplicates: number }> {
+    if (rows.length === 0) return { created: 0, duplicates: 0 };
     const ids = await this.trainees.insertBatch(m, brandId, rows.map((r) => this.seal(r)));
-    result.created += ids.length;
-    result.duplicates += rows.length - ids.length;
     if (ids.length) {
       await this.outbox.append(m, actor, [
         { type: 'trainee.imported', aggregateType: 'brand', aggregateId: brandId, brandId, data: { brandId, traineeIds: ids, count: ids.length } },
       ]);
     }
+    return { created: ids.length, duplicates: rows.length - ids.length };
+  }
+
+  /** The brand, when the caller operates it and it takes new trainees (the import jobs' check before storing a file). */
+  async operatedOpenBrand(actor: Actor, brandId: string, m?: Db): Promise<BrandFacts> {
+    const brand = await this.operatedBrand(actor, brandId, m);
+    this.requireOpenBrand(brand);
+    return brand;
+  }
+
+  /** The brand, when the caller operates it (404 hidden, 403 merely visible). */
+  async requireOperator(actor: Actor, brandId: string): Promise<BrandFacts> {
+    return this.operatedBrand(actor, brandId);
   }
 
   /**

@@ -12,6 +12,7 @@ export const TAG_DESCRIPTIONS: Record<string, string> = {
   'Organizations and keys': 'HR firms, employers, bureaus and the platform, and their API keys',
   Brands: 'Labor service brands: registration, certification by a bureau, and their life cycle',
   Trainees: 'People a brand trains, with their identity numbers kept encrypted',
+  'Trainee imports': 'Large roster files (CSV, Excel, NDJSON) imported by a worker, with progress, cancellation and an error report',
   Placements: 'Jobs proposed by HR firms and confirmed by employers, with salary history',
   Certifications: 'Skill certificates and their verifiable credentials',
   'Public verification': 'What anyone may check without a key: certificates, status lists, signing keys',
