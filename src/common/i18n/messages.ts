@@ -267,6 +267,7 @@ export const MESSAGES = {
   'import.headerUnknownAt': { en: 'column {position} (not a column name the importer knows)', zh: '第 {position} 列（不是可识别的列名）' },
   'import.tooManyRows': { en: 'Import files may have at most {rows} rows', zh: '导入文件最多只能有 {rows} 行' },
   'importJob.finished': { en: 'The import has already ended ({status})', zh: '导入任务已经结束（{status}）' },
+  'import.fieldWithZh': { en: '{field} ({zh})', zh: '{field}（{zh}）' },
   'import.maskedNationalId': { en: 'the identity number is masked (an export shows only its first 6 and last 4 characters): fill in the full number', zh: '身份证号已脱敏（导出文件只显示前 6 位和后 4 位）：请填写完整的号码' },
   'import.targetGroups': { en: 'target groups must be among {values}, separated by ; or 、', zh: '重点群体必须是 {values} 中的若干项，用 ; 或 、 分隔' },
   'import.salaryYuan': { en: "{column} is an amount in yuan: digits with up to 2 decimals (thousands separators allowed), e.g. 8,500.50", zh: '{column}应为以元为单位的金额：最多 2 位小数（可用千位分隔符），如 8,500.50' },

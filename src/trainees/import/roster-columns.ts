@@ -162,15 +162,15 @@ export function planRosterHeader(cells: readonly string[]): RosterHeaderResult {
   });
   const fields = new Set<RegisterField>([...filledBy.keys(), ...maskedFields.keys()]);
   const missing = REQUIRED_REGISTRATION_FIELDS.filter((f) => !fields.has(f));
-  if (missing.length > 0) problems.unshift(msg(missing.length > 1 ? 'import.headerMissingMany' : 'import.headerMissing', { columns: missing.map(describeField).join(', ') }));
+  if (missing.length > 0) problems.unshift(msg(missing.length > 1 ? 'import.headerMissingMany' : 'import.headerMissing', { columns: msg('import.list', { items: missing.map(describeField) }) }));
   if (unknown.length > 0) problems.push(msg(unknown.length > 1 ? 'import.headerUnknownMany' : 'import.headerUnknown', { columns: msg('import.list', { items: unknown }) }));
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, header: { positions, fields } };
 }
 
 /** A missing field with its Chinese header, so that a Chinese roster's author knows what to add. */
-function describeField(field: RegisterField): string {
-  return `${field} (${rosterColumn(field).zh})`;
+function describeField(field: RegisterField): Message {
+  return msg('import.fieldWithZh', { field, zh: rosterColumn(field).zh });
 }
 
 function describeUnknownHeader(cell: string, position: number): Message {
