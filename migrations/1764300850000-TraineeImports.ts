@@ -13,7 +13,7 @@ export class TraineeImports1764300850000 implements MigrationInterface {
     await queryRunner.query(`CREATE TABLE "trainee_imports" (
       "id" uuid NOT NULL, "brand_id" uuid NOT NULL, "actor" jsonb NOT NULL, "status" text NOT NULL DEFAULT 'queued',
       "format" text NOT NULL, "encoding" text, "file_name" text, "bytes" bigint NOT NULL, "chunks" integer NOT NULL,
-      "total_rows" integer, "rows_done" integer NOT NULL DEFAULT 0, "received" integer NOT NULL DEFAULT 0, "created" integer NOT NULL DEFAULT 0,
+      "checked_bytes" bigint NOT NULL DEFAULT 0, "total_rows" integer, "rows_done" integer NOT NULL DEFAULT 0, "received" integer NOT NULL DEFAULT 0, "created" integer NOT NULL DEFAULT 0,
       "duplicates" integer NOT NULL DEFAULT 0, "rejected" integer NOT NULL DEFAULT 0, "failure" jsonb,
       "created_at" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(), "started_at" TIMESTAMP(3) WITH TIME ZONE,
       "finished_at" TIMESTAMP(3) WITH TIME ZONE, "updated_at" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(),

@@ -6,14 +6,17 @@ describe('import job rules', () => {
     expect(['succeeded', 'failed', 'cancelled'].some((s) => isUnfinished(s as 'failed'))).toBe(false);
   });
 
-  it('reports progress as rows done of the rows counted, 1 once succeeded, never above 1', () => {
-    expect(importProgress('queued', 0, null)).toBe(0);
-    expect(importProgress('running', 500, null)).toBe(0);
-    expect(importProgress('running', 250, 1000)).toBe(0.25);
-    expect(importProgress('running', 2, 3)).toBe(0.666);
-    expect(importProgress('running', 1200, 1000)).toBe(1);
-    expect(importProgress('succeeded', 0, 0)).toBe(1);
-    expect(importProgress('cancelled', 100, 1000)).toBe(0.1);
+  it('reports progress through the check (bytes read) then the writing (rows done), 1 once succeeded, never above 1', () => {
+    const p = (checkedBytes: number, rowsDone: number, totalRows: number | null) => ({ checkedBytes, bytes: 1000, rowsDone, totalRows });
+    expect(importProgress('queued', p(0, 0, null))).toBe(0);
+    expect(importProgress('running', p(500, 0, null))).toBe(0.05);
+    expect(importProgress('running', p(1000, 0, 400))).toBe(0.1);
+    expect(importProgress('running', p(1000, 200, 400))).toBe(0.55);
+    expect(importProgress('running', p(1000, 1, 3))).toBe(0.4);
+    expect(importProgress('running', p(1000, 500, 400))).toBe(1);
+    expect(importProgress('running', { checkedBytes: 0, bytes: 0, rowsDone: 0, totalRows: null })).toBe(0);
+    expect(importProgress('succeeded', p(0, 0, 0))).toBe(1);
+    expect(importProgress('cancelled', p(1000, 100, 1000))).toBe(0.19);
   });
 
   it('names each chunk by import and position, so chunks cannot be swapped', () => {

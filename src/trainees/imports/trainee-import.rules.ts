@@ -27,15 +27,19 @@ export function importChunkContext(importId: string, position: number): string {
   return `trainee_import:${importId}:${position}`;
 }
 
+/** The share of progress the first pass (checking the whole file before writing any row) stands for. */
+export const CHECK_SHARE = 0.1;
+
 /**
- * Progress from 0 to 1: rows done of the rows counted when the file was checked; before that (and for a file
- * without rows) 0 while unfinished. A finished import is 1 whatever ended it, except an import that failed or was
- * cancelled, which stays where it stopped.
+ * Progress from 0 to 1, in two legs so that it moves through both passes: the check (bytes of the stored file read,
+ * up to CHECK_SHARE), then the writing (rows done of the rows the check counted). 1 once succeeded; an import that
+ * failed or was cancelled stays where it stopped. Rounded down to 0.001, so that it never shows 1 early.
  */
-export function importProgress(status: ImportStatus, rowsDone: number, totalRows: number | null): number {
+export function importProgress(status: ImportStatus, p: { checkedBytes: number; bytes: number; rowsDone: number; totalRows: number | null }): number {
   if (status === 'succeeded') return 1;
-  if (!totalRows) return 0;
-  return Math.min(1, Math.floor((rowsDone / totalRows) * 1000) / 1000);
+  const checked = p.totalRows !== null ? 1 : p.bytes > 0 ? Math.min(1, p.checkedBytes / p.bytes) : 0;
+  const written = p.totalRows ? Math.min(1, p.rowsDone / p.totalRows) : 0;
+  return Math.floor((CHECK_SHARE * checked + (1 - CHECK_SHARE) * written) * 1000) / 1000;
 }
 
 /** Line breaks in a CSV or NDJSON file: an upper bound of its rows (+1 for a last line without one). */

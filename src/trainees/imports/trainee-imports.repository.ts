@@ -17,6 +17,7 @@ export interface TraineeImportRow {
   fileName: string | null;
   bytes: string;
   chunks: number;
+  checkedBytes: string;
   totalRows: number | null;
   rowsDone: number;
   received: number;
@@ -44,7 +45,7 @@ export interface StoredImportError {
   message: Message;
 }
 
-const COLUMNS = `id, brand_id AS "brandId", actor, status, format, encoding, file_name AS "fileName", bytes, chunks, total_rows AS "totalRows",
+const COLUMNS = `id, brand_id AS "brandId", actor, status, format, encoding, file_name AS "fileName", bytes, chunks, checked_bytes AS "checkedBytes", total_rows AS "totalRows",
   rows_done AS "rowsDone", received, created, duplicates, rejected, failure, created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
 
 /** Owner of trainee_imports, trainee_import_chunks and trainee_import_errors. */
@@ -92,8 +93,13 @@ export class TraineeImportsRepository extends Repository {
     return returnedRows(rows).length > 0;
   }
 
+  /** How far the first pass has read the stored file (its share of progress). */
+  async setChecked(id: string, checkedBytes: number): Promise<void> {
+    await this.db().query(`UPDATE trainee_imports SET checked_bytes = $2, updated_at = now() WHERE id = $1 AND status = 'running'`, [id, checkedBytes]);
+  }
+
   async setFileFacts(id: string, facts: { totalRows: number; encoding: string | null }): Promise<void> {
-    await this.db().query(`UPDATE trainee_imports SET total_rows = $2, encoding = coalesce($3, encoding), updated_at = now() WHERE id = $1`, [id, facts.totalRows, facts.encoding]);
+    await this.db().query(`UPDATE trainee_imports SET total_rows = $2, checked_bytes = bytes, encoding = coalesce($3, encoding), updated_at = now() WHERE id = $1`, [id, facts.totalRows, facts.encoding]);
   }
 
   /** The batch's checkpoint, in the transaction that wrote it. */

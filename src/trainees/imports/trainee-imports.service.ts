@@ -56,7 +56,7 @@ export class TraineeImportsService {
       encoding: row.encoding,
       fileName: row.fileName,
       bytes: Number(row.bytes),
-      progress: importProgress(row.status, row.rowsDone, row.totalRows),
+      progress: importProgress(row.status, { checkedBytes: Number(row.checkedBytes), bytes: Number(row.bytes), rowsDone: row.rowsDone, totalRows: row.totalRows }),
       received: row.received,
       created: row.created,
       duplicates: row.duplicates,
@@ -176,9 +176,22 @@ export class TraineeImportsService {
   private async check(row: TraineeImportRow): Promise<boolean> {
     let rows = 0;
     let encoding: string | null = row.encoding;
+    let checkedBytes = 0;
+    let reported = Date.now();
+    const counted = async function* (file: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+      for await (const chunk of file) {
+        checkedBytes += chunk.length;
+        yield chunk;
+      }
+    };
     try {
-      for await (const _ of readRoster(this.storedFile(row), { format: row.format, charset: row.encoding === 'gb18030' || row.encoding === 'utf-8' ? row.encoding : undefined, onEncoding: (e) => (encoding = e) })) {
+      for await (const _ of readRoster(counted(this.storedFile(row)), { format: row.format, charset: row.encoding === 'gb18030' || row.encoding === 'utf-8' ? row.encoding : undefined, onEncoding: (e) => (encoding = e) })) {
         rows++;
+        // Progress moves during the check too (a million rows take seconds to read).
+        if (Date.now() - reported >= IMPORT_BATCH_MS) {
+          reported = Date.now();
+          await this.imports.setChecked(row.id, checkedBytes);
+        }
         if (rows > MAX_IMPORT_ROWS) {
           await this.fail(row, 'PAYLOAD_TOO_LARGE', msg('import.tooManyRows', { rows: MAX_IMPORT_ROWS }));
           return false;
