@@ -312,18 +312,22 @@ async function main(): Promise<void> {
     const brandId = await createBrand(api.http, parties, '加密行品牌', false);
     await importOnce(api, parties, brandId, csvFile);
     const target = await createBrand(api.http, parties, 'COPY目标品牌', false);
-    const cols = `(brand_id, full_name, national_id_cipher, national_id_hash, national_id_masked, phone_cipher, phone_masked, pii_key_id, birth_date, gender, target_groups, cohort, expected_monthly_salary_fen, status)`;
+    // No brand column in the file: each round COPYs into a brand of its own (the column's default, set per round),
+    // since trainees cannot be deleted while the statistics' tally trigger refuses DELETE.
+    const cols = `(full_name, national_id_cipher, national_id_hash, national_id_masked, phone_cipher, phone_masked, pii_key_id, birth_date, gender, target_groups, cohort, expected_monthly_salary_fen, status)`;
     const exp = await run('psql', [
       ...psqlArgs(url),
       '-q',
       '-c',
-      `\\copy (SELECT '${target}'::uuid, full_name, national_id_cipher, national_id_hash, national_id_masked, phone_cipher, phone_masked, pii_key_id, birth_date, gender, target_groups, cohort, expected_monthly_salary_fen, status FROM trainees WHERE brand_id = '${brandId}') TO '${encryptedFile}' CSV HEADER`,
+      `\\copy (SELECT full_name, national_id_cipher, national_id_hash, national_id_masked, phone_cipher, phone_masked, pii_key_id, birth_date, gender, target_groups, cohort, expected_monthly_salary_fen, status FROM trainees WHERE brand_id = '${brandId}') TO '${encryptedFile}' CSV HEADER`,
     ]);
     if (exp.code !== 0) throw new Error(`export failed: ${exp.stderr}`);
     await removeTrainees(url, brandId);
     for (let r = 0; r < ROUNDS; r++) {
+      const into = r === 0 ? target : await createBrand(api.http, parties, `COPY目标品牌${r + 1}`, false);
+      await withClient(url, (c) => c.query(`ALTER TABLE trainees ALTER COLUMN brand_id SET DEFAULT '${into}'::uuid`));
       encryptedCopies.push(await copyOnce(url, 'trainees', encryptedFile, cols));
-      await removeTrainees(url, target);
+      await withClient(url, (c) => c.query(`ALTER TABLE trainees ALTER COLUMN brand_id DROP DEFAULT`));
     }
     log(`COPY of the encrypted rows into trainees (4 indexes): ${encryptedCopies.map((m) => fmt(m, 0)).join(', ')} ms`);
 
@@ -334,6 +338,7 @@ async function main(): Promise<void> {
         await withClient(url, async (c) => {
           await c.query('DROP TABLE IF EXISTS bench_trainees_copy');
           await c.query('CREATE TABLE bench_trainees_copy (LIKE trainees INCLUDING DEFAULTS)');
+          await c.query(`ALTER TABLE bench_trainees_copy ALTER COLUMN brand_id SET DEFAULT '${target}'::uuid`);
           for (const [, ddl] of INDEX_STEPS.slice(1, k + 1)) await c.query(ddl);
         });
         indexCopies[k].push(await copyOnce(url, 'bench_trainees_copy', encryptedFile, cols));
