@@ -8,14 +8,14 @@ import { IDEMPOTENCY_CIPHERTEXTS } from '../common/idempotency/idempotency.repos
 import { ConfigError, loadConfig } from '../config/config';
 import { countStale, EncryptedTable, reencryptBatch, valuesByKey } from '../database/ciphertexts';
 import { migrate } from '../database/migrate';
-import { TRAINEE_CIPHERTEXTS } from '../trainees/trainees.fragments';
+import { TRAINEE_CIPHERTEXTS, TRAINEE_IMPORT_CIPHERTEXTS } from '../trainees/trainees.fragments';
 
 /** Every table that holds values under the PII keys, as its owner describes them. */
-export const ENCRYPTED_TABLES: readonly EncryptedTable[] = [TRAINEE_CIPHERTEXTS, IDEMPOTENCY_CIPHERTEXTS];
+export const ENCRYPTED_TABLES: readonly EncryptedTable[] = [TRAINEE_CIPHERTEXTS, IDEMPOTENCY_CIPHERTEXTS, TRAINEE_IMPORT_CIPHERTEXTS];
 
 const USAGE = `usage: npm run pii:reencrypt [-- --batch <rows>] [-- --check]
 
-Re-encrypts every identity number, phone number and stored response under the first key of PII_ENCRYPTION_KEYS,
+Re-encrypts every identity number, phone number, stored response and stored import file under the first key of PII_ENCRYPTION_KEYS,
 so that the keys after it can be retired. Safe while the service runs; stop it at any time and run it again to
 resume. --check only reports what is under which key.`;
 

@@ -1,6 +1,7 @@
 import type { EncryptedTable } from '../database/ciphertexts';
 import { sqlLiteral } from '../database/sql';
 import { canBePlacedSql, PLACED_STATUS } from './trainee.rules';
+import { importChunkContext } from './imports/trainee-import.rules';
 
 /**
  * What other modules' statements may do to `trainees` (owned by this module) when a whole change must be one
@@ -32,3 +33,14 @@ export const TRAINEE_CIPHERTEXTS: EncryptedTable = {
   ],
   keyIdColumn: 'pii_key_id',
 };
+
+/** The file chunks an import keeps until it ends, for key rotation (`npm run pii:reencrypt`). */
+export const TRAINEE_IMPORT_CIPHERTEXTS: EncryptedTable = {
+  table: 'trainee_import_chunks',
+  key: [
+    { column: 'import_id', type: 'uuid' },
+    { column: 'position', type: 'integer' },
+  ],
+  columns: [{ column: 'cipher', context: (row) => importChunkContext(String(row.import_id), Number(row.position)) }],
+};
+

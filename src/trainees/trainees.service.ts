@@ -17,8 +17,9 @@ import { isUniqueViolation, Transactions } from '../database/transactions';
 import { Outbox } from '../events/outbox.service';
 import { Policy, type TraineeViewer } from '../policy/policy';
 import type { ListTraineesQuery, RegisterTraineeDto, TraineeView, UpdateTraineeDto } from './dto/trainee.dto';
-import { ImportFileError, readImportRows } from './import/row-reader';
-import { normaliseNationalId, parseRegistration, Registration, REGISTRATION_FIELDS, REQUIRED_REGISTRATION_FIELDS } from './registration';
+import { ImportFileError } from './import/row-reader';
+import { readRoster, type RosterFile } from './import/roster-reader';
+import { normaliseNationalId, parseRegistration, Registration } from './registration';
 import type { Trainee } from './trainee.entity';
 import { canBePlaced, checkOperatorStatusChange } from './trainee.rules';
 import { SealedRegistration, TraineesRepository } from './trainees.repository';
@@ -265,11 +266,11 @@ export class TraineesService {
   }
 
   /**
-   * Bulk registration from a streamed CSV or NDJSON body, in one transaction: invalid rows are reported and
+   * Bulk registration from a streamed roster file (CSV, .xlsx or NDJSON; readRoster), in one transaction: invalid rows are reported and
    * skipped, people already in the brand count as duplicates (so a re-import creates nothing), and a file that
    * cannot be read at all writes nothing. Rows are encrypted and inserted in batches with one statement each.
    */
-  async import(actor: Actor, brandId: string, body: Readable, format: 'csv' | 'ndjson'): Promise<ImportResult> {
+  async import(actor: Actor, brandId: string, body: Readable, file: RosterFile): Promise<ImportResult> {
     const result: ImportResult = { received: 0, created: 0, duplicates: 0, rejected: 0, errors: [] };
     const reject = (error: ImportError): void => {
       result.rejected++;
@@ -294,7 +295,7 @@ export class TraineesService {
           inFlight.catch(() => undefined);
         };
         try {
-          for await (const row of readImportRows(body, format, { requiredColumns: [...REQUIRED_REGISTRATION_FIELDS], knownColumns: [...REGISTRATION_FIELDS] })) {
+          for await (const row of readRoster(body, file)) {
             result.received++;
             if ('error' in row) {
               reject({ row: row.row, ...row.error });
@@ -320,7 +321,7 @@ export class TraineesService {
           objectType: 'brand',
           objectId: brandId,
           brandId,
-          details: { format, received: result.received, created: result.created, duplicates: result.duplicates, rejected: result.rejected },
+          details: { format: file.format, received: result.received, created: result.created, duplicates: result.duplicates, rejected: result.rejected },
         });
       });
     } catch (err) {
@@ -331,14 +332,36 @@ export class TraineesService {
   }
 
   private async writeImportBatch(m: Db, actor: Actor, brandId: string, rows: Registration[], result: ImportResult): Promise<void> {
+    const { created, duplicates } = await this.registerImported(m, actor, brandId, rows);
+    result.created += created;
+    result.duplicates += duplicates;
+  }
+
+  /**
+   * A batch of imported registrations in the caller's transaction (also the import jobs' writer): encrypted and
+   * inserted in one statement, people already in the brand skipped as duplicates, one outbox event for the batch.
+   */
+  async registerImported(m: Db, actor: Actor, brandId: string, rows: Registration[]): Promise<{ created: number; duplicates: number }> {
+    if (rows.length === 0) return { created: 0, duplicates: 0 };
     const ids = await this.trainees.insertBatch(m, brandId, rows.map((r) => this.seal(r)));
-    result.created += ids.length;
-    result.duplicates += rows.length - ids.length;
     if (ids.length) {
       await this.outbox.append(m, actor, [
         { type: 'trainee.imported', aggregateType: 'brand', aggregateId: brandId, brandId, data: { brandId, traineeIds: ids, count: ids.length } },
       ]);
     }
+    return { created: ids.length, duplicates: rows.length - ids.length };
+  }
+
+  /** The brand, when the caller operates it and it takes new trainees (the import jobs' check before storing a file). */
+  async operatedOpenBrand(actor: Actor, brandId: string, m?: Db): Promise<BrandFacts> {
+    const brand = await this.operatedBrand(actor, brandId, m);
+    this.requireOpenBrand(brand);
+    return brand;
+  }
+
+  /** The brand, when the caller operates it (404 hidden, 403 merely visible). */
+  async requireOperator(actor: Actor, brandId: string): Promise<BrandFacts> {
+    return this.operatedBrand(actor, brandId);
   }
 
   /**

@@ -85,6 +85,8 @@ describe('languages', () => {
     expect(en.body.errors[0].message).toBe('nationalId must be 18 characters, got 5');
 
     const unreadable = await t.request('POST', `/v1/brands/${brand.id}/trainees/import`, { key: firm.key, raw: 'nationalId\n', contentType: 'text/csv', headers: ZH });
-    expect(expectProblem(unreadable, 400, 'INVALID_IMPORT_FILE').detail).toBe('标题行无法使用：缺少必需的列 fullName（可用的列为 fullName, nationalId, phone, targetGroups, cohort, expectedMonthlySalaryFen）');
+    expect(expectProblem(unreadable, 400, 'INVALID_IMPORT_FILE').detail).toBe(
+      '标题行无法使用：缺少必需的列 fullName（姓名）（可用的列为 fullName（姓名）、nationalId（身份证号、身份证号码、公民身份号码）、phone（手机号、手机号码、联系电话）、targetGroups（重点群体、人员类别）、cohort（培训批次、批次）、以分为单位的 expectedMonthlySalaryFen 或以元为单位的 期望月薪（元）；导出文件的其他列会被忽略）',
+    );
   });
 });

@@ -73,7 +73,8 @@ describe('npm run pii:reencrypt', () => {
       for (const e of edits) trainees.find((t) => t.id === e.id)!.phone = e.phone;
       expect(left).toBe(0);
       expect(lines.join('\n')).toMatch(/^trainees: \d+ rows re-encrypted in \d+ ms; 0 left under other keys$/m);
-      for (const table of ENCRYPTED_TABLES) expect(Object.keys(await valuesByKey(rotating.dataSource, table))).toEqual(['new']);
+      // Every table's values are under the new key (a table may hold none: import files exist only while an import runs).
+      for (const table of ENCRYPTED_TABLES) expect(Object.keys(await valuesByKey(rotating.dataSource, table)).filter((key) => key !== 'new')).toEqual([]);
       const keyIds = await rotating.dataSource.query(`SELECT DISTINCT pii_key_id FROM trainees WHERE national_id_cipher IS NOT NULL`);
       expect(keyIds).toEqual([{ pii_key_id: 'new' }]);
     } finally {

@@ -58,6 +58,7 @@ export const MESSAGES = {
   'object.apiKey': { en: 'API key', zh: 'API 密钥' },
   'object.brand': { en: 'Brand', zh: '品牌' },
   'object.trainee': { en: 'Trainee', zh: '学员' },
+  'object.traineeImport': { en: 'Import', zh: '导入任务' },
   'object.placement': { en: 'Placement', zh: '就业安置' },
   'object.certification': { en: 'Certification', zh: '技能证书' },
   'object.statusList': { en: 'Status list', zh: '状态列表' },
@@ -224,8 +225,7 @@ export const MESSAGES = {
   'trainee.erasedState': { en: 'erased', zh: '已删除个人信息' },
 
   // --- Imports ---
-  'import.mediaType': { en: 'Send the file as text/csv or application/x-ndjson', zh: '请以 text/csv 或 application/x-ndjson 发送文件' },
-  'import.charset': { en: 'The file must be UTF-8, not {charset}', zh: '文件必须是 UTF-8 编码，而不是 {charset}' },
+  'import.mediaType': { en: 'Send the file as text/csv, application/x-ndjson or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet (.xlsx)', zh: '请以 text/csv、application/x-ndjson 或 application/vnd.openxmlformats-officedocument.spreadsheetml.sheet（.xlsx）发送文件' },
   'import.tooLarge': { en: 'Import files may be at most {bytes} bytes', zh: '导入文件不能超过 {bytes} 字节' },
   'import.file': { en: '{reason}', zh: '{reason}' },
   'import.headerQuote': { en: 'the header row is not valid CSV: a quote is opened and never closed', zh: '标题行不是有效的 CSV：有引号未闭合' },
@@ -259,6 +259,20 @@ export const MESSAGES = {
   'import.jsonArray': { en: 'an array', zh: '数组' },
   'import.jsonNull': { en: 'null', zh: 'null' },
   'import.jsonValue': { en: 'a {type}', zh: '{type} 值' },
+  'import.headerTooLongXlsx': { en: 'the header row is longer than {bytes} bytes', zh: '标题行超过 {bytes} 字节' },
+  'import.rowFieldsXlsx': { en: 'the row has values beyond the {columns} columns of the header', zh: '此行在标题行的 {columns} 列之外还有内容' },
+  'import.notXlsx': { en: 'the body is not an .xlsx workbook (Excel 2007 or later); save the file as "Excel Workbook (*.xlsx)" or as CSV', zh: '文件不是 .xlsx 工作簿（Excel 2007 及以后版本）；请另存为“Excel 工作簿(*.xlsx)”或 CSV' },
+  'import.emptyXlsx': { en: 'the first worksheet is empty: expected a header row naming the columns', zh: '第一个工作表为空：应有一行列出各列名称的标题行' },
+  'import.excelNumberId': { en: 'the identity number is stored as a number, so Excel has already lost its last digits: format the column as text (or type a leading apostrophe) and enter the numbers again', zh: '身份证号以数字形式保存，Excel 已丢失其末几位：请将该列设置为“文本”格式（或在号码前输入英文单引号）后重新录入' },
+  'import.unknownCharset': { en: 'Import files are read as UTF-8 or GB18030 (GBK), not {charset}', zh: '导入文件只能是 UTF-8 或 GB18030（GBK）编码，而不是 {charset}' },
+  'import.rosterColumns': { en: 'fullName (姓名), nationalId (身份证号, 身份证号码, 公民身份号码), phone (手机号, 手机号码, 联系电话), targetGroups (重点群体, 人员类别), cohort (培训批次, 批次), expectedMonthlySalaryFen in fen or 期望月薪（元） in yuan; an export\'s other columns are ignored', zh: 'fullName（姓名）、nationalId（身份证号、身份证号码、公民身份号码）、phone（手机号、手机号码、联系电话）、targetGroups（重点群体、人员类别）、cohort（培训批次、批次）、以分为单位的 expectedMonthlySalaryFen 或以元为单位的 期望月薪（元）；导出文件的其他列会被忽略' },
+  'import.headerUnknownAt': { en: 'column {position} (not a column name the importer knows)', zh: '第 {position} 列（不是可识别的列名）' },
+  'import.tooManyRows': { en: 'Import files may have at most {rows} rows', zh: '导入文件最多只能有 {rows} 行' },
+  'importJob.finished': { en: 'The import has already ended ({status})', zh: '导入任务已经结束（{status}）' },
+  'import.fieldWithZh': { en: '{field} ({zh})', zh: '{field}（{zh}）' },
+  'import.maskedNationalId': { en: 'the identity number is masked (an export shows only its first 6 and last 4 characters): fill in the full number', zh: '身份证号已脱敏（导出文件只显示前 6 位和后 4 位）：请填写完整的号码' },
+  'import.targetGroups': { en: 'target groups must be among {values}, separated by ; or 、', zh: '重点群体必须是 {values} 中的若干项，用 ; 或 、 分隔' },
+  'import.salaryYuan': { en: "{column} is an amount in yuan: digits with up to 2 decimals (thousands separators allowed), e.g. 8,500.50", zh: '{column}应为以元为单位的金额：最多 2 位小数（可用千位分隔符），如 8,500.50' },
 
   // --- Placements ---
   'placement.proposeOperatorOnly': { en: "Only the operator of the trainee's brand proposes placements", zh: '只有学员所属品牌的运营单位可以提出就业安置' },

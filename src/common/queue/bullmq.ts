@@ -65,6 +65,10 @@ export function workerOptionsFor(queue: QueueName, config: AppConfig): WorkerOpt
     case QUEUES.webhooks:
       // A job holds its batch for at most the delivery timeout (the sends run concurrently) and a few statements.
       return { ...workerOptions(config, config.webhookConcurrency), lockDuration: Math.max(30_000, config.webhookTimeoutMs * 3) };
+    case QUEUES.traineeImports:
+      // A run holds its import for minutes; a short lock renewed while it works lets a killed run be taken over
+      // within seconds (it resumes from its checkpoint).
+      return { ...workerOptions(config, 2), lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 100 };
     case QUEUES.domainEvents:
       return {
         ...workerOptions(config, config.eventWorkerConcurrency),

@@ -18,6 +18,8 @@ export const QUEUES = {
    * queued again from them.
    */
   webhooks: 'webhooks',
+  /** Import jobs (src/trainees): one job per import, which runs it from its checkpoint to its end. */
+  traineeImports: 'trainee-imports',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
