@@ -9,7 +9,8 @@ import { PII_CIPHER } from '../common/crypto/pii.provider';
 import { requireVersion } from '../common/http/if-match';
 import { IdempotencyRepository } from '../common/idempotency/idempotency.repository';
 import { maskNationalId } from '../common/identifiers/national-id';
-import { newestFirst, newestFirstPageOf, Page } from '../common/pagination/pagination';
+import { newestFirst, newestFirstPageOf, type NewestFirstKey, Page } from '../common/pagination/pagination';
+import { startedIterable } from '../common/tabular/tabular-stream';
 import { notFound, ProblemError } from '../common/problems/problem';
 import { validationProblem } from '../common/validation/validation';
 import type { Db } from '../database/repository';
@@ -21,7 +22,7 @@ import { ImportFileError, readImportRows } from './import/row-reader';
 import { normaliseNationalId, parseRegistration, Registration, REGISTRATION_FIELDS, REQUIRED_REGISTRATION_FIELDS } from './registration';
 import type { Trainee } from './trainee.entity';
 import { canBePlaced, checkOperatorStatusChange } from './trainee.rules';
-import { SealedRegistration, TraineesRepository } from './trainees.repository';
+import { SealedRegistration, type TraineeExportRow, type TraineeListFilter, TraineesRepository } from './trainees.repository';
 import { msg, type Message } from '../common/i18n/message';
 import { NATIONAL_ID_CONTEXT, PHONE_CONTEXT } from './trainees.fragments';
 
@@ -29,6 +30,8 @@ import { NATIONAL_ID_CONTEXT, PHONE_CONTEXT } from './trainees.fragments';
 
 const IMPORT_BATCH_SIZE = 2000;
 const MAX_LISTED_IMPORT_ERRORS = 1000;
+/** Rows per read of an export: large enough that a million rows take few round trips, small enough to stay flat in memory. */
+const EXPORT_BATCH_SIZE = 2000;
 
 /** A rejected row of an import: the data row (from 1), the field, a machine code and a message for a person. */
 export interface ImportError {
@@ -152,6 +155,32 @@ export class TraineesService {
     const page = newestFirst(query);
     const rows = await this.trainees.listByBrand(brandId, { status: query.status, cohort: query.cohort }, page.after, page.fetch);
     return newestFirstPageOf(rows, page, (t) => t.registeredAt, (t) => this.present(t, viewer));
+  }
+
+  /**
+   * A brand's roster for an export (its insiders, as for the list; the same filters), read in keyset batches as the
+   * file is written. The first batch is read here, so that a failure to read surfaces as a problem before the
+   * answer starts. Audited: a whole roster leaves the service, even masked.
+   */
+  async exportRoster(actor: Actor, brandId: string, filter: TraineeListFilter): Promise<{ brand: BrandFacts; batches: AsyncIterable<TraineeExportRow[]> }> {
+    const brand = await this.brands.getVisible(actor, brandId);
+    if (!Policy.mayListTrainees(actor, brand)) {
+      throw new ProblemError('FORBIDDEN', msg('trainee.listForbidden'));
+    }
+    const batches = await startedIterable(this.exportBatches(brandId, { status: filter.status, cohort: filter.cohort }));
+    await this.audit.recordNow(actor, { action: 'trainee.export', objectType: 'brand', objectId: brandId, brandId, details: { status: filter.status ?? null, cohort: filter.cohort ?? null } });
+    return { brand, batches };
+  }
+
+  private async *exportBatches(brandId: string, filter: TraineeListFilter): AsyncGenerator<TraineeExportRow[]> {
+    let after: NewestFirstKey | null = null;
+    for (;;) {
+      const rows = await this.trainees.exportBatch(brandId, filter, after, EXPORT_BATCH_SIZE);
+      if (rows.length > 0) yield rows;
+      if (rows.length < EXPORT_BATCH_SIZE) return;
+      const last = rows[rows.length - 1];
+      after = { at: last.registeredAt.toISOString(), id: last.id };
+    }
   }
 
   /**
