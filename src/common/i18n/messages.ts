@@ -295,6 +295,9 @@ export const MESSAGES = {
   'import.jsonArray': { en: 'an array', zh: '数组' },
   'import.jsonNull': { en: 'null', zh: 'null' },
   'import.jsonValue': { en: 'a {type}', zh: '{type} 值' },
+  'import.maskedNationalId': { en: 'the identity number is masked (an export shows only its first 6 and last 4 characters): fill in the full number', zh: '身份证号已脱敏（导出文件只显示前 6 位和后 4 位）：请填写完整的号码' },
+  'import.targetGroups': { en: 'target groups must be among {values}, separated by ; or 、', zh: '重点群体必须是 {values} 中的若干项，用 ; 或 、 分隔' },
+  'import.salaryYuan': { en: "{column} is an amount in yuan: digits with up to 2 decimals (thousands separators allowed), e.g. 8,500.50", zh: '{column}应为以元为单位的金额：最多 2 位小数（可用千位分隔符），如 8,500.50' },
 
   // --- Placements ---
   'placement.proposeOperatorOnly': { en: "Only the operator of the trainee's brand proposes placements", zh: '只有学员所属品牌的运营单位可以提出就业安置' },
