@@ -60,7 +60,7 @@ describe('exports', () => {
   let brand: any; // firm's certified Xuhui brand
   let draft: any; // firm's draft brand
   const ids: string[] = []; // National ids of `brand`'s trainees, in registration order
-  let trainees: any[] = []; // as registered, in registration order
+  const trainees: any[] = []; // as registered, in registration order
 
   beforeAll(async () => {
     t = await startTestApp({ STATISTICS_DEBOUNCE_MS: '20', OUTBOX_POLL_MS: '50' }, { worker: true });
