@@ -18,6 +18,13 @@ const ROUNDS = envInt('BENCH_ROUNDS', 2);
 const SLOW_SECONDS = envInt('BENCH_EXPORT_SLOW_SECONDS', 15);
 const SLOW_BYTES_PER_SECOND = envInt('BENCH_EXPORT_SLOW_BPS', 1_000_000);
 const RSS_TARGET_MB = 300;
+/**
+ * The API's Node options, as the Docker image runs it (docker/Dockerfile): a heap ceiling. The export's live memory
+ * is flat (tens of MB), but under its allocation rate V8's default sizing lets dead objects reach ~250 MB of heap
+ * before a full collection; the ceiling makes V8 collect them sooner, at no measurable cost in rows/s. Set
+ * BENCH_API_NODE_OPTIONS= (empty) to measure the default sizing.
+ */
+const API_NODE_OPTIONS = process.env.BENCH_API_NODE_OPTIONS ?? '--max-old-space-size=160';
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 const db = benchDatabaseName('export');
@@ -73,10 +80,39 @@ interface ExportRun {
   records: number;
   rssPeakKb: number;
   complete: boolean;
+  /** Peaks of process.memoryUsage() fields of the API sampled every 100 ms during the export, bytes. */
+  heapPeak?: { heapUsed: number; heapTotal: number; external: number; arrayBuffers: number };
 }
 
+/** Samples the API's process.memoryUsage() every 100 ms until `stop` is called; answers the peaks. */
+function sampleHeap(proc: ApiProcess): () => Promise<NonNullable<ExportRun['heapPeak']>> {
+  const heap = { heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 };
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const u = await proc.memoryUsage().catch(() => undefined);
+      if (u) for (const k of Object.keys(heap) as Array<keyof typeof heap>) heap[k] = Math.max(heap[k], u[k]);
+      await sleep(100);
+    }
+  })();
+  return async () => {
+    sampling = false;
+    await sampler;
+    return heap;
+  };
+}
+
+const heapText = (h: ExportRun['heapPeak']): string =>
+  h ? `heap used ${fmt(h.heapUsed / 1048576, 0)} MB of ${fmt(h.heapTotal / 1048576, 0)} MB, external ${fmt(h.external / 1048576, 0)} MB, array buffers ${fmt(h.arrayBuffers / 1048576, 0)} MB` : '';
+
 /** One export read to the end (or for `readForMs` at `bytesPerSecond`), counting bytes and CSV records. */
-function exportOnce(proc: ApiProcess, key: string, brandId: string, accept: string, slow?: { readForMs: number; bytesPerSecond: number }): Promise<ExportRun> {
+async function exportOnce(proc: ApiProcess, key: string, brandId: string, accept: string, slow?: { readForMs: number; bytesPerSecond: number }): Promise<ExportRun> {
+  const stop = sampleHeap(proc);
+  const run = await readExport(proc, key, brandId, accept, slow);
+  return { ...run, heapPeak: await stop() };
+}
+
+function readExport(proc: ApiProcess, key: string, brandId: string, accept: string, slow?: { readForMs: number; bytesPerSecond: number }): Promise<ExportRun> {
   const url = new URL(proc.baseUrl);
   proc.takeRssPeakKb();
   const t0 = nowMs();
@@ -118,7 +154,14 @@ async function main(): Promise<void> {
   onInterrupt(cleanup);
   log(`export bench: ${ROWS} trainees, ${ROUNDS} rounds of COPY TO STDOUT, CSV export and .xlsx export, interleaved`);
   const url = await createMigratedDatabase(db);
-  api = await startApi({ databaseUrl: url, redisPrefix, bootstrapKey, env: process.env.BENCH_API_ENV ? JSON.parse(process.env.BENCH_API_ENV) : {}, logFile: process.env.BENCH_API_LOG });
+  api = await startApi({
+    databaseUrl: url,
+    redisPrefix,
+    bootstrapKey,
+    env: { NODE_OPTIONS: API_NODE_OPTIONS, ...(process.env.BENCH_API_ENV ? JSON.parse(process.env.BENCH_API_ENV) : {}) },
+    logFile: process.env.BENCH_API_LOG,
+  });
+  log(`API Node options: ${API_NODE_OPTIONS || '(none: V8 default heap sizing)'}`);
   const parties = await createParties(api.http, bootstrapKey);
   const brandId = await createBrand(api.http, parties, '徐汇AI训练师导出', false);
   let t = nowMs();
@@ -144,12 +187,12 @@ async function main(): Promise<void> {
     const c = await exportOnce(api, parties.hrFirm.key, brandId, 'text/csv');
     if (!c.complete || c.records !== ROWS + 1) throw new Error(`CSV export incomplete: ${c.records} records, complete ${c.complete}`);
     csv.push(c);
-    log(`  CSV export: ${fmt(c.ms / 1000, 2)} s, ${fmt((ROWS / c.ms) * 1000, 0)} rows/s, ${fmt(c.bytes / 1e6, 0)} MB; ratio to COPY ${fmt(copyMs / c.ms, 3)}; API RSS peak ${mb(c.rssPeakKb)}`);
+    log(`  CSV export: ${fmt(c.ms / 1000, 2)} s, ${fmt((ROWS / c.ms) * 1000, 0)} rows/s, ${fmt(c.bytes / 1e6, 0)} MB; ratio to COPY ${fmt(copyMs / c.ms, 3)}; API RSS peak ${mb(c.rssPeakKb)} (${heapText(c.heapPeak)})`);
     await sleep(500);
     const x = await exportOnce(api, parties.hrFirm.key, brandId, XLSX);
     if (!x.complete) throw new Error('xlsx export incomplete');
     xlsx.push(x);
-    log(`  .xlsx export: ${fmt(x.ms / 1000, 2)} s, ${fmt((ROWS / x.ms) * 1000, 0)} rows/s, ${fmt(x.bytes / 1e6, 0)} MB; ratio to COPY ${fmt(copyMs / x.ms, 3)}; API RSS peak ${mb(x.rssPeakKb)}`);
+    log(`  .xlsx export: ${fmt(x.ms / 1000, 2)} s, ${fmt((ROWS / x.ms) * 1000, 0)} rows/s, ${fmt(x.bytes / 1e6, 0)} MB; ratio to COPY ${fmt(copyMs / x.ms, 3)}; API RSS peak ${mb(x.rssPeakKb)} (${heapText(x.heapPeak)})`);
     await sleep(500);
   }
 
@@ -158,7 +201,7 @@ async function main(): Promise<void> {
   if (SLOW_SECONDS > 0) {
     for (const [name, accept] of [['csv', 'text/csv'], ['xlsx', XLSX]] as const) {
       slow[name] = await exportOnce(api, parties.hrFirm.key, brandId, accept, { readForMs: SLOW_SECONDS * 1000, bytesPerSecond: SLOW_BYTES_PER_SECOND });
-      log(`slow client (${name}, ${fmt(SLOW_BYTES_PER_SECOND / 1e6, 1)} MB/s for ${SLOW_SECONDS} s): read ${fmt(slow[name].bytes / 1e6, 1)} MB; API RSS peak ${mb(slow[name].rssPeakKb)}`);
+      log(`slow client (${name}, ${fmt(SLOW_BYTES_PER_SECOND / 1e6, 1)} MB/s for ${SLOW_SECONDS} s): read ${fmt(slow[name].bytes / 1e6, 1)} MB; API RSS peak ${mb(slow[name].rssPeakKb)} (${heapText(slow[name].heapPeak)})`);
       await sleep(1000);
     }
   }
@@ -175,6 +218,7 @@ async function main(): Promise<void> {
   console.log(`COPY (SELECT the export's columns ORDER BY registered_at DESC, id DESC) TO STDOUT CSV, psql to /dev/null: ${copies.map((m) => fmt(m, 0)).join(', ')} ms → ${fmt(copyRate, 0)} rows/s`);
   console.log(`CSV export through HTTP: ${csv.map((c) => fmt(c.ms, 0)).join(', ')} ms → ${fmt(csvRate, 0)} rows/s, ratio ${fmt(csvRate / copyRate, 3)} of COPY`);
   console.log(`.xlsx export through HTTP: ${xlsx.map((x) => fmt(x.ms, 0)).join(', ')} ms → ${fmt(xlsxRate, 0)} rows/s, ratio ${fmt(xlsxRate / copyRate, 3)} of COPY`);
+  console.log(`API Node options: ${API_NODE_OPTIONS || '(none)'}`);
   console.log(`API RSS: idle ${mb(idleRssKb)}; peak during exports ${mb(peakKb)} (VmHWM ${mb(mem.hwmKb)}); target < ${RSS_TARGET_MB} MB: ${peakKb / 1024 < RSS_TARGET_MB ? 'met' : 'NOT met'}`);
   const file = writeResult('export', { rows: ROWS, copies, csv, xlsx, slow, idleRssKb, peakKb, hwmKb: mem.hwmKb, copyRate, csvRate, xlsxRate });
   console.log(`results: ${file}`);

@@ -7,7 +7,7 @@ import { offeredToSql } from '../placements/placements.fragments';
 import { Trainee } from './trainee.entity';
 import { placeTraineesSql } from './trainees.fragments';
 import type { Gender } from '../common/identifiers/national-id';
-import { AFTER_PLACEMENT_STATUS, PLACED_STATUS, type TargetGroup, type TraineeStatus } from './trainee.rules';
+import { AFTER_PLACEMENT_STATUS, PLACED_STATUS, type TraineeStatus } from './trainee.rules';
 
 /** A trainee as stored at registration: personal data already encrypted, masked and hashed. */
 export type SealedRegistration = Pick<
@@ -40,11 +40,13 @@ export interface TraineeExportRow {
   gender: Gender | null;
   birthDate: string | null;
   phoneMasked: string | null;
-  targetGroups: TargetGroup[];
+  /** The groups joined by ';' (codes). */
+  targetGroups: string;
   cohort: string | null;
   expectedMonthlySalaryFen: string | null;
   status: TraineeStatus;
-  registeredAt: Date;
+  /** ISO 8601 in UTC with milliseconds, as `Date#toISOString` writes it (and a keyset cursor takes it). */
+  registeredAt: string;
 }
 
 /** The only code that reads and writes `trainees` (besides the fragments it exports). */
@@ -123,11 +125,12 @@ export class TraineesRepository extends Repository {
       .addSelect('t.gender', 'gender')
       .addSelect('t.birth_date::text', 'birthDate')
       .addSelect('t.phone_masked', 'phoneMasked')
-      .addSelect('t.target_groups', 'targetGroups')
+      // Text rather than a text[] and a timestamptz: parsing arrays and dates for a million rows is most of the reading.
+      .addSelect(`array_to_string(t.target_groups, ';')`, 'targetGroups')
       .addSelect('t.cohort', 'cohort')
       .addSelect('t.expected_monthly_salary_fen::text', 'expectedMonthlySalaryFen')
       .addSelect('t.status', 'status')
-      .addSelect('t.registered_at', 'registeredAt')
+      .addSelect(`to_char(t.registered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`, 'registeredAt')
       .getRawMany<TraineeExportRow>();
   }
 

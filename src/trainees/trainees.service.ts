@@ -179,7 +179,7 @@ export class TraineesService {
       if (rows.length > 0) yield rows;
       if (rows.length < EXPORT_BATCH_SIZE) return;
       const last = rows[rows.length - 1];
-      after = { at: last.registeredAt.toISOString(), id: last.id };
+      after = { at: last.registeredAt, id: last.id };
     }
   }
 

@@ -64,10 +64,12 @@ function csvStream(table: Table): Readable {
  * counted, so that writing waits for them to drain.
  */
 function pendingBytes(sheet: ExcelJS.Worksheet, out: PassThrough): number {
-  // The sheet's stream is exceljs's StreamBuf; `pipes` are the zip entry's compressor it writes into.
-  const pipes = (sheet as unknown as { stream?: { pipes?: Array<{ writableLength?: number }> } }).stream?.pipes ?? [];
+  // The sheet's stream is exceljs's StreamBuf; `pipes` is the zip entry it writes into, a PassThrough of
+  // readable-stream 2 (archiver's), which has no writableLength: its buffered lengths are read from its states.
+  type Buffered = { _writableState?: { length?: number }; _readableState?: { length?: number } };
+  const pipes = (sheet as unknown as { stream?: { pipes?: Buffered[] } }).stream?.pipes ?? [];
   let pending = out.readableLength + out.writableLength;
-  for (const pipe of pipes) pending += pipe.writableLength ?? 0;
+  for (const pipe of pipes) pending += (pipe._writableState?.length ?? 0) + (pipe._readableState?.length ?? 0);
   return pending;
 }
 

@@ -10,6 +10,7 @@
 import type { Language } from '../../common/i18n/language';
 import type { Cell } from '../../common/tabular/tabular-stream';
 import { EXPORT_COLUMNS, fenToYuan, formatTargetGroups, GENDER_ZH, rosterColumn, rosterHeader, TRAINEE_STATUS_ZH, type ExportColumn } from '../import/roster-columns';
+import type { TargetGroup } from '../trainee.rules';
 import type { TraineeExportRow } from '../trainees.repository';
 
 /** The catalogue column a Chinese export writes for the expected salary: the yuan one. */
@@ -31,7 +32,7 @@ const CELLS: Record<ExportColumn, (row: TraineeExportRow, language: Language) =>
   gender: (r, language) => (r.gender === null ? null : language === 'zh' ? GENDER_ZH[r.gender] : r.gender),
   birthDate: (r) => r.birthDate,
   phoneMasked: (r) => r.phoneMasked,
-  targetGroups: (r, language) => formatTargetGroups(r.targetGroups, language),
+  targetGroups: (r, language) => (language === 'zh' && r.targetGroups !== '' ? formatTargetGroups(r.targetGroups.split(';') as TargetGroup[], language) : r.targetGroups),
   cohort: (r) => r.cohort,
   expectedMonthlySalaryFen: (r, language) => {
     if (r.expectedMonthlySalaryFen === null) return null;
@@ -39,7 +40,7 @@ const CELLS: Record<ExportColumn, (row: TraineeExportRow, language: Language) =>
     return language === 'zh' && ZH_SALARY_COLUMN.unit === 'yuan' ? Number(fenToYuan(fen)) : fen;
   },
   status: (r, language) => (language === 'zh' ? TRAINEE_STATUS_ZH[r.status] : r.status),
-  registeredAt: (r) => r.registeredAt.toISOString(),
+  registeredAt: (r) => r.registeredAt,
 };
 
 /** One trainee's row of an export, cells in the order of the heading row. */
