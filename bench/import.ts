@@ -179,7 +179,7 @@ async function stagesOnce(url: string, operatorId: string, brandId: string): Pro
     const service = servicesOn(ds, cipher).trainees;
     const actor: Actor = { organizationId: operatorId, kind: 'hr_firm', regionCode: '310104', apiKeyId: '00000000-0000-4000-8000-000000000000' };
     t = nowMs();
-    const result = await service.import(actor, brandId, createReadStream(csvFile), 'csv');
+    const result = await service.import(actor, brandId, createReadStream(csvFile), { format: 'csv' });
     const serviceImportMs = nowMs() - t;
     if (result.created !== ROWS) throw new Error(`in-process import created ${result.created} of ${ROWS}`);
     return { parseMs, parseValidateMs, parseValidateEncryptMs, serviceImportMs };

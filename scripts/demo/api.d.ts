@@ -5573,11 +5573,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description UTF-8 CSV with a header row naming register-body fields (`fullName,nationalId,phone,targetGroups,cohort,expectedMonthlySalaryFen`; `targetGroups` as `graduate;veteran`), or NDJSON with one register body per line. Streamed; up to 200 MiB. All rows are written in one transaction: a file that cannot be read writes nothing. */
+        /** @description A roster file, streamed, up to 200 MiB: CSV (UTF-8 with or without BOM, or GB18030/GBK; the `charset` parameter decides, else a BOM or valid UTF-8 means UTF-8 and anything else GB18030), an .xlsx workbook (the first worksheet; the first non-empty row is the header), or NDJSON with one register body per line. CSV and .xlsx headers name register-body fields (`fullName,nationalId,phone,targetGroups,cohort,expectedMonthlySalaryFen`) or their Chinese names (姓名; 身份证号/身份证号码/公民身份号码; 手机号/手机号码/联系电话; 重点群体/人员类别; 培训批次/批次; 期望月薪（元） in yuan); an export's header is accepted back (its other columns are ignored). Target groups as `graduate;veteran` or 高校毕业生、退役军人. All rows are written in one transaction: a file that cannot be read writes nothing. */
         requestBody: {
             content: {
                 "text/csv": string;
+                /** @example {"fullName":"张伟","nationalId":"11010519491231002X","targetGroups":["graduate","veteran"],"expectedMonthlySalaryFen":800000} */
                 "application/x-ndjson": string;
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
             };
         };
         responses: {
@@ -5592,7 +5594,7 @@ export interface operations {
                     "application/json": components["schemas"]["ImportResultView"];
                 };
             };
-            /** @description `INVALID_IMPORT_FILE` (no header, unknown or missing required column, not UTF-8) or `VALIDATION_FAILED` */
+            /** @description `INVALID_IMPORT_FILE` (no header, unknown or missing required column, undecodable text, not a workbook) or `VALIDATION_FAILED` */
             400: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];

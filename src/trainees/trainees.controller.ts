@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Patch, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { Actor } from '../common/auth/actor';
@@ -12,7 +12,8 @@ import { UuidParam } from '../common/validation/validation';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { IDEMPOTENCY_HEADER } from '../common/idempotency/idempotency.openapi';
 import { ExportTraineesQuery, ImportResultView, ListTraineesQuery, LookupTraineeDto, RegisterTraineeDto, TraineeList, TraineePage, TraineeView, UpdateTraineeDto } from './dto/trainee.dto';
-import { importFormat, limitImportBody } from './import/import-body';
+import { importFileType, limitImportBody } from './import/import-body';
+import { ApiRosterFileBody, ROSTER_FILE_DESCRIPTION } from './import/import-openapi';
 import { TraineesService } from './trainees.service';
 import type { Language } from '../common/i18n/language';
 import { msg, render } from '../common/i18n/message';
@@ -48,20 +49,15 @@ export class TraineesController {
   @Post('brands/:brandId/trainees/import')
   @HttpCode(200)
   @IDEMPOTENCY_HEADER
-  @ApiConsumes('text/csv', 'application/x-ndjson')
-  @ApiBody({
-    description:
-      'UTF-8 CSV with a header row naming register-body fields (`fullName,nationalId,phone,targetGroups,cohort,expectedMonthlySalaryFen`; `targetGroups` as `graduate;veteran`), or NDJSON with one register body per line. Streamed; up to 200 MiB. All rows are written in one transaction: a file that cannot be read writes nothing.',
-    schema: { type: 'string', example: 'fullName,nationalId,targetGroups\n张伟,11010519491231002X,graduate;veteran\n' },
-  })
+  @ApiRosterFileBody(`${ROSTER_FILE_DESCRIPTION} All rows are written in one transaction: a file that cannot be read writes nothing.`)
   @ApiOperation({ summary: "Bulk-register trainees from a file (the brand's operator)", description: 'Invalid rows are reported (row numbers count data rows from 1) and skipped; people already in the brand count as duplicates, so re-importing a file creates nothing new.' })
   @ApiOkResponse({ type: ImportResultView })
-  @ApiProblems([400, '`INVALID_IMPORT_FILE` (no header, unknown or missing required column, not UTF-8) or `VALIDATION_FAILED`'], 401, 403, 404, [409, '`INVALID_TRANSITION` (brand revoked or expired) or `IDEMPOTENCY_IN_PROGRESS`'], 413, 415, 422, 429, 503)
+  @ApiProblems([400, '`INVALID_IMPORT_FILE` (no header, unknown or missing required column, undecodable text, not a workbook) or `VALIDATION_FAILED`'], 401, 403, 404, [409, '`INVALID_TRANSITION` (brand revoked or expired) or `IDEMPOTENCY_IN_PROGRESS`'], 413, 415, 422, 429, 503)
   async import(@CurrentActor() actor: Actor, @UuidParam('brandId') brandId: string, @Req() request: FastifyRequest, @RequestLanguage() language: Language): Promise<ImportResultView> {
-    const format = importFormat(request.headers['content-type']);
+    const file = importFileType(request.headers['content-type']);
     const body = request.body as Readable | undefined;
     if (!body || typeof body.pipe !== 'function') throw new ProblemError('UNSUPPORTED_MEDIA_TYPE', msg('import.mediaType'));
-    const result = await this.trainees.import(actor, brandId, limitImportBody(body, request.headers['content-length'], this.config.importBodyLimitBytes), format);
+    const result = await this.trainees.import(actor, brandId, limitImportBody(body, request.headers['content-length'], this.config.importBodyLimitBytes), file);
     return { ...result, errors: result.errors.map((e) => ({ ...e, message: render(e.message, language) })) };
   }
 

@@ -18,8 +18,9 @@ import { isUniqueViolation, Transactions } from '../database/transactions';
 import { Outbox } from '../events/outbox.service';
 import { Policy, type TraineeViewer } from '../policy/policy';
 import type { ListTraineesQuery, RegisterTraineeDto, TraineeView, UpdateTraineeDto } from './dto/trainee.dto';
-import { ImportFileError, readImportRows } from './import/row-reader';
-import { normaliseNationalId, parseRegistration, Registration, REGISTRATION_FIELDS, REQUIRED_REGISTRATION_FIELDS } from './registration';
+import { ImportFileError } from './import/row-reader';
+import { readRoster, type RosterFile } from './import/roster-reader';
+import { normaliseNationalId, parseRegistration, Registration } from './registration';
 import type { Trainee } from './trainee.entity';
 import { canBePlaced, checkOperatorStatusChange } from './trainee.rules';
 import { SealedRegistration, type TraineeExportRow, type TraineeListFilter, TraineesRepository } from './trainees.repository';
@@ -294,11 +295,11 @@ export class TraineesService {
   }
 
   /**
-   * Bulk registration from a streamed CSV or NDJSON body, in one transaction: invalid rows are reported and
+   * Bulk registration from a streamed roster file (CSV, .xlsx or NDJSON; readRoster), in one transaction: invalid rows are reported and
    * skipped, people already in the brand count as duplicates (so a re-import creates nothing), and a file that
    * cannot be read at all writes nothing. Rows are encrypted and inserted in batches with one statement each.
    */
-  async import(actor: Actor, brandId: string, body: Readable, format: 'csv' | 'ndjson'): Promise<ImportResult> {
+  async import(actor: Actor, brandId: string, body: Readable, file: RosterFile): Promise<ImportResult> {
     const result: ImportResult = { received: 0, created: 0, duplicates: 0, rejected: 0, errors: [] };
     const reject = (error: ImportError): void => {
       result.rejected++;
@@ -323,7 +324,7 @@ export class TraineesService {
           inFlight.catch(() => undefined);
         };
         try {
-          for await (const row of readImportRows(body, format, { requiredColumns: [...REQUIRED_REGISTRATION_FIELDS], knownColumns: [...REGISTRATION_FIELDS] })) {
+          for await (const row of readRoster(body, file)) {
             result.received++;
             if ('error' in row) {
               reject({ row: row.row, ...row.error });
@@ -349,7 +350,7 @@ export class TraineesService {
           objectType: 'brand',
           objectId: brandId,
           brandId,
-          details: { format, received: result.received, created: result.created, duplicates: result.duplicates, rejected: result.rejected },
+          details: { format: file.format, received: result.received, created: result.created, duplicates: result.duplicates, rejected: result.rejected },
         });
       });
     } catch (err) {

@@ -2,6 +2,7 @@ import { CallHandler, ExecutionContext, HttpStatus, Inject, Injectable, NestInte
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import { createHash } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { from, Observable, switchMap, catchError, throwError, mergeMap } from 'rxjs';
 import { APP_CONFIG, AppConfig } from '../../config/config';
@@ -39,6 +40,58 @@ export function resourceIds(body: unknown): string[] {
 }
 const REPLAYED_HEADERS = ['location'];
 
+function isStreamedBody(body: unknown): body is Readable {
+  return typeof (body as { pipe?: unknown } | undefined)?.pipe === 'function';
+}
+
+/** Method, path and media type: what a streamed request says before its body is read. */
+function provisionalHash(request: AuthenticatedRequest): Buffer {
+  return createHash('sha256')
+    .update(`${request.method} ${request.url.split('?')[0]}\n${String(request.headers['content-type'])}\n(streamed, not yet read)`)
+    .digest();
+}
+
+interface StreamedBodyHash {
+  /** The hash of the request with its whole body; undefined until the body has been read to its end. */
+  digest(): Buffer | undefined;
+  /** Reads the body to its end (nobody else will) and answers the hash; past `limit` bytes, 413. */
+  readThrough(limit: number): Promise<Buffer>;
+}
+
+/**
+ * Puts a hashing pass-through in place of the request's streamed body, so that the route reads the body once and
+ * the hash of its content comes with it: sha-256 of method, path, media type and every byte.
+ */
+function hashStreamedBody(request: AuthenticatedRequest): StreamedBodyHash {
+  const source = request.body as Readable;
+  const hash = createHash('sha256').update(`${request.method} ${request.url.split('?')[0]}\n${String(request.headers['content-type'])}\n`);
+  let digest: Buffer | undefined;
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+    flush(done) {
+      digest = hash.digest();
+      done();
+    },
+  });
+  source.on('error', (err) => hashing.destroy(err));
+  (request as { body: unknown }).body = source.pipe(hashing);
+  return {
+    digest: () => digest,
+    async readThrough(limit: number): Promise<Buffer> {
+      let seen = 0;
+      for await (const chunk of hashing) {
+        seen += (chunk as Buffer).length;
+        if (seen > limit) throw new ProblemError('PAYLOAD_TOO_LARGE', msg('import.tooLarge', { bytes: limit }));
+      }
+      if (!digest) throw new Error('the body ended without its hash');
+      return digest;
+    },
+  };
+}
+
 /** JSON with object keys sorted, so `{a,b}` and `{b,a}` count as the same request. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
@@ -60,8 +113,11 @@ function canonical(value: unknown): string {
  * Stored bodies are encrypted with the PII key (a response may show a trainee's name or phone) and indexed by
  * the ids they show, so a trainee's erasure deletes them too.
  *
- * Routes that stream their body (imports) hash what the request says about it instead: path, content type and
- * length, and the `Content-MD5`/`Digest` a careful client sends.
+ * Routes that stream their body (imports) hash the body as the route reads it (streamedBodyHash): two files of the
+ * same size are different requests. The record is taken before the body is read, under a provisional hash, and
+ * completed with the content's; a retry of a completed one reads its own body through before it is answered, a
+ * replay or 422. A 4xx answered before the body was read to its end is forgotten, not stored: nothing was written,
+ * and its content is not known, so a retry simply runs again.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
@@ -83,7 +139,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
       ]);
     }
     const apiKeyId = request.actor.apiKeyId;
-    const requestHash = this.hashRequest(request);
+    const streamed = isStreamedBody(request.body);
+    const bodyHash = streamed ? hashStreamedBody(request) : undefined;
+    const requestHash = bodyHash ? provisionalHash(request) : this.hashRequest(request);
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const successStatus = this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ?? HttpStatus.CREATED;
 
@@ -95,40 +153,45 @@ export class IdempotencyInterceptor implements NestInterceptor {
             const value = reply.getHeader(name);
             if (typeof value === 'string') headers[name] = value;
           }
-          await this.complete(apiKeyId, key, successStatus, body ?? null, headers);
+          await this.complete(apiKeyId, key, successStatus, body ?? null, headers, bodyHash?.digest());
           return body;
         }),
         catchError((err: unknown) => {
           const { document, headers } = toProblem(err, languageOf(request.headers['accept-language']));
           // A 4xx is stored exactly as the problem filter sends it (instance included), so its replay is the same body.
+          const unread = bodyHash !== undefined && bodyHash.digest() === undefined;
           const settle =
-            document.status >= 500
+            document.status >= 500 || unread
               ? this.forget(apiKeyId, key)
-              : this.complete(apiKeyId, key, document.status, documentForRequest(document, request.url), {
-                  ...headers,
-                  'content-type': 'application/problem+json; charset=utf-8',
-                });
+              : this.complete(
+                  apiKeyId,
+                  key,
+                  document.status,
+                  documentForRequest(document, request.url),
+                  { ...headers, 'content-type': 'application/problem+json; charset=utf-8' },
+                  bodyHash?.digest(),
+                );
           return from(settle.catch(() => undefined)).pipe(switchMap(() => throwError(() => err)));
         }),
       );
     // Errors of begin() (reused key, in progress, replay) must not settle the record: it belongs to the first request.
-    return from(this.begin(apiKeyId, key, requestHash)).pipe(switchMap(handled));
+    return from(this.begin(apiKeyId, key, requestHash, bodyHash)).pipe(switchMap(handled));
   }
 
   private hashRequest(request: AuthenticatedRequest): Buffer {
     const path = request.url.split('?')[0];
-    const streamed = request.body === undefined || typeof (request.body as { pipe?: unknown })?.pipe === 'function';
-    const material = streamed
-      ? [request.headers['content-type'], request.headers['content-length'], request.headers['content-md5'], request.headers['digest']].map(String).join('|')
-      : canonical(request.body);
+    const material = request.body === undefined ? 'undefined' : canonical(request.body);
     return createHash('sha256').update(`${request.method} ${path}\n${material}`).digest();
   }
 
-  private async begin(apiKeyId: string, key: string, requestHash: Buffer): Promise<void> {
+  private async begin(apiKeyId: string, key: string, requestHash: Buffer, bodyHash?: StreamedBodyHash): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
       if (await this.records.take(apiKeyId, key, requestHash, this.config.idempotencyTtlHours, ABANDONED_AFTER_MINUTES)) return;
       const existing = await this.records.find(apiKeyId, key);
       if (!existing) continue; // forgotten after a server error meanwhile: try to take it again
+      // A streamed body is compared by its content, once read through; a first request still running has only its
+      // provisional hash, and answers 409 below whatever the body.
+      if (bodyHash && existing.state === 'completed') requestHash = await bodyHash.readThrough(this.config.importBodyLimitBytes);
       if (!existing.requestHash.equals(requestHash)) {
         throw new ProblemError('IDEMPOTENCY_KEY_REUSED', msg('idempotency.reused'));
       }
@@ -143,13 +206,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
     throw new ProblemError('IDEMPOTENCY_IN_PROGRESS', msg('idempotency.contended'), undefined, { 'retry-after': '1' });
   }
 
-  private async complete(apiKeyId: string, key: string, status: number, body: unknown, headers: Record<string, string>): Promise<void> {
+  private async complete(apiKeyId: string, key: string, status: number, body: unknown, headers: Record<string, string>, requestHash?: Buffer): Promise<void> {
     const text = body === null || body === undefined ? null : JSON.stringify(body);
     await this.records.complete(apiKeyId, key, {
       status,
       cipher: text === null ? null : this.cipher.encrypt(text, STORED_RESPONSE_CONTEXT),
       resourceIds: resourceIds(body),
       headers,
+      requestHash,
     });
   }
 

@@ -55,12 +55,13 @@ export class IdempotencyRepository extends Repository {
     return rows[0] ?? null;
   }
 
-  async complete(apiKeyId: string, key: string, response: { status: number; cipher: Buffer | null; resourceIds: string[]; headers: Record<string, string> }): Promise<void> {
+  /** `requestHash`, when given, replaces the provisional one taken before a streamed body had been read. */
+  async complete(apiKeyId: string, key: string, response: { status: number; cipher: Buffer | null; resourceIds: string[]; headers: Record<string, string>; requestHash?: Buffer }): Promise<void> {
     await this.db().query(
       `UPDATE idempotency_keys SET state = 'completed', response_status = $3, response_cipher = $4, resource_ids = $5::uuid[],
-              response_headers = $6, completed_at = now()
+              response_headers = $6, completed_at = now(), request_hash = coalesce($7, request_hash)
         WHERE api_key_id = $1 AND key = $2`,
-      [apiKeyId, key, response.status, response.cipher, response.resourceIds, response.headers],
+      [apiKeyId, key, response.status, response.cipher, response.resourceIds, response.headers, response.requestHash ?? null],
     );
   }
 

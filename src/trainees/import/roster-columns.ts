@@ -124,8 +124,7 @@ export interface RosterHeader {
 export type RosterHeaderResult = { ok: true; header: RosterHeader } | { ok: false; problems: Message[] };
 
 /**
- * Names are echoed in messages only when they look like a header somebody meant: a field-like name or a short
- * run of Chinese. Anything else is most often a data row standing where the header should be (someone's name or
+ * Names are echoed in messages only when they look like a field name. Anything else is most often a data row standing where the header should be (someone's name or
  * identity number), which must not end up in a response that may be stored or logged.
  */
 const FIELD_NAME_LIKE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -176,8 +175,9 @@ function describeField(field: RegisterField): string {
 
 function describeUnknownHeader(cell: string, position: number): Message {
   const name = normaliseHeader(cell);
-  const chineseLike = /^[\p{Script=Han}()（）]{1,20}$/u.test(name);
-  if (!FIELD_NAME_LIKE.test(name) && !chineseLike) return msg('import.headerNotAName', { position });
+  // A Chinese heading is never echoed: it cannot be told from a person's name in a file without its header row.
+  if (/\p{Script=Han}/u.test(name)) return msg('import.headerUnknownAt', { position });
+  if (!FIELD_NAME_LIKE.test(name)) return msg('import.headerNotAName', { position });
   const near = REGISTRATION_FIELDS.find((f) => f.toLowerCase() === name.toLowerCase());
   // JSON.stringify makes stray spaces visible: " nationalId".
   return near === undefined ? msg('import.headerName', { name: JSON.stringify(cell) }) : msg('import.headerNameNear', { name: JSON.stringify(cell), near });
@@ -207,24 +207,33 @@ export function normaliseIdentityCell(value: string): string {
  * groups may be Chinese; a yuan salary becomes fen. A masked cell counts as empty, so a row whose identity number
  * is still masked fails as one with none, with a message saying to fill it in.
  */
-export function rosterRowFields(header: RosterHeader, cells: readonly (string | undefined)[]): RosterRowResult {
+export function rosterRowFields(header: RosterHeader, cells: readonly (string | number | undefined)[]): RosterRowResult {
   const fields: Record<string, unknown> = {};
-  const cellAt = (index: number): string => cells[index]?.trim() ?? '';
+  const cellAt = (index: number): string => {
+    const cell = cells[index];
+    return cell === undefined ? '' : typeof cell === 'number' ? numberCell(cell) : cell.trim();
+  };
   let unit: MoneyUnit | undefined;
+  let identityIsNumber = false;
   header.positions.forEach((plan, index) => {
     if (plan?.field && plan.column.role === 'register' && cellAt(index) !== '') {
       fields[plan.field] = cellAt(index);
       if (plan.column.unit) unit = plan.column.unit;
+      if (plan.field === 'nationalId' && typeof cells[index] === 'number') identityIsNumber = true;
     }
   });
   // A masked column counts only where no full column of its field has a value, and only once it has been filled in.
   let maskedIdentity = false;
   header.positions.forEach((plan, index) => {
     if (!plan?.field || plan.column.role !== 'masked' || fields[plan.field] !== undefined || cellAt(index) === '') return;
-    if (!isMaskedValue(cellAt(index))) fields[plan.field] = cellAt(index);
-    else if (plan.field === 'nationalId') maskedIdentity = true;
+    if (!isMaskedValue(cellAt(index))) {
+      fields[plan.field] = cellAt(index);
+      if (plan.field === 'nationalId' && typeof cells[index] === 'number') identityIsNumber = true;
+    } else if (plan.field === 'nationalId') maskedIdentity = true;
   });
 
+  // An 18-digit number is beyond a double's 15–16 significant digits: the cell no longer holds what was typed.
+  if (identityIsNumber) return { ok: false, field: 'nationalId', code: 'INVALID_NATIONAL_ID', message: msg('import.excelNumberId') };
   if (fields.nationalId === undefined && maskedIdentity) {
     return { ok: false, field: 'nationalId', code: 'INVALID_NATIONAL_ID', message: msg('import.maskedNationalId') };
   }
@@ -243,6 +252,11 @@ export function rosterRowFields(header: RosterHeader, cells: readonly (string | 
     fields.expectedMonthlySalaryFen = fields.expectedMonthlySalaryFen.normalize('NFKC').replace(/,/g, '');
   }
   return { ok: true, fields };
+}
+
+/** A spreadsheet number as text: integers without exponent or grouping (a phone, an amount), decimals as JS writes them. */
+function numberCell(value: number): string {
+  return Number.isInteger(value) && Math.abs(value) < 1e21 ? value.toFixed(0) : String(value);
 }
 
 // ---------------------------------------------------------------------------------------------- values

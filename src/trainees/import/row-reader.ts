@@ -34,11 +34,18 @@
  */
 
 import { Parser } from 'csv-parse';
+import * as ExcelJS from 'exceljs';
+import { Readable } from 'node:stream';
 import { msg, render, type Message } from '../../common/i18n/message';
+import { ProblemError } from '../../common/problems/problem';
 
-export type ImportFormat = 'csv' | 'ndjson';
+export type ImportFormat = 'csv' | 'ndjson' | 'xlsx';
 
-export type CsvFields = Record<string, string | undefined>;
+/**
+ * CSV cells are strings; .xlsx cells are strings or, where the sheet stores a number, that number (so that an
+ * identity number Excel turned into a number, its last digits already lost, can be told from one typed as text).
+ */
+export type CsvFields = Record<string, string | number | undefined>;
 export type NdjsonFields = Record<string, unknown>;
 
 export type ImportRowErrorCode = 'MALFORMED_ROW' | 'UNKNOWN_FIELD' | 'ROW_TOO_LONG';
@@ -60,6 +67,11 @@ export interface ImportReadOptions {
   knownColumns: readonly string[];
   /** Longest record or line accepted, in bytes of UTF-8; default 64 KiB. */
   maxRowBytes?: number;
+  /**
+   * CSV and .xlsx: reads the header row instead of the known/required check, returning the key each position's
+   * cells are given under (or throwing ImportFileError). The roster's Chinese headers are read this way.
+   */
+  header?: (cells: string[]) => string[];
 }
 
 export type ImportSource = NodeJS.ReadableStream | AsyncIterable<Buffer | Uint8Array | string>;
@@ -99,6 +111,7 @@ export function readImportRows(
   format: 'ndjson',
   options: ImportReadOptions,
 ): AsyncGenerator<ImportRow<NdjsonFields>>;
+export function readImportRows(source: ImportSource, format: 'xlsx', options: ImportReadOptions): AsyncGenerator<ImportRow<CsvFields>>;
 export function readImportRows(source: ImportSource, format: ImportFormat, options: ImportReadOptions): AsyncGenerator<ImportRow>;
 export function readImportRows(source: ImportSource, format: ImportFormat, options: ImportReadOptions): AsyncGenerator<ImportRow> {
   // Checked here rather than inside the generators so that a programming error surfaces at the call, not at
@@ -112,10 +125,12 @@ export function readImportRows(source: ImportSource, format: ImportFormat, optio
   if (unknownRequired.length > 0) {
     throw new RangeError(`required columns must be known columns: ${unknownRequired.join(', ')}`);
   }
-  const columns: ColumnRules = { known, knownList: options.knownColumns, required: options.requiredColumns };
+  const columns: ColumnRules = { known, knownList: options.knownColumns, required: options.requiredColumns, header: options.header };
   switch (format) {
     case 'csv':
       return readCsvRows(chunksOf(source), columns, maxRowBytes);
+    case 'xlsx':
+      return readXlsxRows(source, columns, maxRowBytes);
     case 'ndjson':
       return readNdjsonRows(chunksOf(source), known, maxRowBytes);
     default:
@@ -127,6 +142,7 @@ interface ColumnRules {
   known: ReadonlySet<string>;
   knownList: readonly string[];
   required: readonly string[];
+  header?: (cells: string[]) => string[];
 }
 
 // ---------------------------------------------------------------------------------------------------- CSV
@@ -240,7 +256,7 @@ class CsvRecordReader {
       if (!hasWellFormedQuotes(raw)) {
         throw new ImportFileError(msg('import.headerQuotes'));
       }
-      this.header = checkHeader(record, this.columns);
+      this.header = this.columns.header ? this.columns.header(record) : checkHeader(record, this.columns);
       return undefined;
     }
 
@@ -361,6 +377,84 @@ function hasWellFormedQuotes(raw: string): boolean {
 
 function malformed(message: Message): ImportRowError {
   return { field: '', code: 'MALFORMED_ROW', message };
+}
+
+// --------------------------------------------------------------------------------------------------- XLSX
+
+/**
+ * The first worksheet of an .xlsx workbook, row by row, with exceljs's streaming reader: the zip is read as it
+ * arrives, and only the shared-strings table is kept (a worksheet stored before that table is spooled to a
+ * temporary file by exceljs, not held in memory). The first row with a non-blank cell is the header; blank rows
+ * are skipped and not counted, as in CSV. Cells are given as the sheet stores them: text, or a number.
+ */
+async function* readXlsxRows(source: ImportSource, columns: ColumnRules, maxRowBytes: number): AsyncGenerator<ImportRow<CsvFields>> {
+  const input = Readable.from(chunksOf(source));
+  let failure: unknown;
+  // unzipper does not always pass a source's error on to the reader; the body's own error (413 from the byte
+  // counter, the client gone) must win over "not a workbook".
+  input.on('error', (err) => (failure ??= err));
+  const workbook = new ExcelJS.stream.xlsx.WorkbookReader(input, { sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'ignore', worksheets: 'emit', entries: 'ignore' });
+  let header: string[] | undefined;
+  let row = 0;
+  let sawWorksheet = false;
+  try {
+    for await (const worksheet of workbook) {
+      sawWorksheet = true;
+      for await (const sheetRow of worksheet) {
+        const cells = xlsxCells(sheetRow.values);
+        if (cells.every((c) => c === undefined || (typeof c === 'string' && c.trim() === ''))) continue;
+        if (header === undefined) {
+          const names = cells.map((c) => (c === undefined ? '' : String(c)));
+          if (names.join(',').length > maxRowBytes) throw new ImportFileError(msg('import.headerTooLongXlsx', { bytes: maxRowBytes }));
+          header = columns.header ? columns.header(names) : checkHeader(names, columns);
+          continue;
+        }
+        row += 1;
+        if (cells.length > header.length && cells.slice(header.length).some((c) => c !== undefined && String(c).trim() !== '')) {
+          yield { row, error: malformed(msg('import.rowFieldsXlsx', { columns: header.length })) };
+          continue;
+        }
+        const fields: CsvFields = {};
+        header.forEach((key, index) => {
+          const cell = cells[index];
+          fields[key] = cell === '' ? undefined : cell;
+        });
+        yield { row, fields };
+      }
+      // The first worksheet only: the others may hold notes, lookups or a previous version.
+      break;
+    }
+  } catch (err) {
+    if (failure !== undefined) throw failure;
+    if (err instanceof ImportFileError || err instanceof ProblemError) throw err;
+    throw new ImportFileError(msg('import.notXlsx'));
+  } finally {
+    input.destroy();
+  }
+  if (failure !== undefined) throw failure;
+  if (!sawWorksheet) throw new ImportFileError(msg('import.notXlsx'));
+  if (header === undefined) throw new ImportFileError(msg('import.emptyXlsx'));
+}
+
+/** One sheet row's values (exceljs: 1-based, sparse) as text or numbers; formulas give their result. */
+function xlsxCells(values: ExcelJS.CellValue[] | Record<string, ExcelJS.CellValue>): Array<string | number | undefined> {
+  const list = Array.isArray(values) ? values.slice(1) : [];
+  const cells: Array<string | number | undefined> = [];
+  for (let index = 0; index < list.length; index++) cells.push(xlsxCell(list[index]));
+  return cells;
+}
+
+function xlsxCell(value: ExcelJS.CellValue | undefined): string | number | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (value instanceof Date) return value.toISOString().slice(0, 10);
+  if ('richText' in value && Array.isArray(value.richText)) return value.richText.map((part) => part.text).join('');
+  if ('result' in value) return xlsxCell(value.result as ExcelJS.CellValue);
+  if ('text' in value && typeof value.text === 'string') return value.text;
+  if ('error' in value) return undefined;
+  return undefined;
 }
 
 // ------------------------------------------------------------------------------------------------- NDJSON
