@@ -225,6 +225,76 @@ describe('exports', () => {
     });
   });
 
+  describe('round trip through the importer', () => {
+    /** A CSV record as a spreadsheet saves it. */
+    const csvLine = (cells: Array<string | null>): string => cells.map((c) => (c === null ? '' : /[",\r\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',') + '\r\n';
+    const fullIdOf = (traineeId: string): string => ids[trainees.findIndex((tr) => tr.id === traineeId)];
+
+    /** The trainees of a brand as the list shows them, by masked number. */
+    async function roster(brandId: string): Promise<Map<string, any>> {
+      const res = await t.request('GET', `/v1/brands/${brandId}/trainees?limit=500`, { key: firm.key });
+      return new Map(res.body.items.map((i: any) => [i.nationalIdMasked, i]));
+    }
+
+    function expectSamePeople(copied: Map<string, any>): void {
+      expect(copied.size).toBe(trainees.length);
+      for (const original of trainees) {
+        const copy = copied.get(original.nationalIdMasked);
+        expect(copy).toBeDefined();
+        // The person, their groups, cohort and expected salary (yuan in the file, fen again here); a name a
+        // spreadsheet would run as a formula comes back with the apostrophe the CSV wrote.
+        expect({ ...copy, fullName: copy.fullName.replace(/^'/, '') }).toMatchObject({
+          fullName: original.fullName,
+          birthDate: original.birthDate,
+          gender: original.gender,
+          targetGroups: original.targetGroups,
+          cohort: original.cohort,
+          expectedMonthlySalaryFen: original.expectedMonthlySalaryFen,
+          status: 'registered',
+        });
+      }
+    }
+
+    it('CSV with Chinese headers, full numbers typed over the masks: imported into another brand, the same people once', async () => {
+      const [header, ...rows] = csvRecords(await exportOf(firm.key, brand.id, '', { 'accept-language': 'zh-CN' }));
+      const idAt = header.indexOf(rosterHeader('id', 'zh'));
+      const maskedAt = header.indexOf(rosterHeader('nationalIdMasked', 'zh'));
+      const filled = '\uFEFF' + csvLine(header) + rows.map((r) => csvLine(r.map((c, i) => (i === maskedAt ? fullIdOf(r[idAt]) : c)))).join('');
+      const target = await createBrand(t, firm.key, { ...SEED_BRANDS.xuhuiAiTrainer, name: '导入副本CSV' });
+      const imported = await t.request('POST', `/v1/brands/${target.id}/trainees/import`, { key: firm.key, raw: Buffer.from(filled, 'utf8'), contentType: 'text/csv' });
+      expect(imported.status).toBe(200);
+      expect(imported.body).toMatchObject({ received: trainees.length, created: trainees.length, duplicates: 0, rejected: 0 });
+      expectSamePeople(await roster(target.id));
+      // Again: nothing new.
+      const again = await t.request('POST', `/v1/brands/${target.id}/trainees/import`, { key: firm.key, raw: Buffer.from(filled, 'utf8'), contentType: 'text/csv' });
+      expect(again.body).toMatchObject({ created: 0, duplicates: trainees.length, rejected: 0 });
+      // Left masked, the numbers are refused row by row: a masked export is not a roster of people.
+      const masked = await t.request('POST', `/v1/brands/${target.id}/trainees/import`, { key: firm.key, raw: (await exportOf(firm.key, brand.id, '', { 'accept-language': 'zh-CN' })).raw, contentType: 'text/csv' });
+      expect(masked.body).toMatchObject({ created: 0, rejected: trainees.length });
+    });
+
+    it('.xlsx alike: exported, numbers filled in with exceljs, imported as .xlsx', async () => {
+      const workbook = new ExcelJS.Workbook();
+      await workbook.xlsx.load((await exportOf(firm.key, brand.id, '', { accept: XLSX, 'accept-language': 'zh-CN' })).raw as unknown as ExcelJS.Buffer);
+      const sheet = workbook.worksheets[0];
+      const header = (sheet.getRow(1).values as unknown[]).slice(1).map(String);
+      const idColumn = header.indexOf(rosterHeader('id', 'zh')) + 1;
+      const maskedColumn = header.indexOf(rosterHeader('nationalIdMasked', 'zh')) + 1;
+      sheet.eachRow((row, n) => {
+        if (n > 1) row.getCell(maskedColumn).value = fullIdOf(String(row.getCell(idColumn).value));
+      });
+      const file = Buffer.from(await workbook.xlsx.writeBuffer());
+      const target = await createBrand(t, firm.key, { ...SEED_BRANDS.xuhuiAiTrainer, name: '导入副本XLSX' });
+      const imported = await t.request('POST', `/v1/brands/${target.id}/trainees/import`, { key: firm.key, raw: file, contentType: XLSX });
+      expect(imported.status).toBe(200);
+      expect(imported.body).toMatchObject({ created: trainees.length, duplicates: 0, rejected: 0 });
+      const copied = await roster(target.id);
+      // An .xlsx cell is typed: the name needs no apostrophe, so it comes back exactly.
+      expect([...copied.values()].map((c) => c.fullName).sort()).toEqual(trainees.map((tr) => tr.fullName).sort());
+      expectSamePeople(copied);
+    });
+  });
+
   describe('a failure after the headers are sent', () => {
     const ROWS = 60_000;
     let big: any;
