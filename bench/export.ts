@@ -6,17 +6,21 @@
  *   npm run build && npx ts-node --transpile-only -P tsconfig.json bench/export.ts
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { printProfileSummary, summarizeProfile } from './lib/cpu-profile';
 import { request as httpRequest } from 'node:http';
 import { ApiProcess, checkBuild, clearRedisPrefix, startApi } from './lib/api';
 import { benchDatabaseName, createMigratedDatabase, dropDatabase, psqlArgs, run, withClient } from './lib/db';
 import { createBrand, createParties } from './lib/fixtures';
-import { envInt, fmt, log, mb, median, nowMs, onInterrupt, sleep, writeResult } from './lib/util';
+import { BENCH_DIR, envFlag, envInt, fmt, log, mb, median, nowMs, onInterrupt, sleep, writeResult } from './lib/util';
 
 const ROWS = envInt('BENCH_EXPORT_ROWS', 1_000_000);
 const ROUNDS = envInt('BENCH_ROUNDS', 2);
 /** Seconds of the slow-client round (0 skips it), and how fast that client reads. */
 const SLOW_SECONDS = envInt('BENCH_EXPORT_SLOW_SECONDS', 15);
 const SLOW_BYTES_PER_SECOND = envInt('BENCH_EXPORT_SLOW_BPS', 1_000_000);
+const PROFILE = envFlag('BENCH_PROFILE', true);
 const RSS_TARGET_MB = 300;
 /**
  * The API's Node options, as the Docker image runs it (docker/Dockerfile): a heap ceiling. The export's live memory
@@ -205,6 +209,17 @@ async function main(): Promise<void> {
       await sleep(1000);
     }
   }
+  // Where a CSV export's time goes: a V8 CPU profile of the API during one more export (not counted).
+  let profile: ReturnType<typeof summarizeProfile> | undefined;
+  if (PROFILE) {
+    await api.startProfile();
+    const p = await exportOnce(api, parties.hrFirm.key, brandId, 'text/csv');
+    const file = join(BENCH_DIR, 'results', `export-${process.pid}.cpuprofile`);
+    mkdirSync(join(BENCH_DIR, 'results'), { recursive: true });
+    await api.stopProfile(file);
+    log(`profiled CSV export: ${fmt(p.ms / 1000, 2)} s (profiler on); written to ${file}`);
+    profile = summarizeProfile(file, ['/dist/src/common/tabular/', '/dist/src/trainees/', '/node_modules/pg/', '/node_modules/pg-protocol/', '/node_modules/typeorm/', '/node_modules/fastify/', '/node_modules/exceljs/']);
+  }
   const mem = api.memory();
   await api.stop();
   api = undefined;
@@ -220,6 +235,7 @@ async function main(): Promise<void> {
   console.log(`.xlsx export through HTTP: ${xlsx.map((x) => fmt(x.ms, 0)).join(', ')} ms → ${fmt(xlsxRate, 0)} rows/s, ratio ${fmt(xlsxRate / copyRate, 3)} of COPY`);
   console.log(`API Node options: ${API_NODE_OPTIONS || '(none)'}`);
   console.log(`API RSS: idle ${mb(idleRssKb)}; peak during exports ${mb(peakKb)} (VmHWM ${mb(mem.hwmKb)}); target < ${RSS_TARGET_MB} MB: ${peakKb / 1024 < RSS_TARGET_MB ? 'met' : 'NOT met'}`);
+  if (profile) printProfileSummary(profile);
   const file = writeResult('export', { rows: ROWS, copies, csv, xlsx, slow, idleRssKb, peakKb, hwmKb: mem.hwmKb, copyRate, csvRate, xlsxRate });
   console.log(`results: ${file}`);
   await cleanup();

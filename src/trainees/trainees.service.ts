@@ -173,14 +173,23 @@ export class TraineesService {
     return { brand, batches };
   }
 
+  /**
+   * The keyset batches of an export. The next batch is asked for as soon as this one has arrived, so the database
+   * reads it while this one is written out; never more than one ahead, so the client's pace still sets the reading's.
+   */
   private async *exportBatches(brandId: string, filter: TraineeListFilter): AsyncGenerator<TraineeExportRow[]> {
-    let after: NewestFirstKey | null = null;
+    let next: Promise<TraineeExportRow[]> = this.trainees.exportBatch(brandId, filter, null, EXPORT_BATCH_SIZE);
     for (;;) {
-      const rows = await this.trainees.exportBatch(brandId, filter, after, EXPORT_BATCH_SIZE);
+      const rows = await next;
+      const more = rows.length === EXPORT_BATCH_SIZE;
+      if (more) {
+        const last = rows[rows.length - 1];
+        next = this.trainees.exportBatch(brandId, filter, { at: last.registeredAt, id: last.id }, EXPORT_BATCH_SIZE);
+        // Observed when awaited; if the client goes away first, its failure must not count as unhandled.
+        next.catch(() => undefined);
+      }
       if (rows.length > 0) yield rows;
-      if (rows.length < EXPORT_BATCH_SIZE) return;
-      const last = rows[rows.length - 1];
-      after = { at: last.registeredAt, id: last.id };
+      if (!more) return;
     }
   }
 
