@@ -7,6 +7,7 @@ import { createBrand, createCertifiedBrand, SEED_BRANDS } from '../support/brand
 import { expectProblem } from '../support/expect';
 import { createOrganization, OrgWithKey } from '../support/factories';
 import { placeNewTrainee } from '../support/placements';
+import { ResponseValidator } from '../support/openapi-responses';
 import { Response, startTestApp, TestApp } from '../support/test-app';
 import { registerTrainee, uniqueNationalId } from '../support/trainees';
 
@@ -92,6 +93,23 @@ describe('exports', () => {
 
   const exportOf = (key: string, brandId: string, query = '', headers: Record<string, string> = {}) =>
     t.request('GET', `/v1/brands/${brandId}/trainees/export${query}`, { key, headers });
+
+  describe('the response check every answer of the suite goes through', () => {
+    it('holds file answers to the document: media type, required headers and their form, UTF-8', async () => {
+      const validator = new ResponseValidator(JSON.parse((await t.request('GET', '/docs-json', { key: null })).text));
+      const url = '/v1/statistics/brands/export';
+      const headers = { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="a.csv"', 'content-language': 'en', 'cache-control': 'no-store' };
+      const csv = Buffer.from('\uFEFFa,b\r\n', 'utf8');
+      expect(validator.check('GET', url, 200, headers, csv.toString(), csv)).toEqual([]);
+      expect(validator.check('GET', url, 200, { ...headers, 'content-type': XLSX }, 'PK', Buffer.from('PK'))).toEqual([]);
+      expect(validator.check('GET', url, 200, { ...headers, 'content-type': 'application/pdf' }, 'x', Buffer.from('x'))).toEqual([expect.stringContaining('served as application/pdf')]);
+      expect(validator.check('GET', url, 200, { ...headers, 'content-disposition': undefined }, csv.toString(), csv)).toEqual([expect.stringContaining('Content-Disposition is declared required but not sent')]);
+      expect(validator.check('GET', url, 200, { ...headers, 'content-disposition': 'inline' }, csv.toString(), csv)).toEqual([expect.stringContaining('header Content-Disposition')]);
+      expect(validator.check('GET', url, 200, { ...headers, 'content-language': 'fr' }, csv.toString(), csv)).toEqual([expect.stringContaining('header Content-Language')]);
+      expect(validator.check('GET', url, 200, headers, 'x', Buffer.from([0xff, 0xfe, 0x41]))).toEqual([expect.stringContaining('not well-formed UTF-8')]);
+      expect(validator.check('GET', url, 406, { 'content-type': 'text/csv' }, 'x', Buffer.from('x'))).toEqual([expect.stringContaining('served as text/csv')]);
+    });
+  });
 
   describe('a brand’s trainees', () => {
     it('CSV by default: UTF-8 with a BOM, the field names as header, every trainee newest first, masked values only', async () => {
