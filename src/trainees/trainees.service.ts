@@ -9,7 +9,7 @@ import { PII_CIPHER } from '../common/crypto/pii.provider';
 import { requireVersion } from '../common/http/if-match';
 import { IdempotencyRepository } from '../common/idempotency/idempotency.repository';
 import { maskNationalId } from '../common/identifiers/national-id';
-import { newestFirst, newestFirstPageOf, type NewestFirstKey, Page } from '../common/pagination/pagination';
+import { newestFirst, newestFirstPageOf, Page } from '../common/pagination/pagination';
 import { startedIterable } from '../common/tabular/tabular-stream';
 import { notFound, ProblemError } from '../common/problems/problem';
 import { validationProblem } from '../common/validation/validation';
