@@ -306,6 +306,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/brands/{brandId}/trainees/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export a brand's trainees as CSV or .xlsx (its operator, bureaus with jurisdiction, the platform)
+         * @description Every trainee matching the filters of the list, newest first, in one file streamed as it is read (a million rows in constant memory). Columns: `id, fullName, nationalIdMasked, gender, birthDate, phoneMasked, targetGroups, cohort, expectedMonthlySalaryFen, status, registeredAt`: identity numbers and phones only masked, for every caller. With `Accept-Language: zh-CN` the heading row is in Chinese, in the names the importer reads back. Audited.
+         */
+        get: operations["TraineesController_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/trainees/lookup": {
         parameters: {
             query?: never;
@@ -790,6 +810,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/statistics/brands/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the figures of public brands as CSV or .xlsx, filtered and sorted as the list
+         * @description One row per public brand, in the list's order, every figure of its items as a column (nested ones as `traineesByStatus.placed`, `salary.medianAnnualFen`); a figure the list withholds from you is an empty cell, exactly as in JSON. Computed by the workers from events and exact: quartiles and median are Postgres `percentile_cont` (linear interpolation; an even count's median is the mean of the two middle values) over the current annual salary of active placements, each rounded to the nearest fen. With fewer than 5 salaries every salary figure and `medianSalaryUpliftPct` are null (`suppressed: true`) except for the operator, bureaus with jurisdiction and the platform. Readers without that privilege see means rounded to whole CNY 1,000 a year, and a region's salary figures withheld where subtracting the brands and sub-regions shown inside it would isolate the salaries of suppressed brands (complementary suppression). Visible within about 1 s of the commit; figures that move with time alone (retention, expiry) are refreshed daily.
+         */
+        get: operations["StatisticsController_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/statistics/regions/{regionCode}": {
         parameters: {
             query?: never;
@@ -1250,7 +1290,7 @@ export interface components {
              * @example VALIDATION_FAILED
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "INVALID_CREDIT_CODE" | "INVALID_REGION_CODE" | "INVALID_NATIONAL_ID" | "INVALID_IMPORT_FILE" | "MALFORMED_REQUEST" | "WEBHOOK_URL_NOT_ALLOWED" | "UNAUTHENTICATED" | "FORBIDDEN" | "OUT_OF_JURISDICTION" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "INVALID_TRANSITION" | "VERSION_CONFLICT" | "DUPLICATE_CREDIT_CODE" | "DUPLICATE_TRAINEE" | "BRAND_NOT_CERTIFIED" | "TRAINEE_HAS_OPEN_PLACEMENT" | "IDEMPOTENCY_IN_PROGRESS" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "INVALID_CREDIT_CODE" | "INVALID_REGION_CODE" | "INVALID_NATIONAL_ID" | "INVALID_IMPORT_FILE" | "MALFORMED_REQUEST" | "WEBHOOK_URL_NOT_ALLOWED" | "UNAUTHENTICATED" | "FORBIDDEN" | "OUT_OF_JURISDICTION" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "REQUEST_TIMEOUT" | "INVALID_TRANSITION" | "VERSION_CONFLICT" | "DUPLICATE_CREDIT_CODE" | "DUPLICATE_TRAINEE" | "BRAND_NOT_CERTIFIED" | "TRAINEE_HAS_OPEN_PLACEMENT" | "IDEMPOTENCY_IN_PROGRESS" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
             errors?: components["schemas"]["FieldErrorSchema"][];
             /** @example /v1/organizations */
             instance?: string;
@@ -5821,6 +5861,144 @@ export interface operations {
             };
         };
     };
+    TraineesController_export: {
+        parameters: {
+            query?: {
+                status?: "registered" | "training" | "completed" | "placed" | "withdrawn";
+                cohort?: string;
+            };
+            header?: {
+                /** @description `text/csv` (the default, also for `*\/*` or no header) or `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` (.xlsx); the higher weight wins, CSV on a tie. Anything else: 406 `NOT_ACCEPTABLE`. */
+                Accept?: string;
+                /** @description The language of the heading row: `zh` (`zh-CN`, `zh-Hans`) Simplified Chinese, anything else English (the field names) */
+                "Accept-Language"?: string;
+            };
+            path: {
+                brandId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The brand's trainees. Streamed (chunked): an answer cut off without its final chunk is an incomplete file, never a whole one. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    /** @description `attachment` with the file name: `filename` in ASCII, and `filename*` (RFC 8187, UTF-8) when the name is not plain ASCII */
+                    "Content-Disposition": string;
+                    /** @description The language of the heading row */
+                    "Content-Language": "en" | "zh-CN";
+                    /** @description Exports are never cached */
+                    "Cache-Control": "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`, `MALFORMED_JSON`, or an identifier code such as `INVALID_CREDIT_CODE`) */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`: missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `FORBIDDEN` (your organization kind may not) or `OUT_OF_JURISDICTION` */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `NOT_FOUND`: no such object, or not visible to you */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `NOT_ACCEPTABLE`: the `Accept` header admits neither text/csv nor .xlsx */
+            406: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `RATE_LIMITED`, with `Retry-After` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a dependency is down; retry */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description Any other problem: 400 `MALFORMED_REQUEST` (a request HTTP cannot read), 405 `METHOD_NOT_ALLOWED` (with `Allow`), 408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR` */
+            default: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+        };
+    };
     TraineesController_lookup: {
         parameters: {
             query?: never;
@@ -9299,6 +9477,122 @@ export interface operations {
             };
             /** @description `UNAUTHENTICATED`: missing, unknown or revoked API key */
             401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `RATE_LIMITED`, with `Retry-After` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: a dependency is down; retry */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description Any other problem: 400 `MALFORMED_REQUEST` (a request HTTP cannot read), 405 `METHOD_NOT_ALLOWED` (with `Allow`), 408 `REQUEST_TIMEOUT`, 414 `URI_TOO_LONG`, 431 `HEADERS_TOO_LARGE`, 500 `INTERNAL_ERROR` */
+            default: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+        };
+    };
+    StatisticsController_export: {
+        parameters: {
+            query?: {
+                /** @description Region code prefix, 2–6 digits */
+                regionCode?: string;
+                occupationCode?: string;
+                /** @description Brands without a value (or whose salary is suppressed) come last in either order */
+                sort?: "medianAnnualFen" | "placementRate" | "traineeCount" | "placedTraineeCount";
+                order?: "asc" | "desc";
+            };
+            header?: {
+                /** @description `text/csv` (the default, also for `*\/*` or no header) or `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` (.xlsx); the higher weight wins, CSV on a tie. Anything else: 406 `NOT_ACCEPTABLE`. */
+                Accept?: string;
+                /** @description The language of the heading row: `zh` (`zh-CN`, `zh-Hans`) Simplified Chinese, anything else English (the field names) */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The brands and their figures. Streamed (chunked): an answer cut off without its final chunk is an incomplete file, never a whole one. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    /** @description `attachment` with the file name: `filename` in ASCII, and `filename*` (RFC 8187, UTF-8) when the name is not plain ASCII */
+                    "Content-Disposition": string;
+                    /** @description The language of the heading row */
+                    "Content-Language": "en" | "zh-CN";
+                    /** @description Exports are never cached */
+                    "Cache-Control": "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`, `MALFORMED_JSON`, or an identifier code such as `INVALID_CREDIT_CODE`) */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`: missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description `NOT_ACCEPTABLE`: the `Accept` header admits neither text/csv nor .xlsx */
+            406: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];

@@ -3,11 +3,12 @@ import { BrandsService } from '../brands/brands.service';
 import { searchWords } from '../brands/brands.fragments';
 import { effectiveBrandStatus } from '../brands/brand.rules';
 import { coverPrefix, prefixRange } from '../common/identifiers/region-code';
-import { cursorNumber, cursorUuid, decodeCursor, encodeCursor, Page, pageLimit } from '../common/pagination/pagination';
+import { cursorNumber, cursorUuid, decodeCursor, encodeCursor, MAX_PAGE_SIZE, Page, pageLimit } from '../common/pagination/pagination';
+import { startedIterable } from '../common/tabular/tabular-stream';
 import { chinaToday } from '../common/time/china-time';
 import { Policy, type Reader } from '../policy/policy';
 import { placementsByMonth, salaryDistribution, type MonthCount, type SalaryDistribution } from './distribution.rules';
-import type { BrandStatisticsListItem, BrandStatisticsView, ListBrandStatisticsQuery, PublicBrandListItem, RegionStatisticsView, SalaryView } from './dto/statistics.dto';
+import type { BrandStatisticsListItem, BrandStatisticsView, ExportBrandStatisticsQuery, ListBrandStatisticsQuery, PublicBrandListItem, RegionStatisticsView, SalaryView } from './dto/statistics.dto';
 import type { BrandStatisticsRecord, RegionStatisticsRecord } from './statistics.entity';
 import { publicMeanFen, regionSalaryShown } from './disclosure.rules';
 import { StatisticsCalculator } from './statistics.calculator';
@@ -95,6 +96,23 @@ export class StatisticsService {
       return { ...presentBrandStatistics(record, privileged), brandName: row.brandName, regionCode: record.regionCode, occupationCode: record.occupationCode };
     });
     return { items, nextCursor };
+  }
+
+  /**
+   * Every page of `list` for an export, read as the file is written: the same rows, filters, order and suppression
+   * as the JSON route, since they are its items. The first page is read before the answer starts.
+   */
+  exportPages(actor: Reader, query: ExportBrandStatisticsQuery): Promise<AsyncIterable<BrandStatisticsListItem[]>> {
+    return startedIterable(this.pagesOfList(actor, query));
+  }
+
+  private async *pagesOfList(actor: Reader, query: ExportBrandStatisticsQuery): AsyncGenerator<BrandStatisticsListItem[]> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.list(actor, { ...query, limit: MAX_PAGE_SIZE, cursor });
+      if (page.items.length > 0) yield page.items;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
   }
 
   /** The public directory: the same list as `list` for a reader without privilege, searchable by name, with the brands' facts. */

@@ -10,6 +10,7 @@ import { requireVersion } from '../common/http/if-match';
 import { IdempotencyRepository } from '../common/idempotency/idempotency.repository';
 import { maskNationalId } from '../common/identifiers/national-id';
 import { newestFirst, newestFirstPageOf, Page } from '../common/pagination/pagination';
+import { startedIterable } from '../common/tabular/tabular-stream';
 import { notFound, ProblemError } from '../common/problems/problem';
 import { validationProblem } from '../common/validation/validation';
 import type { Db } from '../database/repository';
@@ -22,7 +23,7 @@ import { readRoster, type RosterFile } from './import/roster-reader';
 import { normaliseNationalId, parseRegistration, Registration } from './registration';
 import type { Trainee } from './trainee.entity';
 import { canBePlaced, checkOperatorStatusChange } from './trainee.rules';
-import { SealedRegistration, TraineesRepository } from './trainees.repository';
+import { SealedRegistration, type TraineeExportRow, type TraineeListFilter, TraineesRepository } from './trainees.repository';
 import { msg, type Message } from '../common/i18n/message';
 import { NATIONAL_ID_CONTEXT, PHONE_CONTEXT } from './trainees.fragments';
 
@@ -30,6 +31,8 @@ import { NATIONAL_ID_CONTEXT, PHONE_CONTEXT } from './trainees.fragments';
 
 const IMPORT_BATCH_SIZE = 2000;
 const MAX_LISTED_IMPORT_ERRORS = 1000;
+/** Rows per read of an export: large enough that a million rows take few round trips, small enough to stay flat in memory. */
+const EXPORT_BATCH_SIZE = 2000;
 
 /** A rejected row of an import: the data row (from 1), the field, a machine code and a message for a person. */
 export interface ImportError {
@@ -153,6 +156,41 @@ export class TraineesService {
     const page = newestFirst(query);
     const rows = await this.trainees.listByBrand(brandId, { status: query.status, cohort: query.cohort }, page.after, page.fetch);
     return newestFirstPageOf(rows, page, (t) => t.registeredAt, (t) => this.present(t, viewer));
+  }
+
+  /**
+   * A brand's roster for an export (its insiders, as for the list; the same filters), read in keyset batches as the
+   * file is written. The first batch is read here, so that a failure to read surfaces as a problem before the
+   * answer starts. Audited: a whole roster leaves the service, even masked.
+   */
+  async exportRoster(actor: Actor, brandId: string, filter: TraineeListFilter): Promise<{ brand: BrandFacts; batches: AsyncIterable<TraineeExportRow[]> }> {
+    const brand = await this.brands.getVisible(actor, brandId);
+    if (!Policy.mayListTrainees(actor, brand)) {
+      throw new ProblemError('FORBIDDEN', msg('trainee.listForbidden'));
+    }
+    const batches = await startedIterable(this.exportBatches(brandId, { status: filter.status, cohort: filter.cohort }));
+    await this.audit.recordNow(actor, { action: 'trainee.export', objectType: 'brand', objectId: brandId, brandId, details: { status: filter.status ?? null, cohort: filter.cohort ?? null } });
+    return { brand, batches };
+  }
+
+  /**
+   * The keyset batches of an export. The next batch is asked for as soon as this one has arrived, so the database
+   * reads it while this one is written out; never more than one ahead, so the client's pace still sets the reading's.
+   */
+  private async *exportBatches(brandId: string, filter: TraineeListFilter): AsyncGenerator<TraineeExportRow[]> {
+    let next: Promise<TraineeExportRow[]> = this.trainees.exportBatch(brandId, filter, null, EXPORT_BATCH_SIZE);
+    for (;;) {
+      const rows = await next;
+      const more = rows.length === EXPORT_BATCH_SIZE;
+      if (more) {
+        const last = rows[rows.length - 1];
+        next = this.trainees.exportBatch(brandId, filter, { at: last.registeredAt, id: last.id }, EXPORT_BATCH_SIZE);
+        // Observed when awaited; if the client goes away first, its failure must not count as unhandled.
+        next.catch(() => undefined);
+      }
+      if (rows.length > 0) yield rows;
+      if (!more) return;
+    }
   }
 
   /**

@@ -4,7 +4,10 @@ import addFormats from 'ajv-formats';
 /**
  * Holds every answer the end-to-end suite receives to the OpenAPI document the app serves, as a client generated
  * from that document would: the status must be declared (or `default`), the media type declared for it, a JSON
- * body valid against its schema (ajv, with OpenAPI 3.0's `nullable`), and rate-limit headers declared where sent.
+ * body valid against its schema (ajv, with OpenAPI 3.0's `nullable`), rate-limit headers declared where sent, and
+ * the headers a response declares present when required and valid against their schemas where sent. Files (CSV,
+ * .xlsx) are held to the same: status, media type and headers (Content-Disposition, Content-Language, …); a text
+ * body declared as UTF-8 must be well-formed UTF-8, a binary one must not be empty.
  */
 
 type Json = Record<string, any>;
@@ -40,11 +43,11 @@ export class ResponseValidator {
   }
 
   /** What is wrong with one answer; empty when it is what the document says. */
-  check(method: string, url: string, status: number, headers: Record<string, unknown>, text: string): string[] {
-    const raw = url.split('?')[0];
-    let path = raw;
+  check(method: string, url: string, status: number, headers: Record<string, unknown>, text: string, raw?: Buffer): string[] {
+    const rawUrl = url.split('?')[0];
+    let path = rawUrl;
     try {
-      path = decodeURI(raw);
+      path = decodeURI(rawUrl);
     } catch {
       // A path that does not decode matches no operation; the answer must still be a problem document.
     }
@@ -62,7 +65,7 @@ export class ResponseValidator {
     const responses: Json = found.operation.responses ?? {};
     const response = responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses.default;
     if (!response) return [`${where}: status ${status} is not declared for ${method.toUpperCase()} ${found.template}`];
-    const problems = this.checkBody(where, response, headers, text);
+    const problems = [...this.checkBody(where, response, headers, text, raw), ...this.checkDeclaredHeaders(where, response, headers)];
     for (const header of DECLARED_HEADERS) {
       if (headers[header] === undefined) continue;
       const declared = Object.keys(response.headers ?? {}).map((h) => h.toLowerCase());
@@ -71,14 +74,53 @@ export class ResponseValidator {
     return problems;
   }
 
-  private checkBody(where: string, response: Json, headers: Record<string, unknown>, text: string): string[] {
+  /** A file answer (not JSON): text declared as UTF-8 must decode as UTF-8 (the raw bytes, when the caller has them). */
+  private checkFileBody(where: string, headers: Record<string, unknown>, text: string, raw: Buffer | undefined): string[] {
+    const charset = /;\s*charset="?([^";]+)"?/i.exec(String(headers['content-type'] ?? ''))?.[1]?.toLowerCase();
+    if (raw === undefined || (charset !== 'utf-8' && charset !== 'utf8')) return [];
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(raw);
+      return [];
+    } catch {
+      return [`${where}: declared charset=utf-8, the body is not well-formed UTF-8`];
+    }
+  }
+
+  /** Every header the response declares: sent when `required`, and valid against its schema where sent. */
+  private checkDeclaredHeaders(where: string, response: Json, headers: Record<string, unknown>): string[] {
+    const problems: string[] = [];
+    for (const [name, declaredOrRef] of Object.entries<Json>(response.headers ?? {})) {
+      const declared: Json = declaredOrRef.$ref ? this.resolve(declaredOrRef.$ref) : declaredOrRef;
+      const value = headers[name.toLowerCase()];
+      if (value === undefined) {
+        if (declared.required === true) problems.push(`${where}: header ${name} is declared required but not sent`);
+        continue;
+      }
+      const schema: Json | undefined = declared.schema;
+      if (!schema) continue;
+      const text = Array.isArray(value) ? value.join(', ') : String(value);
+      const typed = schema.type === 'integer' || schema.type === 'number' ? (/^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text) : text;
+      const validate = this.validator(schema);
+      if (!validate(typed)) problems.push(`${where}: header ${name}: ${JSON.stringify(text.slice(0, 200))} ${(validate.errors ?? []).map((e) => e.message).join('; ')}`);
+    }
+    return problems;
+  }
+
+  private resolve(ref: string): Json {
+    return ref
+      .replace(/^#\//, '')
+      .split('/')
+      .reduce<Json>((node, key) => node?.[key], this.document);
+  }
+
+  private checkBody(where: string, response: Json, headers: Record<string, unknown>, text: string, raw?: Buffer): string[] {
     const content: Json | undefined = response.content;
     if (!content) return text.length > 0 ? [`${where}: a body is sent but the document declares none`] : [];
     if (text.length === 0) return [];
     const type = String(headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     const media = content[type] ?? content[`${type.split('/')[0]}/*`] ?? content['*/*'];
     if (!media) return [`${where}: served as ${type || 'nothing'}, the document declares ${Object.keys(content).join(', ')}`];
-    if (!/[/+]json$/.test(type) || !media.schema) return [];
+    if (!/[/+]json$/.test(type) || !media.schema) return this.checkFileBody(where, headers, text, raw);
     let body: unknown;
     try {
       body = JSON.parse(text);

@@ -15,6 +15,8 @@ export interface Response<T = any> {
   headers: Record<string, string | string[] | undefined>;
   body: T;
   text: string;
+  /** The body's bytes as sent (a file: a CSV's BOM, an .xlsx). */
+  raw: Buffer;
 }
 
 export interface RequestOptions {
@@ -159,12 +161,12 @@ export async function startTestApp(env: Record<string, string> = {}, start: Star
       headers['content-type'] = options.contentType ?? 'application/json';
     }
     const res = await app.inject({ method: method as 'GET', url, headers, payload });
-    const wrong = (await responseValidator(app)).check(method, url, res.statusCode, res.headers, res.body);
+    const wrong = (await responseValidator(app)).check(method, url, res.statusCode, res.headers, res.body, res.rawPayload);
     if (wrong.length > 0) throw new Error(`the answer contradicts the served OpenAPI document:\n  ${wrong.join('\n  ')}`);
     let body: unknown = undefined;
     const type = String(res.headers['content-type'] ?? '');
     if (res.body && type.includes('json')) body = JSON.parse(res.body);
-    return { status: res.statusCode, headers: res.headers as Response['headers'], body: body as T, text: res.body };
+    return { status: res.statusCode, headers: res.headers as Response['headers'], body: body as T, text: res.body, raw: res.rawPayload };
   };
 
   return {

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional, IntersectionType, PickType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType, OmitType, PickType } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { BRAND_LEVELS, BRAND_STATUSES, type BrandLevel, type BrandStatus } from '../../brands/brand.rules';
 import { ListBrandsQuery } from '../../brands/dto/brand.dto';
@@ -65,6 +65,9 @@ export class ListBrandStatisticsQuery extends PickType(ListBrandsQuery, ['limit'
   @IsIn(['asc', 'desc'])
   order?: 'asc' | 'desc';
 }
+
+/** The list's filters and sort, without its paging: an export holds every matching brand. */
+export class ExportBrandStatisticsQuery extends OmitType(ListBrandStatisticsQuery, ['limit', 'cursor'] as const) {}
 
 export class RegionStatisticsView {
   @ApiProperty() regionCode: string;

@@ -83,6 +83,9 @@ export class ListTraineesQuery extends PageQuery {
   cohort?: string;
 }
 
+/** The list's filters, without its paging: an export holds every matching trainee. */
+export class ExportTraineesQuery extends PickType(ListTraineesQuery, ['status', 'cohort'] as const) {}
+
 export class TraineeView {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) brandId: string;
