@@ -132,7 +132,7 @@ async function writeMonth(client: Client, partition: string, order: string, file
 /** Lines of a gzip NDJSON file, read as a stream (JSON text never holds a raw newline). */
 export async function countLines(file: string): Promise<number> {
   let lines = 0;
-  await pipeline(createReadStream(file), createGunzip(), async function* (chunks: AsyncIterable<Buffer>) {
+  await pipeline(createReadStream(file), createGunzip(), async (chunks: AsyncIterable<Buffer>) => {
     for await (const chunk of chunks) {
       for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
     }
