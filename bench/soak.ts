@@ -119,6 +119,8 @@ interface Sample {
   at: number;
   status: number;
   what: string;
+  /** The start of a 5xx answer's body (a problem document: which failure it reports). */
+  detail?: string;
 }
 
 interface Fault {
@@ -213,7 +215,7 @@ async function main(): Promise<void> {
     const call = async (what: string, method: string, path: string, key: string, json?: unknown): Promise<{ status: number; body: any }> => {
       const client = clients[turn++ % clients.length];
       const res = await client.request<any>(method, path, { key, json }).catch(() => ({ status: 0, body: null, text: '' }));
-      samples.push({ at: Date.now(), status: res.status, what });
+      samples.push({ at: Date.now(), status: res.status, what, ...(res.status >= 500 ? { detail: res.text.slice(0, 200) } : {}) });
       return res;
     };
     const today = (): string => new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
@@ -356,7 +358,13 @@ async function main(): Promise<void> {
       byWhat: samples.reduce<Record<string, number>>((m, s) => ({ ...m, [s.what]: (m[s.what] ?? 0) + 1 }), {}),
       statusInsideFaultWindows: byStatus(true),
       statusOutsideFaultWindows: byStatus(false),
-      faults: faults.map((f) => ({ kind: f.kind, atS: Math.round((f.at - loadStarted) / 1000), recoverySeconds: f.recoveredAt ? Number(((f.recoveredAt - f.at) / 1000).toFixed(1)) : null })),
+      faults: faults.map((f) => {
+        const end = (f.recoveredAt ?? Date.now()) + GRACE_S * 1000;
+        const statuses: Record<string, number> = {};
+        for (const x of samples) if (x.at >= f.at && x.at <= end) statuses[x.status === 0 ? 'refused' : String(x.status)] = (statuses[x.status === 0 ? 'refused' : String(x.status)] ?? 0) + 1;
+        return { kind: f.kind, atS: Math.round((f.at - loadStarted) / 1000), recoverySeconds: f.recoveredAt ? Number(((f.recoveredAt - f.at) / 1000).toFixed(1)) : null, statuses };
+      }),
+      serverErrorsInsideFaultWindows: samples.filter((x) => x.status === 500 && inWindow(x.at)).slice(0, 10),
       events,
       webhookDeliveries: deliveries,
       webhookRequestsReceived: received,

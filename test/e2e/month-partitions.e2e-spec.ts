@@ -95,6 +95,8 @@ describe('month partitions and the archive', () => {
     expect(await t.app.get(AuditRepository).prepareMonths([M3, M2, M1])).toEqual([M3, M2, M1]);
     for (const id of strays) expect(await partitionOfEvent(id)).toBe(part('outbox_events', M3));
     expect(await auditPartition(strayAudit)).toBe(part('audit_log', M3));
+    // A partition attached after the move carries the append-only row trigger like every other.
+    await expect(t.dataSource.query(`DELETE FROM ${part('audit_log', M3)}`)).rejects.toThrow(/audit_log is append-only/);
     // Made once: a second call (another worker, the next round) finds them.
     expect(await t.app.get(OutboxRepository).prepareMonths([M3, M2, M1])).toEqual([]);
     // The move switched the default partition's append-only trigger off for itself only.
