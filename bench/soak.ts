@@ -212,9 +212,11 @@ async function main(): Promise<void> {
     const confirmed: string[] = [];
     let idCounter = Math.floor(Math.random() * 1_000_000);
     let turn = 0;
-    const call = async (what: string, method: string, path: string, key: string, json?: unknown): Promise<{ status: number; body: any }> => {
+    /** What the load reads of an answer: the new object's id. */
+    type Created = { id: string } | null;
+    const call = async (what: string, method: string, path: string, key: string, json?: unknown): Promise<{ status: number; body: Created }> => {
       const client = clients[turn++ % clients.length];
-      const res = await client.request<any>(method, path, { key, json }).catch(() => ({ status: 0, body: null, text: '' }));
+      const res = await client.request<Created>(method, path, { key, json }).catch(() => ({ status: 0, body: null, text: '' }));
       samples.push({ at: Date.now(), status: res.status, what, ...(res.status >= 500 ? { detail: res.text.slice(0, 200) } : {}) });
       return res;
     };
@@ -223,7 +225,7 @@ async function main(): Promise<void> {
       const res = await call('register', 'POST', `/v1/brands/${brandId}/trainees`, firm.key, {
         fullName: '张伟', nationalId: nationalId(idCounter++), phone: '13812345678', targetGroups: ['graduate'], cohort: '2026春季班', expectedMonthlySalaryFen: 1_000_000,
       });
-      return res.status === 201 ? res.body.id : null;
+      return res.status === 201 && res.body ? res.body.id : null;
     };
     const iteration = async (): Promise<void> => {
       const brandId = brands[Math.floor(Math.random() * brands.length)];
@@ -234,9 +236,10 @@ async function main(): Promise<void> {
         const traineeId = await register(brandId);
         if (!traineeId) return;
         const proposed = await call('propose', 'POST', '/v1/placements', firm.key, { traineeId, employerId: employer.id, jobTitle: '训练师', workRegionCode: '310104', salaryFen: 15_000_000 + Math.floor(Math.random() * 5_000_000), salaryPeriod: 'annual', startDate: today() });
-        if (proposed.status !== 201) return;
-        const done = await call('confirm', 'POST', `/v1/placements/${proposed.body.id}/confirm`, employer.key, {});
-        if (done.status === 200) confirmed.push(proposed.body.id);
+        if (proposed.status !== 201 || !proposed.body) return;
+        const placementId = proposed.body.id;
+        const done = await call('confirm', 'POST', `/v1/placements/${placementId}/confirm`, employer.key, {});
+        if (done.status === 200) confirmed.push(placementId);
       } else {
         const id = confirmed[Math.floor(Math.random() * confirmed.length)];
         await call('salary-change', 'POST', `/v1/placements/${id}/salary-changes`, employer.key, { salaryFen: 16_000_000 + Math.floor(Math.random() * 8_000_000), salaryPeriod: 'annual', effectiveDate: today() });
@@ -310,7 +313,7 @@ async function main(): Promise<void> {
     log(`load stopped after ${((Date.now() - loadStarted) / 1000).toFixed(0)} s; ${samples.length} requests; draining`);
 
     // Drain and check.
-    const q = async <T = any>(sql: string, params: unknown[] = []): Promise<T[]> => {
+    const q = async <T = Record<string, number>>(sql: string, params: unknown[] = []): Promise<T[]> => {
       const client = new Client({ connectionString: pg.url });
       await client.connect();
       try {
@@ -335,7 +338,7 @@ async function main(): Promise<void> {
                  WHERE s.last_event_seq IS DISTINCT FROM (SELECT max(seq) FROM outbox_events e WHERE e.brand_id = b.id)`))[0].n === 0,
     );
     const figures = async (): Promise<Record<string, unknown>> =>
-      Object.fromEntries((await q(`SELECT brand_id, to_jsonb(s) - 'computed_at' - 'as_of' - 'last_event_id' - 'last_event_seq' AS f FROM brand_statistics s ORDER BY brand_id`)).map((r) => [r.brand_id, r.f]));
+      Object.fromEntries((await q<{ brand_id: string; f: unknown }>(`SELECT brand_id, to_jsonb(s) - 'computed_at' - 'as_of' - 'last_event_id' - 'last_event_seq' AS f FROM brand_statistics s ORDER BY brand_id`)).map((r) => [r.brand_id, r.f]));
     const kept = await figures();
     execFileSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'stats-rebuild.js')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'ignore' });
     const rebuilt = await figures();
