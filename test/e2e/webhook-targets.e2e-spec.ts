@@ -92,7 +92,7 @@ describe('webhook targets', () => {
       expect(await delivery()).toMatchObject({ status: 'retrying', responseStatus: null, error: 'address 127.0.0.1 is not allowed (loopback)' });
       expect(lookups.filter((h) => h === 'hooks.example.com').length).toBeGreaterThanOrEqual(2);
       expect(receiver.received).toEqual([]);
-      const metrics = await t.request('GET', '/metrics', { key: null });
+      const metrics = await t.metrics();
       expect(metrics.text).toMatch(/^webhook_delivery_failures_total\{kind="refused"\} [1-9]\d*$/m);
       await t.request('DELETE', `/v1/webhooks/${sub.id}`, { key: employer.key });
     });

@@ -367,7 +367,7 @@ describe('webhooks', () => {
     });
 
     it('are counted on /metrics, and their queue is on the dashboard', async () => {
-      const metrics = await t.request('GET', '/metrics', { key: null });
+      const metrics = await t.metrics();
       const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics.text)?.[1]);
       expect(value('webhook_delivery_successes_total')).toBe(receiver.received.length);
       expect(value('webhook_delivery_attempts_total')).toBe(receiver.received.length);
