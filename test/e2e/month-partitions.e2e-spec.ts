@@ -4,9 +4,11 @@
  * statistics reconciliation reading across months, and `npm run archive` writing old months to gzip NDJSON
  * before dropping them, refusing a month the relay has not finished with. The audit log stays append-only.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
@@ -27,6 +29,7 @@ import { createCertifiedBrand } from '../support/brands';
 import { appendEvents, testEvents } from '../support/events';
 import { createOrganization, OrgWithKey } from '../support/factories';
 import { endPlacement, placeNewTrainee } from '../support/placements';
+import { testRedisUrl } from '../support/database-urls';
 import { createTestDatabase, dropTestDatabase, startTestApp, TestApp } from '../support/test-app';
 
 const THIS_MONTH = monthOf(new Date());
@@ -254,6 +257,16 @@ describe('month partitions and the archive', () => {
       expect(await exists(part('outbox_events', M1))).toBe(false);
       expect(await exists(part('audit_log', M1))).toBe(true);
       expect(lines).toContain(`audit_log: AUDIT_RETENTION_MONTHS=1 keeps ${M1} and later (the current month is ${THIS_MONTH})`);
+    });
+
+    it('the command itself: reports what it did, exits 0 with nothing left to do, 1 with a usage on a wrong argument', async () => {
+      const run = (args: string[]) =>
+        promisify(execFile)('npx', ['ts-node', '--transpile-only', 'src/cli/archive.ts', ...args], {
+          env: { ...process.env, DATABASE_URL: t.databaseUrl, REDIS_URL: testRedisUrl(), ARCHIVE_DIR: archiveDir, OUTBOX_RETENTION_MONTHS: '0', AUDIT_RETENTION_MONTHS: '1', LOG_LEVEL: 'silent' },
+        });
+      const { stdout } = await run([]);
+      expect(stdout).toBe(`outbox_events: no month before ${THIS_MONTH} to archive\naudit_log: no month before ${M1} to archive\n`);
+      await expect(run(['--before', 'June'])).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('--before takes a month as YYYY-MM (got June)') });
     });
   });
 
