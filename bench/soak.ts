@@ -33,6 +33,7 @@ const FAULT_EVERY_S = envInt('SOAK_FAULT_EVERY_S', 60);
 const CONCURRENCY = envInt('SOAK_CONCURRENCY', 8);
 const GRACE_S = envInt('SOAK_GRACE_S', 2);
 const BRANDS = envInt('SOAK_BRANDS', 4);
+const IMPORT_ROWS = envInt('SOAK_IMPORT_ROWS', 100);
 const DRAIN_TIMEOUT_MS = 180_000;
 const ROOT = join(BENCH_DIR, '..');
 const PG_BIN = process.env.SOAK_PG_BIN ?? `/usr/lib/postgresql/${execFileSync('sh', ['-c', 'ls /usr/lib/postgresql | sort -n | tail -1']).toString().trim()}/bin`;
@@ -205,6 +206,10 @@ async function main(): Promise<void> {
       await admin.expect(200, 'POST', `/v1/brands/${brand.id}/certify`, { key: bureau.key, json: { level: 'district', validUntil: new Date(Date.now() + 730 * 86_400_000).toISOString().slice(0, 10) } });
       brands.push(brand.id);
     }
+    // Imports go to a brand of their own, so that its trainees count exactly what the imports wrote.
+    const importBrand = await admin.expect(201, 'POST', '/v1/brands', { key: firm.key, json: { name: '浸泡测试导入品牌', occupationCode: '4-04-05-05', occupationName: '人工智能训练师', sector: '信息技术', regionCode: '310104' } });
+    await admin.expect(200, 'POST', `/v1/brands/${importBrand.id}/submit`, { key: firm.key });
+    await admin.expect(200, 'POST', `/v1/brands/${importBrand.id}/certify`, { key: bureau.key, json: { level: 'district', validUntil: new Date(Date.now() + 730 * 86_400_000).toISOString().slice(0, 10) } });
     await admin.expect(201, 'POST', '/v1/webhooks', { key: firm.key, json: { url: `http://127.0.0.1:${receiverPort}/hook`, eventTypes: ['placement.*', 'trainee.registered'] } });
 
     // The load: closed loops over both APIs, each iteration one use case.
@@ -214,9 +219,10 @@ async function main(): Promise<void> {
     let turn = 0;
     /** What the load reads of an answer: the new object's id. */
     type Created = { id: string } | null;
-    const call = async (what: string, method: string, path: string, key: string, json?: unknown): Promise<{ status: number; body: Created }> => {
+    const call = async (what: string, method: string, path: string, key: string, json?: unknown, csv?: Buffer): Promise<{ status: number; body: Created }> => {
       const client = clients[turn++ % clients.length];
-      const res = await client.request<Created>(method, path, { key, json }).catch(() => ({ status: 0, body: null, text: '' }));
+      const options = csv ? { key, body: csv, contentType: 'text/csv' } : { key, json };
+      const res = await client.request<Created>(method, path, options).catch(() => ({ status: 0, body: null, text: '' }));
       samples.push({ at: Date.now(), status: res.status, what, ...(res.status >= 500 ? { detail: res.text.slice(0, 200) } : {}) });
       return res;
     };
@@ -227,10 +233,21 @@ async function main(): Promise<void> {
       });
       return res.status === 201 && res.body ? res.body.id : null;
     };
+    /** Every import file sent, and whether an answer said it was written (one that was not is sent again after the run). */
+    const imports: Array<{ csv: Buffer; answered: boolean }> = [];
+    const sendImport = async (file: { csv: Buffer; answered: boolean }): Promise<void> => {
+      const res = await call('import', 'POST', `/v1/brands/${importBrand.id}/trainees/import`, firm.key, undefined, file.csv);
+      if (res.status === 200) file.answered = true;
+    };
     const iteration = async (): Promise<void> => {
       const brandId = brands[Math.floor(Math.random() * brands.length)];
       const r = Math.random();
-      if (r < 0.3) {
+      if (r < 0.02) {
+        const rows = Array.from({ length: IMPORT_ROWS }, () => `李娜,${nationalId(idCounter++)},13912345678,graduate,2026秋季班,900000`);
+        const file = { csv: Buffer.from(`fullName,nationalId,phone,targetGroups,cohort,expectedMonthlySalaryFen\n${rows.join('\n')}\n`), answered: false };
+        imports.push(file);
+        await sendImport(file);
+      } else if (r < 0.3) {
         await register(brandId);
       } else if (r < 0.75 || confirmed.length === 0) {
         const traineeId = await register(brandId);
@@ -331,6 +348,17 @@ async function main(): Promise<void> {
       log(`not reached within ${DRAIN_TIMEOUT_MS / 1000} s: ${what}`);
       return false;
     };
+    // An import whose answer was lost (a fault) is sent again, as a client would: people already in the brand count
+    // as duplicates, so a file written before its answer was lost creates nothing twice.
+    const unanswered = imports.filter((f) => !f.answered).length;
+    for (const file of imports.filter((f) => !f.answered)) {
+      for (let attempt = 0; attempt < 20 && !file.answered; attempt++) {
+        await sendImport(file);
+        if (!file.answered) await sleep(500);
+      }
+    }
+    const [{ n: importedTrainees }] = await q(`SELECT count(*)::int AS n FROM trainees WHERE brand_id = $1`, [importBrand.id]);
+    const importsExact = imports.every((f) => f.answered) && importedTrainees === imports.length * IMPORT_ROWS;
     const outboxDrained = await until('no undelivered outbox event', async () => (await q(`SELECT count(*)::int AS n FROM outbox_events WHERE delivered_at IS NULL`))[0].n === 0);
     const deliveriesDone = await until('every webhook delivery succeeded', async () => (await q(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE status <> 'succeeded'`))[0].n === 0);
     const figuresCurrent = await until('every brand\'s figures stamped with its newest event', async () =>
@@ -370,8 +398,10 @@ async function main(): Promise<void> {
       serverErrorsInsideFaultWindows: samples.filter((x) => x.status === 500 && inWindow(x.at)).slice(0, 10),
       events,
       webhookDeliveries: deliveries,
+      imports: { files: imports.length, rowsEach: IMPORT_ROWS, sentAgainAfterAFault: unanswered, traineesInTheImportBrand: importedTrainees },
       webhookRequestsReceived: received,
       checks: {
+        noImportRowLostOrDoubled: importsExact,
         noUndeliveredOutboxEvent: outboxDrained,
         everyWebhookDeliverySucceeded: deliveriesDone,
         figuresCaughtUp: figuresCurrent,
