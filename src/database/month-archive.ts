@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { Client } from 'pg';
-import { ident, monthPartitions, type MonthPartition, type Sql } from './month-partitions';
+import { ident, monthPartitions, monthsInDefaultBefore, prepareMonthPartitionsIn, type InTransaction, type MonthPartition, type Sql } from './month-partitions';
 
 /**
  * `npm run archive`: whole months of a month-partitioned table written to gzip-compressed NDJSON (one row a line,
@@ -46,9 +46,28 @@ function rowsOf(client: Client): Sql {
   return { query: async (sql: string, params?: unknown[]) => (await client.query(sql, params)).rows } as Sql;
 }
 
-/** Archives every month partition of `spec.table` before `before` (`YYYY-MM`), oldest first, into `directory`. */
+function transactionOf(client: Client): InTransaction {
+  return async (work) => {
+    await client.query('BEGIN');
+    try {
+      const result = await work(rowsOf(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  };
+}
+
+/**
+ * Archives every month partition of `spec.table` before `before` (`YYYY-MM`), oldest first, into `directory`. Rows of
+ * such months that the default partition caught first move into partitions of their months, so they leave too.
+ */
 export async function archiveMonthsBefore(client: Client, spec: ArchivedTable, before: string, directory: string): Promise<MonthOutcome[]> {
   await fs.mkdir(directory, { recursive: true });
+  const strays = await monthsInDefaultBefore(rowsOf(client), spec.table, before);
+  if (strays.length) await prepareMonthPartitionsIn(transactionOf(client), rowsOf(client), spec.table, strays);
   const months = (await monthPartitions(rowsOf(client), spec.table)).filter((p) => p.month < before);
   const outcomes: MonthOutcome[] = [];
   for (const partition of months) outcomes.push(await archiveMonth(client, spec, partition, directory));

@@ -70,11 +70,19 @@ export async function partitionColumn(m: Sql, table: string): Promise<string> {
  * own triggers, the audit log's append-only one included, are off for that move only: the rows change place, not
  * content). Several processes may run it at once: they take turns on an advisory lock per table.
  */
-export async function prepareMonthPartitions(dataSource: DataSource, table: string, months: string[]): Promise<string[]> {
-  const existing = new Set((await monthPartitions(dataSource.manager, table)).map((p) => p.month));
+export function prepareMonthPartitions(dataSource: DataSource, table: string, months: string[]): Promise<string[]> {
+  return prepareMonthPartitionsIn((work) => inTransaction(dataSource, work), dataSource.manager, table, months);
+}
+
+/** Runs `work` in one transaction of its connection. */
+export type InTransaction = <T>(work: (m: Sql) => Promise<T>) => Promise<T>;
+
+/** prepareMonthPartitions on any connection: `transaction` runs each month's work, `sql` reads the catalogue. */
+export async function prepareMonthPartitionsIn(transaction: InTransaction, sql: Sql, table: string, months: string[]): Promise<string[]> {
+  const existing = new Set((await monthPartitions(sql, table)).map((p) => p.month));
   const made: string[] = [];
   for (const month of months.filter((mo) => !existing.has(mo))) {
-    const didMake = await inTransaction(dataSource, async (m) => {
+    const didMake = await transaction(async (m) => {
       await m.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
       await m.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`month-partitions:${table}`]);
       const name = monthPartitionName(table, month);
@@ -106,6 +114,19 @@ export async function prepareMonthPartitions(dataSource: DataSource, table: stri
     if (didMake) made.push(month);
   }
   return made;
+}
+
+/** The months (UTC) of the rows the default partition of `table` holds from before `before`, oldest first. */
+export async function monthsInDefaultBefore(m: Sql, table: string, before: string): Promise<string[]> {
+  const fallback = defaultPartitionName(table);
+  const [{ exists }] = await m.query(`SELECT to_regclass($1) IS NOT NULL AS exists`, [fallback]);
+  if (!exists) return [];
+  const column = ident(await partitionColumn(m, table));
+  const rows: Array<{ month: string }> = await m.query(
+    `SELECT DISTINCT to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM') AS month FROM ${ident(fallback)} WHERE ${column} < $1 ORDER BY 1`,
+    [monthStart(before)],
+  );
+  return rows.map((r) => r.month);
 }
 
 /** The current month (UTC) and the MONTHS_AHEAD after it. */

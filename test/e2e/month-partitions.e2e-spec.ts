@@ -204,8 +204,11 @@ describe('month partitions and the archive', () => {
       expect(lines).toContain(`outbox_events ${M3}: kept, it holds 3 undelivered events; it can be archived once a worker (the outbox relay) has delivered them`);
       expect(await exists(part('outbox_events', M3))).toBe(true);
       expect(readdirSync(archiveDir).filter((f) => f.startsWith('outbox_events'))).toEqual([]);
-      // The audit log has nothing to wait for: its old months went.
-      expect(outcomes.filter((o) => o.table === 'audit_log' && o.refused === null).map((o) => o.month)).toEqual([M3, M2]);
+      // The audit log has nothing to wait for: its old months went, the one whose row waited in the default partition too.
+      expect(outcomes.filter((o) => o.table === 'audit_log' && o.refused === null).map((o) => o.month)).toEqual(['2020-01', M3, M2]);
+      expect((readArchive('audit_log', '2020-01') as any[]).map((r) => r.action)).toEqual(['test.ancient']);
+      expect((await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_log_default`))[0].n).toBe(0);
+      expect(await exists(part('audit_log', '2020-01'))).toBe(false);
     });
 
     it('writes each older month to gzip NDJSON whose lines are its rows, drops it, and leaves the newer months', async () => {
