@@ -1,6 +1,9 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
-/** One row per change (and per platform read): append-only, enforced by a trigger in the database. */
+/**
+ * One row per change (and per platform read): append-only, enforced by triggers in the database. Partitioned by
+ * month of `occurred_at`; a month leaves only as a whole, archived first (`npm run archive`).
+ */
 @Entity('audit_log')
 @Index('ix_audit_log_object', ['objectType', 'objectId', 'id'])
 @Index('ix_audit_log_actor', ['actorOrganizationId', 'id'])
@@ -8,7 +11,8 @@ export class AuditEntry {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
   id: string;
 
-  @Column({ type: 'timestamptz', precision: 3, default: () => 'now()' })
+  /** The partition key, hence part of the primary key. */
+  @PrimaryColumn({ type: 'timestamptz', precision: 3, default: () => 'now()' })
   occurredAt: Date;
 
   /** Null for the system itself (scheduled jobs, bootstrap). */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { monthPartitions, prepareMonthPartitions } from '../database/month-partitions';
 import { Db, Repository } from '../database/repository';
-import { appendAuditEntriesSql } from './audit.fragments';
+import { appendAuditEntriesSql, AUDIT_ARCHIVE } from './audit.fragments';
 
 export interface AuditRow {
   actorOrganizationId: string | null;
@@ -25,5 +26,15 @@ export class AuditRepository extends Repository {
       row.brandId,
       row.details,
     ]);
+  }
+
+  /** Makes the month partitions among `months` that are missing (rows the default partition caught move in); answers those made. */
+  prepareMonths(months: string[]): Promise<string[]> {
+    return prepareMonthPartitions(this.dataSource, AUDIT_ARCHIVE.table, months);
+  }
+
+  /** The months the audit log holds a partition for, oldest first. */
+  async months(): Promise<string[]> {
+    return (await monthPartitions(this.db(), AUDIT_ARCHIVE.table)).map((p) => p.month);
   }
 }

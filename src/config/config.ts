@@ -101,6 +101,14 @@ export interface AppConfig {
    * job was lost are queued again.
    */
   webhookReconcileMs: number;
+  /**
+   * Whole months of the outbox and of the audit log kept in Postgres before the current one; older months are what
+   * `npm run archive` writes out and drops (it never archives a month inside these, whatever `--before` says).
+   */
+  outboxRetentionMonths: number;
+  auditRetentionMonths: number;
+  /** Where `npm run archive` writes its files (`<table>-<YYYY-MM>.ndjson.gz`). */
+  archiveDir: string;
 }
 
 export class ConfigError extends Error {
@@ -206,6 +214,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     webhookConcurrency: int('WEBHOOK_CONCURRENCY', 16, 1, 1000),
     webhookBatchSize: int('WEBHOOK_BATCH_SIZE', 100, 1, 1000),
     webhookReconcileMs: int('WEBHOOK_RECONCILE_MS', 10_000, 100, 3_600_000),
+    outboxRetentionMonths: int('OUTBOX_RETENTION_MONTHS', 3, 0, 1200),
+    auditRetentionMonths: int('AUDIT_RETENTION_MONTHS', 24, 0, 1200),
+    archiveDir: str('ARCHIVE_DIR', 'archive'),
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${config.logLevel}")`);

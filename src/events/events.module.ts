@@ -4,6 +4,7 @@ import { DomainEventsJob } from './domain-events.job';
 import { EventHandlers } from './event-handlers.service';
 import { FailedJobs } from './failed-jobs';
 import { OutboxMetrics } from './outbox-metrics';
+import { PrepareOutboxPartitionsJob } from './outbox-partitions.job';
 import { OutboxRelay } from './outbox-relay';
 import { OutboxRepository } from './outbox.repository';
 import { Outbox } from './outbox.service';
@@ -14,7 +15,7 @@ import { Outbox } from './outbox.service';
  */
 @Global()
 @Module({
-  providers: [OutboxRepository, Outbox, EventHandlers, DomainEventsJob, OutboxMetrics],
+  providers: [OutboxRepository, Outbox, EventHandlers, DomainEventsJob, OutboxMetrics, PrepareOutboxPartitionsJob],
   exports: [OutboxRepository, Outbox, EventHandlers],
 })
 export class EventsModule {}

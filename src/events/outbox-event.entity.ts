@@ -1,9 +1,11 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 import { WRITING_TRANSACTION_SQL } from './outbox.fragments';
 
 /**
  * The transactional outbox: every domain event is inserted in the transaction of the change it describes, and
  * the relay moves undelivered rows to BullMQ. `seq` orders events; `id` is the public event id and the job id.
+ * Partitioned by month of `occurred_at` (migration MonthPartitions), so the key is (id, occurred_at) and `seq`'s
+ * index is not unique: a unique index across partitions must include the partition key.
  */
 @Entity('outbox_events')
 @Index('ix_outbox_undelivered', ['seq'], { where: 'delivered_at IS NULL' })
@@ -16,7 +18,7 @@ export class OutboxEvent {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Index('ux_outbox_seq', { unique: true })
+  @Index('ix_outbox_seq')
   @Column({ type: 'bigint', generated: 'increment' })
   seq: string;
 
@@ -41,7 +43,8 @@ export class OutboxEvent {
   @Column({ type: 'uuid', nullable: true })
   actorOrganizationId: string | null;
 
-  @Column({ type: 'timestamptz', precision: 3, default: () => 'clock_timestamp()' })
+  /** The partition key: whole months of events are archived and dropped together (`npm run archive`). */
+  @PrimaryColumn({ type: 'timestamptz', precision: 3, default: () => 'clock_timestamp()' })
   occurredAt: Date;
 
   @Column({ type: 'timestamptz', precision: 3, nullable: true })

@@ -4,6 +4,18 @@
  * their own snapshot. OutboxRepository uses the same pieces.
  */
 
+import type { ArchivedTable } from '../database/month-archive';
+
+/**
+ * The outbox as `npm run archive` sees it: month partitions written out in `seq` order, and never a month that
+ * still holds an event the relay has not delivered (its job would be lost with it).
+ */
+export const OUTBOX_ARCHIVE: ArchivedTable = {
+  table: 'outbox_events',
+  order: 'seq',
+  keep: { where: 'delivered_at IS NULL', rows: 'undelivered events', until: 'a worker (the outbox relay) has delivered them' },
+};
+
 /** Postgres channel the relays listen on; writers NOTIFY it after their transaction commits. */
 export const OUTBOX_CHANNEL = 'outbox_events';
 

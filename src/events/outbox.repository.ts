@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { Client } from 'pg';
 import { brandColumns, brandsTable } from '../brands/brands.fragments';
+import { monthPartitions, prepareMonthPartitions } from '../database/month-partitions';
 import { Db, Repository } from '../database/repository';
 import { SqlCondition, SqlParams } from '../database/sql';
 import type { EventColumns } from '../policy/policy';
-import { appendEventsSql, OUTBOX_CHANNEL, SETTLED_BELOW_SQL } from './outbox.fragments';
+import { appendEventsSql, OUTBOX_ARCHIVE, OUTBOX_CHANNEL, SETTLED_BELOW_SQL } from './outbox.fragments';
 
 export interface NewEvent {
   type: string;
@@ -179,6 +180,16 @@ export class OutboxRepository extends Repository {
          FROM outbox_events WHERE delivered_at IS NULL`,
     );
     return row;
+  }
+
+  /** Makes the month partitions among `months` that are missing (rows the default partition caught move in); answers those made. */
+  prepareMonths(months: string[]): Promise<string[]> {
+    return prepareMonthPartitions(this.dataSource, OUTBOX_ARCHIVE.table, months);
+  }
+
+  /** The months the outbox holds a partition for, oldest first. */
+  async months(): Promise<string[]> {
+    return (await monthPartitions(this.db(), OUTBOX_ARCHIVE.table)).map((p) => p.month);
   }
 
   /** Wakes the relays. */

@@ -124,6 +124,8 @@ describe('loadConfig', () => {
     ['API_KEY_CACHE_TTL_MS', '5000'],
     ['IDEMPOTENCY_TTL_HOURS', '0'],
     ['RUN_MIGRATIONS', 'maybe'],
+    ['OUTBOX_RETENTION_MONTHS', '-1'],
+    ['AUDIT_RETENTION_MONTHS', 'forever'],
   ])('names %s in the error when it is %p', (name, value) => {
     const err = configError({ [name]: value });
     expect(err.name).toBe('ConfigError');
@@ -131,6 +133,15 @@ describe('loadConfig', () => {
     expect(err.problems[0]).toContain(name);
     expect(err.message).toContain(name);
     expect(err.message).toMatch(/^Invalid configuration:\n {2}- /);
+  });
+
+  it('reads the retention of the outbox and the audit log in months, and where archives go', () => {
+    expect(loadConfig({})).toMatchObject({ outboxRetentionMonths: 3, auditRetentionMonths: 24, archiveDir: 'archive' });
+    expect(loadConfig({ OUTBOX_RETENTION_MONTHS: '0', AUDIT_RETENTION_MONTHS: '120', ARCHIVE_DIR: '/var/lib/labor-brands/archive' })).toMatchObject({
+      outboxRetentionMonths: 0,
+      auditRetentionMonths: 120,
+      archiveDir: '/var/lib/labor-brands/archive',
+    });
   });
 
   it('reports every bad variable at once', () => {

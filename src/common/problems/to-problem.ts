@@ -49,6 +49,9 @@ function isUnavailable(err: unknown): boolean {
     message.includes('timeout exceeded when trying to connect') ||
     message.includes("Stream isn't writeable") ||
     message.includes('Connection is closed') ||
+    // TypeORM releases a transaction's runner when its connection dies (a Postgres restart): the next statement fails so.
+    e?.name === 'QueryRunnerAlreadyReleasedError' ||
+    message.includes('was already released') ||
     e?.name === 'MaxRetriesPerRequestError'
   );
 }

@@ -3,7 +3,7 @@
  * job.ts), with their payload types; QueueWorkers creates one BullMQ worker per queue in the worker role.
  */
 export const QUEUES = {
-  /** Housekeeping on a schedule: expired idempotency records, brand expiry. */
+  /** Housekeeping on a schedule: expired idempotency records, brand expiry, the coming months' partitions. */
   maintenance: 'maintenance',
   /**
    * Every domain event of the outbox, relayed by the outbox relay (src/events/outbox-relay.ts) and handled by the
