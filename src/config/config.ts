@@ -211,7 +211,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const queuePrefix = tagged || redis.mode === 'cluster' ? `{${redisPrefix}}:bull` : `${redisPrefix}:bull`;
 
   const databaseUrl = url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/labor_brands', ['postgres:', 'postgresql:']);
-  const databaseDirectUrl = url('DATABASE_DIRECT_URL', databaseUrl, ['postgres:', 'postgresql:']);
+  // Checked only when given: a bad DATABASE_URL is named once.
+  const databaseDirectUrl = env.DATABASE_DIRECT_URL ? url('DATABASE_DIRECT_URL', databaseUrl, ['postgres:', 'postgresql:']) : databaseUrl;
 
   const config: AppConfig = {
     role: role as Role,
