@@ -36,7 +36,7 @@ describe('on a Redis Cluster of three masters', () => {
     await expectPlacementFlow(t, 4);
   });
 
-  it('keeps every queue key on one master: one slot, as BullMQ's multi-key scripts need', async () => {
+  it('keeps every queue key on one master: one slot, as the multi-key scripts of BullMQ need', async () => {
     const queueKeys = await cluster.keysPerNode(`{${t.config.redisPrefix}}:bull:*`);
     expect(queueKeys.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     expect(queueKeys.filter((n) => n > 0)).toHaveLength(1);

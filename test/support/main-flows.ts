@@ -52,6 +52,7 @@ export async function confirm(t: TestApp, placement: { placementId: string; empl
 export async function drained(t: TestApp, brandIds: string[], timeoutMs = 90_000): Promise<number> {
   const queues = t.app.get(BullQueues);
   let state = '';
+  const debug = process.env.LB_DEBUG_DRAIN ? setInterval(() => console.log(`drain: ${state}`), 2000) : undefined;
   return waitFor(
     'the outbox relayed, the queues quiet and the figures fresh',
     async () => {
@@ -77,9 +78,11 @@ export async function drained(t: TestApp, brandIds: string[], timeoutMs = 90_000
     },
     timeoutMs,
     100,
-  ).catch((err: Error) => {
-    throw new Error(`${err.message} (${state})`);
-  });
+  )
+    .catch((err: Error) => {
+      throw new Error(`${err.message} (${state})`);
+    })
+    .finally(() => clearInterval(debug));
 }
 
 /** The brands' stored figures, without the time they were computed. */

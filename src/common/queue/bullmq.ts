@@ -43,7 +43,9 @@ export function workerOptionsFor(queue: QueueName, config: AppConfig): WorkerOpt
     case QUEUES.maintenance:
       return workerOptions(config, 1);
     case QUEUES.statistics:
-      return workerOptions(config, 4);
+      // The same lock as the domain events: a recomputation whose worker died (or whose Redis master changed
+      // under it) runs again as soon as an event's would.
+      return { ...workerOptions(config, 4), lockDuration: config.eventLockDurationMs, stalledInterval: config.eventStalledIntervalMs };
     case QUEUES.webhooks:
       // A job holds its batch for at most the delivery timeout (the sends run concurrently) and a few statements.
       return { ...workerOptions(config, config.webhookConcurrency), lockDuration: Math.max(30_000, config.webhookTimeoutMs * 3) };

@@ -70,6 +70,9 @@ export function redisOptions(topology: RedisTopology, purpose: RedisPurpose, con
       enableTLSForSentinelMode: topology.tls,
       // Subscribes to the sentinels' +switch-master: a failover is followed at once, not at the next failed command.
       failoverDetector: true,
+      // A command that reached the old master after it was demoted: reconnect (to the master the sentinels name
+      // now) and send it again.
+      reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
       sentinelRetryStrategy: (times) => Math.min(times * 200, 2000),
     };
   }
