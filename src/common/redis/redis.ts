@@ -68,10 +68,9 @@ export function redisOptions(topology: RedisTopology, purpose: RedisPurpose, con
       sentinelPassword: topology.sentinelPassword,
       tls: topology.tls ? {} : undefined,
       enableTLSForSentinelMode: topology.tls,
-      // Subscribes to the sentinels' +switch-master: a failover is followed at once, not at the next failed command.
-      failoverDetector: true,
       // A command that reached the old master after it was demoted: reconnect (to the master the sentinels name
-      // now) and send it again.
+      // now) and send it again. A master that died drops the connection, and the reconnection asks the sentinels.
+      // (ioredis's failoverDetector is not used: its sentinel connections outlive quit() and hold the process open.)
       reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
       sentinelRetryStrategy: (times) => Math.min(times * 200, 2000),
     };
