@@ -50,14 +50,17 @@ describe('through a Redis Sentinel group', () => {
     await expectRateLimits(t, 3);
   });
 
-  it('loses no event when the master fails over during a confirmation load', async () => {
+  /**
+   * 60 confirmations by eight clients over two brands; `fault` strikes once a third of them are in. Afterwards
+   * every confirmation succeeded, everything drains, and each brand's figures equal a rebuild from scratch.
+   */
+  async function confirmationLoadSurvives(what: string, fault: () => Promise<{ from: number; to: number }>): Promise<void> {
     const casts = [await castOf(t, 3), await castOf(t, 3)];
     const total = 60;
     const proposals = await Promise.all(Array.from({ length: total }, (_, i) => propose(t, casts[i % 2], i)));
     const statuses: number[] = [];
     let next = 0;
-    let failedOver: { from: number; to: number } | undefined;
-    // Eight clients confirming; the failover starts once a third of the confirmations are in.
+    let moved: { from: number; to: number } | undefined;
     const client = async (): Promise<void> => {
       while (next < proposals.length) {
         const p = proposals[next++];
@@ -65,20 +68,20 @@ describe('through a Redis Sentinel group', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
     };
-    const failover = (async () => {
+    const strike = (async () => {
       while (statuses.length < total / 3) await new Promise((r) => setTimeout(r, 10));
-      failedOver = await group.failover();
+      moved = await fault();
     })();
-    await Promise.all([...Array.from({ length: 8 }, client), failover]);
-    expect(failedOver!.to).not.toBe(failedOver!.from);
+    await Promise.all([...Array.from({ length: 8 }, client), strike]);
+    expect(moved!.to).not.toBe(moved!.from);
     // Confirmations write Postgres only: none fails while Redis changes master.
     expect(statuses).toEqual(Array(total).fill(200));
 
-    // A few more after the failover, so the figures' newest events come after it.
+    // One more per brand after the fault, so the figures' newest events come after it.
     for (const cast of casts) expect(await confirm(t, await propose(t, cast, total))).toBe(200);
     const brandIds = casts.map((c) => c.brandId);
     const drainMs = await drained(t, brandIds, 120_000);
-    console.log(`sentinel failover ${failedOver!.from} → ${failedOver!.to}: drained ${drainMs} ms after the load`);
+    console.log(`${what} ${moved!.from} → ${moved!.to}: drained ${drainMs} ms after the load`);
 
     const { kept, rebuilt } = await statisticsEqualRebuild(t, brandIds);
     expect(kept).toEqual(rebuilt);
@@ -88,5 +91,13 @@ describe('through a Redis Sentinel group', () => {
     }
     // The app is on the new master.
     expect((await t.request('GET', '/health/ready', { key: null })).status).toBe(200);
+  }
+
+  it('loses no event when the master fails over (SENTINEL FAILOVER) during a confirmation load', async () => {
+    await confirmationLoadSurvives('sentinel failover', () => group.failover());
+  }, 240_000);
+
+  it('loses no event when the master is killed (SIGKILL) during a confirmation load', async () => {
+    await confirmationLoadSurvives('master killed', () => group.killMaster());
   }, 240_000);
 });

@@ -213,6 +213,26 @@ export class RedisSentinelGroup {
     return { from, to };
   }
 
+  /**
+   * SIGKILLs the master (a crash: what it had not replicated is gone); resolves once every sentinel names the
+   * replica as master and it accepts writes.
+   */
+  async killMaster(): Promise<{ from: number; to: number }> {
+    const from = await this.masterPort();
+    await this.data.find((p) => p.port === from)?.stop('SIGKILL');
+    await until(
+      'the sentinels to promote the replica',
+      async () => {
+        const ports = await Promise.all(this.sentinels.map((s) => cli(s.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name).then((a) => Number(a.split('\n')[1]))));
+        return ports.every((p) => p !== from);
+      },
+      30_000,
+    );
+    const to = await this.masterPort();
+    await until('the new master to take writes', async () => (await cli(to, 'INFO', 'replication')).includes('role:master'));
+    return { from, to };
+  }
+
   /** For afterAll: never throws, leaves no process or file behind. */
   async stop(): Promise<void> {
     await Promise.all([...this.sentinels, ...this.data].map((p) => p.stop().catch(() => undefined)));
