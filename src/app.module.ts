@@ -12,6 +12,7 @@ import { IdempotencyInterceptor } from './common/idempotency/idempotency.interce
 import { QueueWorkersModule } from './common/queue/queue.module';
 import type { AppConfig } from './config/config';
 import { dataSourceOptions } from './database/data-source';
+import { DIRECT_DATA_SOURCE } from './database/transactions';
 import { ENTITIES } from './entities';
 import { EventsAdminModule, EventsModule, EventsWorkerModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
@@ -38,9 +39,13 @@ export class AppModule {
   static forRoot(config: AppConfig, roles: Roles): DynamicModule {
     const imports: Array<Type | DynamicModule> = [
       CommonModule.forRoot(config),
-      TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.databasePoolSize, ENTITIES)),
+      TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.databasePoolSize, ENTITIES, config.databasePooled)),
       ...DOMAIN_MODULES,
     ];
+    // Behind PgBouncer, long transactions get a small session pool on Postgres itself (Transactions.runLong).
+    if (config.databasePooled && roles.api) {
+      imports.push(TypeOrmModule.forRoot({ ...dataSourceOptions(config.databaseDirectUrl, config.databaseDirectPoolSize, ENTITIES), name: DIRECT_DATA_SOURCE }));
+    }
     if (roles.worker) imports.push(QueueWorkersModule, EventsWorkerModule, WebhooksWorkerModule);
     if (roles.api) imports.push(HealthModule, EventsAdminModule, DashboardModule);
     return {

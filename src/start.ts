@@ -4,6 +4,7 @@ import { createApp } from './app.factory';
 import { AppModule } from './app.module';
 import { createLogger, PinoNestLogger } from './common/logging/logger';
 import { AppConfig, ConfigError, loadConfig } from './config/config';
+import { checkConnectionBudget, ConnectionBudgetError } from './database/connection-budget';
 import { migrate } from './database/migrate';
 
 /** Reads the configuration, migrates, and runs the role ROLE names (the API, the workers, or both). */
@@ -19,7 +20,16 @@ export async function start(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  if (config.runMigrations) await migrate(config.databaseUrl, (m) => logger.info(m));
+  if (config.runMigrations) await migrate(config.databaseDirectUrl, (m) => logger.info(m));
+  try {
+    await checkConnectionBudget(config);
+  } catch (err) {
+    if (err instanceof ConnectionBudgetError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
 
   if (config.role === 'worker') {
     const context = await NestFactory.createApplicationContext(AppModule.forRoot(config, { api: false, worker: true }), { logger: new PinoNestLogger(logger) });

@@ -12,7 +12,7 @@ import { PlatformKeys } from '../organizations/bootstrap';
  */
 async function main(): Promise<void> {
   const config = loadConfig({ ...process.env, BOOTSTRAP_ADMIN_KEY: '' });
-  await migrate(config.databaseUrl);
+  await migrate(config.databaseDirectUrl);
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, { api: false, worker: false }), { logger: ['error'] });
   try {
     const secret = newApiKeySecret();

@@ -59,7 +59,7 @@ export async function reencryptAll(dataSource: DataSource, cipher: PiiCipher, ba
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const config = loadConfig({ ...process.env, BOOTSTRAP_ADMIN_KEY: '', DATABASE_POOL_SIZE: '2' });
-  await migrate(config.databaseUrl);
+  await migrate(config.databaseDirectUrl);
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, { api: false, worker: false }), { logger: ['error'] });
   const say = (line: string): boolean => process.stdout.write(`${line}\n`);
   try {

@@ -8,7 +8,7 @@ import { StatisticsCalculator } from '../statistics/statistics.calculator';
 /** `npm run stats:rebuild`: rebuilds every brand's tallies and recomputes every brand's and region's figures. */
 async function main(): Promise<void> {
   const config = loadConfig({ ...process.env, BOOTSTRAP_ADMIN_KEY: '', DATABASE_POOL_SIZE: '2' });
-  await migrate(config.databaseUrl);
+  await migrate(config.databaseDirectUrl);
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, { api: false, worker: false }), { logger: ['error'] });
   try {
     const started = Date.now();

@@ -1,5 +1,4 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { DatabaseHealth } from '../database/database-health';
 import { Transactions } from '../database/transactions';
@@ -12,12 +11,12 @@ import { Metrics } from './metrics/metrics';
 import { MetricsServer } from './metrics/metrics-server';
 import { BullQueues } from './queue/bull-queues';
 import { QueueMetrics } from './queue/queue-metrics';
-import { connectedRedis, REDIS } from './redis/redis';
+import { closeRedisClient, connectedRedis, REDIS, type RedisClient } from './redis/redis';
 
 class RedisCloser implements OnApplicationShutdown {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
   async onApplicationShutdown(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeRedisClient(this.redis);
   }
 }
 
@@ -28,7 +27,7 @@ export class CommonModule {
   static forRoot(config: AppConfig): DynamicModule {
     const exported = [
       { provide: APP_CONFIG, useValue: config },
-      { provide: REDIS, useFactory: () => connectedRedis(config.redisUrl, `labor-brands:${config.role}`) },
+      { provide: REDIS, useFactory: () => connectedRedis(config.redis, `labor-brands:${config.role}`) },
       piiCipherProvider,
       Transactions,
       DatabaseHealth,

@@ -4,15 +4,60 @@
  */
 export type Role = 'api' | 'worker' | 'both';
 
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/**
+ * Where Redis is: one server (REDIS_URL), a Sentinel group that names the current master (REDIS_SENTINELS and
+ * REDIS_SENTINEL_NAME), or a Cluster (REDIS_CLUSTER_NODES, which wins over the others). REDIS_PASSWORD is the data
+ * nodes' password in the two latter modes (REDIS_URL carries its own); REDIS_SENTINEL_PASSWORD the sentinels'.
+ */
+export type RedisTopology =
+  | { mode: 'single'; url: string }
+  | { mode: 'sentinel'; sentinels: RedisNode[]; name: string; password?: string; sentinelPassword?: string; tls: boolean }
+  | { mode: 'cluster'; nodes: RedisNode[]; password?: string; tls: boolean };
+
 export interface AppConfig {
   role: Role;
   port: number;
   host: string;
+  /** Every short transaction; may be PgBouncer in transaction mode. */
   databaseUrl: string;
+  /**
+   * Postgres itself, for what needs a session of its own: migrations under their advisory lock, the relay's
+   * LISTEN, long imports. DATABASE_DIRECT_URL, else DATABASE_URL.
+   */
+  databaseDirectUrl: string;
+  /** DATABASE_DIRECT_URL differs from DATABASE_URL: the latter is taken to be a pooler (PgBouncer). */
+  databasePooled: boolean;
+  /** Connections of the main pool of one process (to PgBouncer when pooled). */
   databasePoolSize: number;
+  /** Connections of one process's session pool on DATABASE_DIRECT_URL (long imports), when pooled. */
+  databaseDirectPoolSize: number;
+  /**
+   * The connection budget checked at start-up (docs/operations.md): how many processes of this deployment
+   * (API and worker) run against the database at once, and, when pooled, how many server connections PgBouncer
+   * opens at most. DATABASE_BUDGET_CHECK=false skips the check.
+   */
+  databaseExpectedProcesses: number;
+  databasePoolerServerConnections: number;
+  databaseBudgetCheck: boolean;
+  /** REDIS_URL as given (the single server's address; unused in the Sentinel and Cluster modes). */
   redisUrl: string;
-  /** Prefix of every Redis key and BullMQ queue; lets several deployments (or test files) share one Redis. */
+  redis: RedisTopology;
+  /**
+   * Prefix of every Redis key; lets several deployments (or test files) share one Redis. Written without its
+   * braces when REDIS_PREFIX was given as a hash tag (`{lb}`).
+   */
   redisPrefix: string;
+  /**
+   * Prefix of the BullMQ queues: `<prefix>:bull`, with the prefix as a hash tag (`{lb}:bull`) when REDIS_PREFIX
+   * was given as one or Redis is a Cluster, so that every key of a queue hashes to one slot, as BullMQ's
+   * multi-key scripts need. A single server or Sentinel group keeps the untagged keys of earlier versions.
+   */
+  queuePrefix: string;
   bootstrapAdminKey: string | null;
   logLevel: string;
   /** Requests allowed per API key per window; 0 disables the limit. */
@@ -163,17 +208,36 @@ export function loadConfig(env: Env = process.env): AppConfig {
     problems.push('BOOTSTRAP_ADMIN_KEY must be at least 24 characters (a guessable admin key is worse than none)');
   }
 
-  const redisPrefix = str('REDIS_PREFIX', 'lb');
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(redisPrefix)) problems.push('REDIS_PREFIX must be 1-64 letters, digits, _ or -');
+  const givenPrefix = str('REDIS_PREFIX', 'lb');
+  const tagged = /^\{[A-Za-z0-9_-]{1,62}\}$/.test(givenPrefix);
+  if (!tagged && !/^[A-Za-z0-9_-]{1,64}$/.test(givenPrefix)) {
+    problems.push('REDIS_PREFIX must be 1-64 letters, digits, _ or -, or such a name in braces (a hash tag: {lb})');
+  }
+  const redisPrefix = tagged ? givenPrefix.slice(1, -1) : givenPrefix;
+  const redisUrl = url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']);
+  const redis = redisTopology(env, redisUrl, bool('REDIS_TLS', false), problems);
+  const queuePrefix = tagged || redis.mode === 'cluster' ? `{${redisPrefix}}:bull` : `${redisPrefix}:bull`;
+
+  const databaseUrl = url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/labor_brands', ['postgres:', 'postgresql:']);
+  // Checked only when given: a bad DATABASE_URL is named once.
+  const databaseDirectUrl = env.DATABASE_DIRECT_URL ? url('DATABASE_DIRECT_URL', databaseUrl, ['postgres:', 'postgresql:']) : databaseUrl;
 
   const config: AppConfig = {
     role: role as Role,
     port: int('PORT', 3000, 0, 65535),
     host: str('HOST', '0.0.0.0'),
-    databaseUrl: url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/labor_brands', ['postgres:', 'postgresql:']),
+    databaseUrl,
+    databaseDirectUrl,
+    databasePooled: databaseDirectUrl !== databaseUrl,
     databasePoolSize: int('DATABASE_POOL_SIZE', 20, 1, 500),
-    redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    databaseDirectPoolSize: int('DATABASE_DIRECT_POOL_SIZE', 2, 1, 100),
+    databaseExpectedProcesses: int('DATABASE_EXPECTED_PROCESSES', 1, 1, 1000),
+    databasePoolerServerConnections: int('DATABASE_POOLER_SERVER_CONNECTIONS', 20, 1, 10_000),
+    databaseBudgetCheck: bool('DATABASE_BUDGET_CHECK', true),
+    redisUrl,
+    redis,
     redisPrefix,
+    queuePrefix,
     bootstrapAdminKey,
     logLevel: str('LOG_LEVEL', 'info'),
     rateLimitMax: int('RATE_LIMIT_MAX', 6000, 0, 10_000_000),
@@ -229,3 +293,41 @@ export function loadConfig(env: Env = process.env): AppConfig {
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
+
+/** `host:port,host:port`; each port 1-65535. */
+function redisNodes(name: string, raw: string, problems: string[]): RedisNode[] {
+  const nodes: RedisNode[] = [];
+  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    // [v6]:port or host:port
+    const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9._-]+)):(\d{1,5})$/.exec(item);
+    const port = m ? Number(m[3]) : 0;
+    if (!m || port < 1 || port > 65535) {
+      problems.push(`${name} must be a comma-separated list of host:port (got "${item}")`);
+      continue;
+    }
+    nodes.push({ host: m[1] ?? m[2], port });
+  }
+  if (nodes.length === 0 && !problems.some((p) => p.startsWith(name))) problems.push(`${name} names no host:port`);
+  return nodes;
+}
+
+function redisTopology(env: Env, redisUrl: string, tls: boolean, problems: string[]): RedisTopology {
+  const password = env.REDIS_PASSWORD || undefined;
+  if (env.REDIS_CLUSTER_NODES) {
+    return { mode: 'cluster', nodes: redisNodes('REDIS_CLUSTER_NODES', env.REDIS_CLUSTER_NODES, problems), password, tls };
+  }
+  if (env.REDIS_SENTINELS || env.REDIS_SENTINEL_NAME) {
+    if (!env.REDIS_SENTINELS) problems.push('REDIS_SENTINELS must list the sentinels (host:port,…) when REDIS_SENTINEL_NAME is set');
+    if (!env.REDIS_SENTINEL_NAME) problems.push('REDIS_SENTINEL_NAME must name the master the sentinels watch when REDIS_SENTINELS is set');
+    else if (!/^[A-Za-z0-9._-]{1,64}$/.test(env.REDIS_SENTINEL_NAME)) problems.push('REDIS_SENTINEL_NAME must be 1-64 letters, digits, ., _ or -');
+    return {
+      mode: 'sentinel',
+      sentinels: env.REDIS_SENTINELS ? redisNodes('REDIS_SENTINELS', env.REDIS_SENTINELS, problems) : [],
+      name: env.REDIS_SENTINEL_NAME ?? '',
+      password,
+      sentinelPassword: env.REDIS_SENTINEL_PASSWORD || undefined,
+      tls,
+    };
+  }
+  return { mode: 'single', url: redisUrl };
+}

@@ -9,11 +9,19 @@ types.setTypeParser(types.builtins.DATE, (value: string) => value);
 
 export type EntityList = Array<Function | EntitySchema>;
 
+/** Every statement of the service ends within this; a runaway query cannot hold a connection for ever. */
+export const STATEMENT_TIMEOUT_MS = 30_000;
+
 /**
  * The one set of TypeORM options, for the app, the migration runner and the CLIs. The entities are passed in by
  * the composition root (src/entities.ts), which alone knows every module.
+ *
+ * `pooled`: the URL is PgBouncer in transaction mode, which refuses start-up parameters it does not track
+ * (statement_timeout among them); its server connections get the timeout from PgBouncer's `connect_query` or
+ * the role's settings instead (docs/operations.md). Nothing else here keeps session state: no named prepared
+ * statements (node-postgres names none unless asked), no SET outside a transaction, no session advisory lock.
  */
-export function dataSourceOptions(databaseUrl: string, poolSize = 20, entities: EntityList = []): DataSourceOptions {
+export function dataSourceOptions(databaseUrl: string, poolSize = 20, entities: EntityList = [], pooled = false): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
@@ -27,6 +35,6 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 20, entities: 
     synchronize: false,
     migrationsRun: false,
     logging: false,
-    extra: { max: poolSize, application_name: 'labor-brands', statement_timeout: 30_000 },
+    extra: { max: poolSize, application_name: 'labor-brands', ...(pooled ? {} : { statement_timeout: STATEMENT_TIMEOUT_MS }) },
   };
 }

@@ -1,5 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+
+/**
+ * The name of the data source on DATABASE_DIRECT_URL that exists when DATABASE_URL is a pooler: long transactions
+ * (imports) run there, so they neither hold one of PgBouncer's few server connections for minutes nor meet its
+ * idle-in-transaction limits while they wait for the next chunk of an upload.
+ */
+export const DIRECT_DATA_SOURCE = 'direct';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 
 const SERIALIZATION_FAILURE = '40001';
@@ -50,10 +58,18 @@ export async function inTransaction<T>(
  */
 @Injectable()
 export class Transactions {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    @Optional() @Inject(getDataSourceToken(DIRECT_DATA_SOURCE)) private readonly direct?: DataSource,
+  ) {}
 
   run<T>(work: (manager: EntityManager) => Promise<T>, isolation?: IsolationLevel): Promise<T> {
     return inTransaction(this.dataSource, work, isolation);
+  }
+
+  /** A transaction that may last minutes (a large import): on Postgres itself when DATABASE_URL is a pooler. */
+  runLong<T>(work: (manager: EntityManager) => Promise<T>, isolation?: IsolationLevel): Promise<T> {
+    return inTransaction(this.direct ?? this.dataSource, work, isolation);
   }
 }
 

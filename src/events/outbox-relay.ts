@@ -59,7 +59,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
  * - Order: rows are claimed by `seq`, but several relays, and transactions that commit in another order than
  *   they inserted, mean jobs arrive in roughly, not strictly, `seq` order.
  *
- * Wake-ups: a dedicated Postgres connection LISTENs on `outbox_events` (writers NOTIFY after their transactions
+ * Wake-ups: a dedicated Postgres connection (DATABASE_DIRECT_URL) LISTENs on `outbox_events` (writers NOTIFY after their transactions
  * commit, a few milliseconds apart at most), reconnected when it drops; a poll every OUTBOX_POLL_MS is the safety net. While batches
  * come back full the relay keeps draining without waiting.
  *
@@ -192,7 +192,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async connectListener(): Promise<void> {
     if (this.stopping) return;
-    const client = this.outbox.listener(this.config.databaseUrl);
+    // LISTEN is session state: on Postgres itself, never through PgBouncer in transaction mode.
+    const client = this.outbox.listener(this.config.databaseDirectUrl);
     let lost = false;
     const onLost = (err?: Error): void => {
       if (lost) return;

@@ -1,14 +1,13 @@
 import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiExtraModels, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import Redis from 'ioredis';
 import { Public } from '../common/auth/decorators';
 import { ProblemSchema } from '../common/openapi/problems';
 import { languageOf } from '../common/i18n/language';
 import { msg } from '../common/i18n/message';
 import { PROBLEM_MEDIA_TYPE, problemDocument } from '../common/problems/problem';
 import { PROBLEM_CONTENT_TYPE } from '../common/problems/problem.filter';
-import { REDIS } from '../common/redis/redis';
+import { REDIS, type RedisClient } from '../common/redis/redis';
 import { DatabaseHealth } from '../database/database-health';
 
 const CHECK_TIMEOUT_MS = 1500;
@@ -26,7 +25,7 @@ function withTimeout<T>(p: Promise<T>): Promise<T> {
 export class HealthController {
   constructor(
     private readonly database: DatabaseHealth,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {}
 
   @Get('health/live')

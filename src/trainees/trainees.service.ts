@@ -316,7 +316,7 @@ export class TraineesService {
     };
     const today = new Date();
     try {
-      await this.transactions.run(async (m) => {
+      await this.transactions.runLong(async (m) => {
         const brand = await this.operatedBrand(actor, brandId, m);
         this.requireOpenBrand(brand);
         let batch: Registration[] = [];

@@ -50,7 +50,7 @@ export function domainEventsQueue(config: AppConfig): Queue {
   const url = new URL(config.redisUrl);
   const queue = new Queue(QUEUES.domainEvents, {
     connection: { host: url.hostname, port: Number(url.port || 6379), maxRetriesPerRequest: null, retryStrategy: () => 200 },
-    prefix: `${config.redisPrefix}:bull`,
+    prefix: config.queuePrefix,
   });
   queue.on('error', () => undefined);
   return queue;

@@ -6,6 +6,7 @@ import { migrate } from '../../src/database/migrate';
 import { adminDatabaseUrl } from './database-urls';
 import { ensureChromium } from './browser';
 import { ensurePromtool } from './debian-packages';
+import { ensurePgbouncer } from './pgbouncer';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -51,6 +52,11 @@ function ensureBrowser(): void {
     ensurePromtool();
   } catch (err) {
     console.error(`==> the metrics tests need promtool, which could not be installed: ${(err as Error).message}`);
+  }
+  try {
+    ensurePgbouncer();
+  } catch (err) {
+    console.error(`==> the PgBouncer tests need pgbouncer, which could not be installed: ${(err as Error).message}`);
   }
 }
 

@@ -187,6 +187,92 @@ describe('loadConfig', () => {
     expect(configError({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'maybe' }).problems).toEqual([expect.stringContaining('WEBHOOK_ALLOW_PRIVATE_TARGETS')]);
   });
 
+  describe('Redis topology', () => {
+    it('is one server from REDIS_URL by default, with the untagged queue prefix of earlier versions', () => {
+      expect(loadConfig({})).toMatchObject({ redis: { mode: 'single', url: 'redis://127.0.0.1:6379' }, redisPrefix: 'lb', queuePrefix: 'lb:bull' });
+    });
+
+    it('reads a Sentinel group: the sentinels, the master name and both passwords', () => {
+      const config = loadConfig({ REDIS_SENTINELS: 'sentinel-1:26379, 10.0.0.2:26380,[::1]:26381', REDIS_SENTINEL_NAME: 'lb-master', REDIS_PASSWORD: 'pw', REDIS_SENTINEL_PASSWORD: 'spw' });
+      expect(config.redis).toEqual({
+        mode: 'sentinel',
+        sentinels: [
+          { host: 'sentinel-1', port: 26379 },
+          { host: '10.0.0.2', port: 26380 },
+          { host: '::1', port: 26381 },
+        ],
+        name: 'lb-master',
+        password: 'pw',
+        sentinelPassword: 'spw',
+        tls: false,
+      });
+      expect(config.queuePrefix).toBe('lb:bull');
+    });
+
+    it('reads a Cluster, which wins over REDIS_URL and the sentinels, and tags the queue prefix so each queue has one slot', () => {
+      const config = loadConfig({ REDIS_CLUSTER_NODES: 'a:7000,b:7001', REDIS_URL: 'redis://other:6379', REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm', REDIS_PREFIX: 'prod' });
+      expect(config.redis).toEqual({ mode: 'cluster', nodes: [{ host: 'a', port: 7000 }, { host: 'b', port: 7001 }], password: undefined, tls: false });
+      expect(config).toMatchObject({ redisPrefix: 'prod', queuePrefix: '{prod}:bull' });
+    });
+
+    it('accepts REDIS_PREFIX as a hash tag, in every mode; other keys use the name without braces', () => {
+      expect(loadConfig({ REDIS_PREFIX: '{lsb}' })).toMatchObject({ redisPrefix: 'lsb', queuePrefix: '{lsb}:bull' });
+      expect(loadConfig({ REDIS_PREFIX: '{lsb}', REDIS_CLUSTER_NODES: 'a:7000' })).toMatchObject({ redisPrefix: 'lsb', queuePrefix: '{lsb}:bull' });
+    });
+
+    it.each([
+      [{ REDIS_PREFIX: '{lb' }, 'REDIS_PREFIX'],
+      [{ REDIS_PREFIX: 'a{b}' }, 'REDIS_PREFIX'],
+      [{ REDIS_PREFIX: '{}' }, 'REDIS_PREFIX'],
+      [{ REDIS_CLUSTER_NODES: 'a' }, 'REDIS_CLUSTER_NODES'],
+      [{ REDIS_CLUSTER_NODES: 'a:70000' }, 'REDIS_CLUSTER_NODES'],
+      [{ REDIS_CLUSTER_NODES: ' , ' }, 'REDIS_CLUSTER_NODES'],
+      [{ REDIS_SENTINELS: 's:26379' }, 'REDIS_SENTINEL_NAME'],
+      [{ REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS'],
+      [{ REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'bad name' }, 'REDIS_SENTINEL_NAME'],
+      [{ REDIS_TLS: 'perhaps' }, 'REDIS_TLS'],
+    ])('refuses %p, naming %s', (env, name) => {
+      const err = configError(env);
+      expect(err.problems).toEqual([expect.stringContaining(name)]);
+    });
+
+    it('never repeats a Redis password in an error', () => {
+      const err = configError({ REDIS_SENTINELS: 's', REDIS_SENTINEL_NAME: 'm', REDIS_PASSWORD: 'hunter2', REDIS_SENTINEL_PASSWORD: 'hunter3' });
+      expect(err.message).not.toMatch(/hunter/);
+    });
+  });
+
+  describe('database URLs and the connection budget', () => {
+    it('uses DATABASE_URL for sessions too unless DATABASE_DIRECT_URL is set: not pooled', () => {
+      expect(loadConfig({ DATABASE_URL: 'postgres://a@db/x' })).toMatchObject({ databaseDirectUrl: 'postgres://a@db/x', databasePooled: false });
+    });
+
+    it('takes DATABASE_URL for a pooler when DATABASE_DIRECT_URL differs', () => {
+      expect(loadConfig({ DATABASE_URL: 'postgres://a@pgbouncer:6432/x', DATABASE_DIRECT_URL: 'postgres://a@db:5432/x' })).toMatchObject({
+        databaseUrl: 'postgres://a@pgbouncer:6432/x',
+        databaseDirectUrl: 'postgres://a@db:5432/x',
+        databasePooled: true,
+      });
+    });
+
+    it('reads the budget settings, with defaults of one process, 20 server connections, 2 direct, checked', () => {
+      expect(loadConfig({})).toMatchObject({ databaseExpectedProcesses: 1, databasePoolerServerConnections: 20, databaseDirectPoolSize: 2, databaseBudgetCheck: true });
+      expect(
+        loadConfig({ DATABASE_EXPECTED_PROCESSES: '6', DATABASE_POOLER_SERVER_CONNECTIONS: '40', DATABASE_DIRECT_POOL_SIZE: '3', DATABASE_BUDGET_CHECK: 'false' }),
+      ).toMatchObject({ databaseExpectedProcesses: 6, databasePoolerServerConnections: 40, databaseDirectPoolSize: 3, databaseBudgetCheck: false });
+    });
+
+    it.each([
+      ['DATABASE_DIRECT_URL', 'mysql://x@y/z'],
+      ['DATABASE_EXPECTED_PROCESSES', '0'],
+      ['DATABASE_POOLER_SERVER_CONNECTIONS', 'many'],
+      ['DATABASE_DIRECT_POOL_SIZE', '0'],
+      ['DATABASE_BUDGET_CHECK', 'maybe'],
+    ])('names %s when it is %p', (name, value) => {
+      expect(configError({ [name]: value }).problems).toEqual([expect.stringContaining(name)]);
+    });
+  });
+
   it('reads process.env by default', () => {
     const saved = process.env;
     process.env = { PORT: '4321' };

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import Redis from 'ioredis';
 import { isIPv4, isIPv6 } from 'node:net';
 import { APP_CONFIG, AppConfig } from '../../config/config';
-import { REDIS } from '../redis/redis';
+import { REDIS, type RedisClient } from '../redis/redis';
 import { safeMessage } from '../logging/logger';
 
 export interface RateDecision {
@@ -55,7 +54,7 @@ export class RateLimiter {
   private lastWarning = 0;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 

@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import { Inject, Injectable, Logger, OnApplicationShutdown, Type } from '@nestjs/common';
 import { Job, JobsOptions, Queue } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '../../config/config';
-import { producerConnection, queueOptions } from './bullmq';
+import { queueOptions, releaseBullConnection } from './bullmq';
 import { JobHandler, jobDefinition } from './job';
 import { QUEUE_NAMES, QueueName } from './queues';
 import { safeMessage } from '../logging/logger';
@@ -13,7 +13,7 @@ const CLOSE_TIMEOUT_MS = 2000;
 /**
  * One producer-side `Queue` per queue name, created on first use and shared by whoever needs it in this process:
  * the outbox relay adds jobs, the dashboard, the admin routes and the metrics read them. Their connections fail
- * fast while Redis is away (see producerConnection). Workers keep connections of their own.
+ * fast while Redis is away (RedisPurpose 'producer'). Workers keep connections of their own.
  */
 @Injectable()
 export class BullQueues implements OnApplicationShutdown {
@@ -26,7 +26,7 @@ export class BullQueues implements OnApplicationShutdown {
   get<T = unknown>(name: QueueName): Queue<T> {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { ...queueOptions(this.config), connection: producerConnection(this.config) });
+      queue = new Queue(name, queueOptions(this.config));
       // ioredis reports every failed reconnect; one line a minute per queue is enough (the relay logs outages).
       queue.on('error', (err) => {
         const now = Date.now();
@@ -68,6 +68,14 @@ export class BullQueues implements OnApplicationShutdown {
  * leaves ioredis reconnecting for ever, which would keep the process alive after shutdown.
  */
 async function closeQueue(queue: Queue): Promise<void> {
+  try {
+    await closeQueueItself(queue);
+  } finally {
+    await releaseBullConnection(queue.opts.connection);
+  }
+}
+
+async function closeQueueItself(queue: Queue): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const gaveUp = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), CLOSE_TIMEOUT_MS)));
   try {

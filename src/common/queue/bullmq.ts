@@ -1,47 +1,29 @@
 import { ConnectionOptions, QueueOptions, WorkerOptions } from 'bullmq';
-import type { RedisOptions } from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import type { AppConfig } from '../../config/config';
 import { QUEUES, type QueueName } from './queues';
+import { closeRedisClient, createRedisClient, redisOptions } from '../redis/redis';
 
 /**
- * Reconnect quickly and steadily (a refused connection costs nothing). BullMQ's own default backs off to 20 s
- * between attempts, so after a Redis outage of a few seconds the queues would stay away for up to 20 s more.
+ * A BullMQ connection of the given purpose ('producer' or 'worker', see RedisPurpose). One server or a Sentinel
+ * group: options, from which BullMQ makes (and closes) its own connection. A Cluster: a `Cluster` instance, which
+ * BullMQ shares rather than owns, so whoever made the queue or worker closes it after them (releaseBullConnection).
  */
-const reconnectDelay = (times: number): number => Math.min(times * 100, 1000);
-
-/** BullMQ connection settings from REDIS_URL; workers need `maxRetriesPerRequest: null` to block on Redis. */
-export function bullConnection(config: AppConfig): ConnectionOptions {
-  return redisOptions(config);
+export function bullConnection(config: AppConfig, purpose: 'producer' | 'worker'): ConnectionOptions {
+  if (config.redis.mode === 'cluster') return createRedisClient(config.redis, purpose);
+  return redisOptions(config.redis, purpose);
 }
 
-function redisOptions(config: AppConfig): RedisOptions {
-  const url = new URL(config.redisUrl);
-  return {
-    host: url.hostname,
-    port: Number(url.port || 6379),
-    username: url.username ? decodeURIComponent(url.username) : undefined,
-    password: url.password ? decodeURIComponent(url.password) : undefined,
-    db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined,
-    tls: url.protocol === 'rediss:' ? {} : undefined,
-    maxRetriesPerRequest: null,
-    enableOfflineQueue: true,
-    retryStrategy: reconnectDelay,
-  };
+/** Closes a connection bullConnection made as an instance (a Cluster's); options need nothing. */
+export async function releaseBullConnection(connection: ConnectionOptions | undefined): Promise<void> {
+  if (connection instanceof Cluster || connection instanceof Redis) await closeRedisClient(connection);
 }
 
-/**
- * A producer's connection that fails fast while Redis is away instead of queueing commands until it is back:
- * the outbox relay must roll back and retry rather than hold its transaction open, and the dashboard, the
- * admin routes and the metrics must answer rather than hang.
- */
-export function producerConnection(config: AppConfig): ConnectionOptions {
-  return { ...redisOptions(config), enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 };
-}
-
+/** A producer's queue options: its connection fails fast while Redis is away (RedisPurpose 'producer'). */
 export function queueOptions(config: AppConfig): QueueOptions {
   return {
-    connection: bullConnection(config),
-    prefix: `${config.redisPrefix}:bull`,
+    connection: bullConnection(config, 'producer'),
+    prefix: config.queuePrefix,
     defaultJobOptions: {
       attempts: 8,
       backoff: { type: 'exponential', delay: 500 },
@@ -52,7 +34,7 @@ export function queueOptions(config: AppConfig): QueueOptions {
 }
 
 function workerOptions(config: AppConfig, concurrency: number): WorkerOptions {
-  return { connection: bullConnection(config), prefix: `${config.redisPrefix}:bull`, concurrency, maxStalledCount: 3, stalledInterval: 15_000 };
+  return { connection: bullConnection(config, 'worker'), prefix: config.queuePrefix, concurrency, maxStalledCount: 3, stalledInterval: 15_000 };
 }
 
 /** How each queue's worker runs: how many jobs at once, and (domain events) the job lock from the configuration. */
@@ -61,7 +43,9 @@ export function workerOptionsFor(queue: QueueName, config: AppConfig): WorkerOpt
     case QUEUES.maintenance:
       return workerOptions(config, 1);
     case QUEUES.statistics:
-      return workerOptions(config, 4);
+      // The same lock as the domain events: a recomputation whose worker died (or whose Redis master changed
+      // under it) runs again as soon as an event's would.
+      return { ...workerOptions(config, 4), lockDuration: config.eventLockDurationMs, stalledInterval: config.eventStalledIntervalMs };
     case QUEUES.webhooks:
       // A job holds its batch for at most the delivery timeout (the sends run concurrently) and a few statements.
       return { ...workerOptions(config, config.webhookConcurrency), lockDuration: Math.max(30_000, config.webhookTimeoutMs * 3) };

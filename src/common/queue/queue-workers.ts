@@ -3,7 +3,7 @@ import { DiscoveryService } from '@nestjs/core';
 import { Job, Worker } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '../../config/config';
 import { BullQueues } from './bull-queues';
-import { workerOptionsFor } from './bullmq';
+import { releaseBullConnection, workerOptionsFor } from './bullmq';
 import { ANY_JOB, isJobClass, JobDefinition, JobHandler, jobDefinition } from './job';
 import type { QueueName } from './queues';
 import { JobSchedules, throttledWarning } from './schedules';
@@ -89,6 +89,6 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
 
   async beforeApplicationShutdown(): Promise<void> {
     for (const schedules of this.schedules) schedules.stop();
-    await Promise.all(this.workers.map((worker) => worker.close()));
+    await Promise.all(this.workers.map((worker) => worker.close().finally(() => releaseBullConnection(worker.opts.connection))));
   }
 }
