@@ -1,0 +1,3 @@
+export async function national(): Promise<void> {
+  throw new Error('not yet');
+}
