@@ -35,6 +35,7 @@ const PGBENCH_SCALE = envInt('BENCH_PGBENCH_SCALE', 10);
 const AT_REST = envInt('BENCH_AT_REST', 30);
 const PROCESSES = envInt('BENCH_PROCESSES', Number(process.env.PROCESSES ?? 1));
 const API_ENV: Record<string, string> = process.env.BENCH_API_ENV ? JSON.parse(process.env.BENCH_API_ENV) : {};
+const AT_REST_GAP_MS = envInt('BENCH_AT_REST_GAP_MS', 700);
 const SAMPLE_EVERY_MS = 100;
 const DRAIN_TIMEOUT_MS = 60_000;
 
@@ -184,7 +185,8 @@ async function atRest(api: ApiProcess, parties: Parties, set: BrandSet): Promise
         if (nowMs() - answered > 10_000) throw new Error('at rest: a confirmation was not visible after 10 s');
         await sleep(2);
       }
-      await sleep(50);
+      // At rest: the next confirmation well after this one, not a burst.
+      await sleep(AT_REST_GAP_MS);
     }
   } finally {
     client.close();
