@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source';
+import { ENTITIES } from '../src/entities';
 import { chinaToday } from '../src/common/time/china-time';
 import { CaptureLogger } from './lib/confirm-sql';
 import { insertPartiesAndBrand, insertProposedPlacements } from './lib/confirm-data';
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
     return ids;
   });
   const logger = new CaptureLogger();
-  const ds = new DataSource({ ...dataSourceOptions(url, 2), logging: ['query'], logger } as ConstructorParameters<typeof DataSource>[0]);
+  const ds = new DataSource({ ...dataSourceOptions(url, 2, ENTITIES), logging: ['query'], logger } as ConstructorParameters<typeof DataSource>[0]);
   await ds.initialize();
   const { placements } = servicesOn(ds);
   const employer = { organizationId: employerId, kind: 'employer' as const, regionCode: '310104', apiKeyId: randomUUID() };
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
         await c.query('BEGIN');
         const per = new Map<string, number>();
         for (const s of statements(i)) {
-          if (/^(START TRANSACTION|BEGIN|COMMIT)/i.test(s.sql)) continue;
+          if (/^(START TRANSACTION|BEGIN|COMMIT|SET |SELECT pg_notify)/i.test(s.sql)) continue;
           const [row] = (await c.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${s.sql}`, s.params)).rows;
           const plan = row['QUERY PLAN'][0];
           const head = s.sql.replace(/\s+/g, ' ').trim().slice(0, 60);

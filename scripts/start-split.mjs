@@ -6,11 +6,11 @@
  * on METRICS_PORT + 1. SIGINT/SIGTERM go to both; when either ends, the other is stopped and this process exits
  * with the first one's code.
  */
-'use strict';
-const { spawn } = require('node:child_process');
-const { join } = require('node:path');
+/* global process, fetch, setTimeout */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 
-const main = join(__dirname, '..', 'dist', 'src', 'main.js');
+const main = join(import.meta.dirname, '..', 'dist', 'src', 'main.js');
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST && process.env.HOST !== '0.0.0.0' && process.env.HOST !== '::' ? process.env.HOST : '127.0.0.1';
 const metricsPort = Number(process.env.METRICS_PORT ?? 9464);
