@@ -33,7 +33,8 @@ const PGBENCH_SECONDS = envInt('BENCH_PGBENCH_SECONDS', 10);
 const PGBENCH_CLIENTS = envInt('BENCH_PGBENCH_CLIENTS', 32);
 const PGBENCH_SCALE = envInt('BENCH_PGBENCH_SCALE', 10);
 const AT_REST = envInt('BENCH_AT_REST', 30);
-const PROCESSES = envInt('BENCH_PROCESSES', Number(process.env.PROCESSES ?? 1));
+/** As `npm run up` runs the service: 2 = ROLE=api beside ROLE=worker (scripts/start-split.mjs); 1 = ROLE=both. */
+const PROCESSES = envInt('BENCH_PROCESSES', 2);
 const API_ENV: Record<string, string> = process.env.BENCH_API_ENV ? JSON.parse(process.env.BENCH_API_ENV) : {};
 const AT_REST_GAP_MS = envInt('BENCH_AT_REST_GAP_MS', 700);
 const SAMPLE_EVERY_MS = 100;
