@@ -321,6 +321,12 @@ async function main(): Promise<void> {
   processes = [];
   const loadEnd = loadavg();
 
+  // How many updates of the hot tables were HOT (no index entries written).
+  const hot: Array<{ relname: string; n_tup_upd: string; n_tup_hot_upd: string }> = await withClient(appUrl, async (c) =>
+    (await c.query(`SELECT relname, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname IN ('placements', 'trainees') ORDER BY relname`)).rows,
+  );
+  const hotShare = hot.map((h) => `${h.relname} ${h.n_tup_hot_upd}/${h.n_tup_upd}`).join(', ');
+  log(`HOT updates: ${hotShare}`);
   log('checking the figures against a rebuild from scratch');
   const exact = await checkAgainstRebuild(appUrl);
 
@@ -346,6 +352,7 @@ async function main(): Promise<void> {
     { figure: 'statistics drained after load', project: `${fmt(drained, 0)} ms`, reference: '', ratio: '', target: '< 500 ms', met: drained < 500 },
     { figure: 'statistics visible at rest p99', project: `${fmt(rest99, 0)} ms (p50 ${fmt(latencySummary(restMs).p50, 0)})`, reference: '', ratio: '', target: '< 200 ms', met: rest99 < 200 },
     ...roles.map((role, i) => ({ figure: `peak RSS, ${role} process`, project: mb(hwm[i]), reference: '', ratio: '', target: '< 300 MB', met: hwm[i] < 300 * 1024 })),
+    { figure: 'HOT updates (of all updates)', project: hotShare, reference: '', ratio: '', target: '', met: true },
     { figure: 'figures equal a rebuild from scratch', project: `${exact.brands} brands, ${exact.regions} regions, ${exact.cells} cells`, reference: 'rebuildAll()', ratio: '', target: 'equal', met: exact.ok },
   ];
   console.log(`\n=== Summary (${ROUNDS} rounds, medians; ratios per round to pgbench -N of the same round: ${refs.map((x) => fmt(x.tps, 0)).join(', ')} tps; load average ${load0.map((l) => fmt(l, 1)).join('/')} at start, ${loadEnd.map((l) => fmt(l, 1)).join('/')} at end; ${cpus().length} cores) ===`);

@@ -10,6 +10,7 @@ import { EndsByMonth1764300800000 } from './1764300800000-EndsByMonth';
 import { CredentialStatusLists1764300810000 } from './1764300810000-CredentialStatusLists';
 import { RegionDisclosure1764300820000 } from './1764300820000-RegionDisclosure';
 import { Webhooks1764300840000 } from './1764300840000-Webhooks';
+import { HotTraineeUpdates1764300870000 } from './1764300870000-HotTraineeUpdates';
 
 /** Every migration in order. Listed explicitly so the app, the CLI and ts-jest load the same set without globbing. */
-export const MIGRATIONS: Function[] = [Foundation1764300000000, Brands1764300100000, Trainees1764300200000, Placements1764300300000, Certifications1764300400000, Statistics1764300500000, IdempotencyPrivacy1764300600000, StatisticsTallies1764300700000, EndsByMonth1764300800000, CredentialStatusLists1764300810000, RegionDisclosure1764300820000, Webhooks1764300840000];
+export const MIGRATIONS: Function[] = [Foundation1764300000000, Brands1764300100000, Trainees1764300200000, Placements1764300300000, Certifications1764300400000, Statistics1764300500000, IdempotencyPrivacy1764300600000, StatisticsTallies1764300700000, EndsByMonth1764300800000, CredentialStatusLists1764300810000, RegionDisclosure1764300820000, Webhooks1764300840000, HotTraineeUpdates1764300870000];
