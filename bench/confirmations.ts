@@ -20,16 +20,15 @@ import {
   benchDatabaseName,
   createMigratedDatabase,
   createEmptyDatabase,
-  databaseUrl,
   dropDatabase,
   pgbenchBinary,
   postgresBackendsCpuMs,
   psqlArgs,
-  reapedChildrenCpuMs,
   run,
   withClient,
 } from './lib/db';
 import { createBrand, createParties, Parties } from './lib/fixtures';
+import { metric, pgbench, PgbenchRun } from './lib/pgbench';
 import { insertBrandPopulation } from './lib/stats-data';
 import { HttpClient, runClosedLoop } from './lib/http';
 import { BENCH_DIR, envFlag, envInt, fmt, latencySummary, log, mb, median, nowMs, onInterrupt, sleep, writeResult } from './lib/util';
@@ -66,38 +65,6 @@ async function cleanup(): Promise<void> {
   await api?.stop().catch(() => undefined);
   for (const db of [appDb, pgbenchDb, appSqlDb]) await dropDatabase(db).catch((e) => console.error(`drop ${db}: ${(e as Error).message}`));
   await clearRedisPrefix(redisPrefix).catch(() => undefined);
-}
-
-// ------------------------------------------------------------------------------------------------- pgbench
-
-interface PgbenchRun {
-  tps: number;
-  latencyAvgMs: number;
-  clientCpuMs: number;
-  backendCpuMs: number;
-  transactions: number;
-  failed: number;
-}
-
-async function pgbench(database: string, args: string[]): Promise<PgbenchRun> {
-  const conn = psqlArgs(databaseUrl(database));
-  const before = postgresBackendsCpuMs(database);
-  const childBefore = reapedChildrenCpuMs();
-  // Backends end with the run, so sample their CPU while they live.
-  let last = new Map<number, number>();
-  const sampler = setInterval(() => {
-    const now = postgresBackendsCpuMs(database);
-    for (const [pid, cpu] of now) last.set(pid, cpu);
-  }, 250);
-  const res = await run(pgbenchBinary(), [...conn.slice(0, 6), ...args, conn[7]]);
-  clearInterval(sampler);
-  last = new Map([...last].filter(([pid]) => !before.has(pid)));
-  if (res.code !== 0) throw new Error(`pgbench failed (${res.code}): ${res.stderr}\n${res.stdout}`);
-  const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(res.stdout)?.[1]);
-  const latencyAvgMs = Number(/latency average = ([\d.]+) ms/.exec(res.stdout)?.[1]);
-  const transactions = Number(/number of transactions actually processed: (\d+)/.exec(res.stdout)?.[1]);
-  const failed = Number(/number of failed transactions: (\d+)/.exec(res.stdout)?.[1] ?? 0);
-  return { tps, latencyAvgMs, transactions, failed, clientCpuMs: reapedChildrenCpuMs() - childBefore, backendCpuMs: backendsCpuDeltaMs(new Map(), last) };
 }
 
 /** Puts the prepared placements of the pgbench database back to proposed, so the next script meets the same data. */
@@ -155,10 +122,6 @@ interface Pipeline {
   recomputeMeanMs: number;
 }
 
-function metric(text: string, name: string, labels = ''): number {
-  const line = text.split('\n').find((l) => (labels === '' ? l.startsWith(`${name} `) : l.startsWith(`${name}{`) && l.includes(labels)));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
-}
 
 interface FreshnessSample {
   sentMs: number;

@@ -53,6 +53,8 @@ export interface ApiOptions {
   env?: Record<string, string>;
   /** Where the child's stdout (pino logs) goes: a file path, or nowhere. */
   logFile?: string;
+  /** ROLE of the child (default both). A worker has no API port: it is ready when its metrics listener answers. */
+  role?: 'api' | 'worker' | 'both';
 }
 
 export interface ApiProcess {
@@ -87,7 +89,7 @@ export async function startApi(options: ApiOptions): Promise<ApiProcess> {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
-      ROLE: 'both',
+      ROLE: options.role ?? 'both',
       HOST: '127.0.0.1',
       PORT: String(port),
       METRICS_PORT: String(metricsPort),
@@ -134,8 +136,12 @@ export async function startApi(options: ApiOptions): Promise<ApiProcess> {
   for (;;) {
     if (exited !== undefined) throw new Error(`API exited with ${exited} before it was ready:\n${stderr}`);
     try {
-      const res = await http.request('GET', '/health/ready');
-      if (res.status === 200) break;
+      if (options.role === 'worker') {
+        if ((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).ok) break;
+      } else {
+        const res = await http.request('GET', '/health/ready');
+        if (res.status === 200) break;
+      }
     } catch {
       /* not listening yet */
     }

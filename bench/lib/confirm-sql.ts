@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource, Logger as OrmLogger } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source';
+import { ENTITIES } from '../../src/entities';
 import type { ConfirmPlacementDto } from '../../src/placements/dto/placement.dto';
 import { servicesOn } from './services';
 
@@ -79,7 +80,7 @@ export async function captureConfirmStatements(
   dto: ConfirmPlacementDto = {},
 ): Promise<string[]> {
   const logger = new CaptureLogger();
-  const ds = new DataSource({ ...dataSourceOptions(databaseUrl, 2), logging: ['query'], logger } as ConstructorParameters<typeof DataSource>[0]);
+  const ds = new DataSource({ ...dataSourceOptions(databaseUrl, 2, ENTITIES), logging: ['query'], logger } as ConstructorParameters<typeof DataSource>[0]);
   await ds.initialize();
   let from = 0;
   let to = 0;

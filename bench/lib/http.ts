@@ -97,6 +97,8 @@ export async function runClosedLoop<I>(
   okStatus = 200,
   /** No new request is sent after this many ms (the items left are not used). */
   maxDurationMs = Infinity,
+  /** Called with each item answered `okStatus` and when (ms from `started`). */
+  onSuccess?: (item: I, atMs: number) => void,
 ): Promise<LoadResult & { started: number }> {
   const latenciesMs: number[] = [];
   const successTimesMs: number[] = [];
@@ -116,7 +118,10 @@ export async function runClosedLoop<I>(
         const t1 = nowMs();
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;
         latenciesMs.push(t1 - t0);
-        if (res.status === okStatus) successTimesMs.push(t1 - started);
+        if (res.status === okStatus) {
+          successTimesMs.push(t1 - started);
+          onSuccess?.(items[i], t1 - started);
+        }
         else firstFailure ??= `${res.status} ${res.text.slice(0, 300)}`;
       } catch (err) {
         errors++;

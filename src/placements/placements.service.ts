@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditLog } from '../audit/audit.service';
 import { isBrandCertified } from '../brands/brand.rules';
 import { chinaToday } from '../common/time/china-time';
-import { BrandsService, type BrandFacts } from '../brands/brands.service';
+import { BrandsService } from '../brands/brands.service';
 import type { Actor } from '../common/auth/actor';
 import { requireVersion } from '../common/http/if-match';
 import { inSequence, newestFirst, newestFirstPageOf, Page, PageQuery, toPage } from '../common/pagination/pagination';
@@ -60,14 +60,15 @@ export class PlacementsService {
     private readonly outbox: Outbox,
   ) {}
 
-  /** A placement the caller may see, its brand and the caller's role in it; 404 for anyone else. */
-  private async loadVisible(actor: Actor, id: string, m?: Db, lock = false): Promise<{ placement: Placement; brand: BrandFacts; role: PlacementRole }> {
+  /** A placement the caller may see and the caller's role in it; 404 for anyone else. */
+  private async loadVisible(actor: Actor, id: string, m?: Db, lock = false): Promise<{ placement: Placement; role: PlacementRole }> {
     const placement = await this.placements.findById(id, m, lock);
     if (!placement) throw notFound(msg('object.placement'));
-    const brand = await this.brands.facts(placement.brandId, m);
-    const role = brand && Policy.placementRole(actor, placement, brand);
-    if (!brand || !role) throw notFound(msg('object.placement'));
-    return { placement, brand, role };
+    // An employer acting on its placements (salary changes, ends) is served without reading the brand.
+    const brand = Policy.placementRoleNeedsBrand(actor, placement) ? await this.brands.facts(placement.brandId, m) : null;
+    const role = Policy.placementRole(actor, placement, brand);
+    if (!role) throw notFound(msg('object.placement'));
+    return { placement, role };
   }
 
   async get(actor: Actor, id: string): Promise<PlacementView> {

@@ -142,10 +142,18 @@ export const Policy = {
     return Policy.relationToBrand(actor, brand) !== null;
   },
 
-  /** The caller's role in a placement; null when it may not see it. The named employer comes first. */
-  placementRole(actor: Actor, placement: { employerId: string }, brand: BrandParties): PlacementRole | null {
+  /**
+   * The caller's role in a placement; null when it may not see it. The named employer comes first, whatever the
+   * brand: for it the brand need not be read (placementRoleNeedsBrand), and null may be passed.
+   */
+  placementRole(actor: Actor, placement: { employerId: string }, brand: BrandParties | null): PlacementRole | null {
     if (actor.organizationId === placement.employerId) return 'employer';
-    return Policy.relationToBrand(actor, brand);
+    return brand && Policy.relationToBrand(actor, brand);
+  },
+
+  /** Whether placementRole needs the placement's brand: not for the employer it names (the hot routes' caller). */
+  placementRoleNeedsBrand(actor: Actor, placement: { employerId: string }): boolean {
+    return actor.organizationId !== placement.employerId;
   },
 
   /**

@@ -206,6 +206,11 @@ export class StatisticsRepository extends Repository {
   }
 
   /** Rebuilds a brand's tallies and derived columns from its source rows (rebuild_brand_tallies, tallies.sql.ts). */
+  /** Fresh planner statistics for the tallies (they grow from nothing during a whole rebuild). */
+  async analyzeTallies(): Promise<void> {
+    await this.db().query('ANALYZE brand_tallies, brand_tally_deltas, brand_employers');
+  }
+
   async rebuildTallies(brandId: string): Promise<void> {
     await inTransaction(this.dataSource, (m: Db) => m.query(`SELECT rebuild_brand_tallies($1)`, [brandId]), 'REPEATABLE READ');
   }

@@ -2,8 +2,9 @@ import { LoggerService } from '@nestjs/common';
 import pino, { Logger } from 'pino';
 
 /**
- * One pino logger for Fastify's request logs and Nest's own messages. Request logs carry method, route, status,
- * duration and the request id; never headers (API keys), bodies or query strings (personal data).
+ * One pino logger for Fastify's request logs (one line per request, at debug: see createApp) and Nest's own
+ * messages. Request logs carry method, route, status, duration and the request id; never headers (API keys),
+ * bodies or query strings (personal data).
  */
 export function createLogger(level: string): Logger {
   return pino({
