@@ -95,7 +95,8 @@ const appendDeltas = (changes: string): string => `
                GROUP BY brand_id, figure, bucket HAVING sum(n) <> 0 OR sum(total) <> 0) g
        GROUP BY brand_id;`;
 const plus = (table: string, fn: string): string => `SELECT r.brand_id, c.figure, c.bucket, c.n, c.total FROM ${table} r, ${fn}(r) c`;
-const minus = (table: string, fn: string): string => `SELECT r.brand_id, c.figure, c.bucket, -c.n, -c.total FROM ${table} r, ${fn}(r) c`;
+// Named columns: a DELETE statement's deltas are this query alone, and the grouping above reads `n` and `total`.
+const minus = (table: string, fn: string): string => `SELECT r.brand_id, c.figure, c.bucket, -c.n AS n, -c.total AS total FROM ${table} r, ${fn}(r) c`;
 
 // Which placement is a trainee's first confirmation is decided per row as it is written (placements_derive,
 // below). A row cannot see rows written by the same statement, nor fix a trainee's other placement when a

@@ -780,6 +780,25 @@ describe('statistics from tallies equal an independent full scan', () => {
     await expectTalliesEqualRebuild(brand.id);
   }, 60_000);
 
+  it('rows deleted by hand (a placement, then its trainee) take their cells with them', async () => {
+    const brand = await isolatedBrand('440306', '统计删除品牌');
+    const placed = await Promise.all([0, 1, 2].map((i) => place(brand, employers[i], 6_000_000 + i * 1_000_000, 500_000)));
+    await fresh(brand.id, brand.operator.key);
+    // A DELETE statement's deltas are the subtraction alone: it once failed for want of named columns.
+    await t.dataSource.query(`DELETE FROM placements WHERE id = $1`, [placed[0].placementId]);
+    await t.dataSource.query(`DELETE FROM trainees WHERE id = $1`, [placed[0].traineeId]);
+    // The cells, not brand_employers: that list only grows (the API never undoes a confirmation), and a rebuild is
+    // what drops an employer whose placements were deleted by hand.
+    const { kept, rebuilt } = await tallyAgainstRebuild(brand.id);
+    expect((kept as { cells: unknown }).cells).toEqual((rebuilt as { cells: unknown }).cells);
+    const [cells] = await t.dataSource.query(
+      `SELECT sum(n)::int AS n FROM (SELECT n FROM brand_tallies WHERE brand_id = $1 AND figure = 'active_salary'
+         UNION ALL SELECT u.n FROM brand_tally_deltas d, unnest(d.figures, d.ns) AS u(figure, n) WHERE d.brand_id = $1 AND u.figure = 'active_salary') x`,
+      [brand.id],
+    );
+    expect(cells.n).toBe(2);
+  }, 60_000);
+
   it('a tally corrupted by hand is found when a rank read finds no row, and rebuilt', async () => {
     const brand = await isolatedBrand('440305', '统计漂移品牌');
     // Eight salaries, each in a bucket of its own (CNY 1,000 wide): 50 000, 60 000, … 120 000 yuan a year.
