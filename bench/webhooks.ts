@@ -30,8 +30,11 @@ const WARMUP = envInt('BENCH_WARMUP', 2_000);
 const SUBSCRIPTIONS = envInt('BENCH_SUBSCRIPTIONS', 10);
 const AT_REST = envInt('BENCH_AT_REST', 200);
 const API_ENV: Record<string, string> = process.env.BENCH_API_ENV ? JSON.parse(process.env.BENCH_API_ENV) : {};
-/** Run the workers (relay, fan-out, deliveries, statistics) in a process of their own (ROLE=worker) beside ROLE=api. */
-const SEPARATE_WORKER = envFlag('BENCH_SEPARATE_WORKER', false);
+/**
+ * Run the workers (relay, fan-out, deliveries, statistics) in a process of their own (ROLE=worker) beside ROLE=api:
+ * the layout `npm run up` starts, so the default measures what users run.
+ */
+const SEPARATE_WORKER = envFlag('BENCH_SEPARATE_WORKER', true);
 const DRAIN_TIMEOUT_MS = 120_000;
 
 const appDb = benchDatabaseName('webhooks');
@@ -298,7 +301,7 @@ async function main(): Promise<void> {
   log(`webhooks bench${SEPARATE_WORKER ? ' (API and worker apart)' : ''}: ${SUBSCRIPTIONS} subscriptions; ${ROUNDS} pairs of ${ROUND_SECONDS} s confirmation rounds (without / with), concurrency ${CONCURRENCY}; ${AT_REST} confirmations at rest`);
   const appUrl = await createMigratedDatabase(appDb);
   const rx = await startReceiver();
-  log(`receiver on 127.0.0.1:${rx.port}; starting the API (ROLE=both, WEBHOOK_ALLOW_PRIVATE_TARGETS=true)`);
+  log(`receiver on 127.0.0.1:${rx.port}; starting the API (ROLE=${SEPARATE_WORKER ? 'api' : 'both'}, WEBHOOK_ALLOW_PRIVATE_TARGETS=true)`);
   api = await startApi({ databaseUrl: appUrl, redisPrefix, bootstrapKey, env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', LOG_LEVEL: 'warn', ...API_ENV, ...(SEPARATE_WORKER ? { ROLE: 'api' } : {}) }, logFile: process.env.BENCH_API_LOG });
   if (SEPARATE_WORKER) workerCpuMs = (await startWorker(appUrl)).cpuMs;
   if (SEPARATE_WORKER) log('a worker process (ROLE=worker) runs beside the API (ROLE=api)');
