@@ -1,12 +1,11 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
 import { Outbox } from '../../src/events/outbox.service';
 import { appendEvents, deleteRedisPrefix, testEvents, undeliveredCount, waitFor } from '../support/events';
 import { startTestApp, TestApp } from '../support/test-app';
+import { WorkerChildren } from '../support/worker-children';
 
 const EVENTS = 60;
-const ROOT = join(__dirname, '..', '..');
 
 /**
  * A worker process killed with SIGKILL while jobs are in hand loses nothing: its jobs' locks expire, another
@@ -14,7 +13,7 @@ const ROOT = join(__dirname, '..', '..');
  */
 describe('domain-events worker killed mid-job', () => {
   let t: TestApp;
-  const children: ChildProcess[] = [];
+  const workers = new WorkerChildren('event-worker-child.ts');
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -22,51 +21,20 @@ describe('domain-events worker killed mid-job', () => {
     await t.dataSource.query(`CREATE TABLE test_processed_events (event_id uuid PRIMARY KEY, pid int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())`);
   });
   afterAll(async () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined)));
+    await workers.killAll();
     await t?.close();
     if (t) await deleteRedisPrefix(t.config.redisUrl, t.config.redisPrefix).catch(() => undefined);
   });
 
   /** A worker-role process on the test's database and Redis prefix; resolves once it runs. */
-  async function startWorker(): Promise<ChildProcess> {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'test/support/event-worker-child.ts'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
-        DATABASE_URL: t.databaseUrl,
-        REDIS_URL: t.config.redisUrl,
-        REDIS_PREFIX: t.config.redisPrefix,
-        BOOTSTRAP_ADMIN_KEY: '',
-        RUN_MIGRATIONS: 'false',
-        LOG_LEVEL: 'silent',
-        DATABASE_POOL_SIZE: '10',
-        EVENT_WORKER_CONCURRENCY: '8',
-        EVENT_LOCK_DURATION_MS: '2000',
-        EVENT_STALLED_INTERVAL_MS: '1000',
-        CHILD_HANDLER_SLEEP_MS: '400',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const startWorker = (): Promise<ChildProcess> =>
+    workers.start(t, {
+      DATABASE_POOL_SIZE: '10',
+      EVENT_WORKER_CONCURRENCY: '8',
+      EVENT_LOCK_DURATION_MS: '2000',
+      EVENT_STALLED_INTERVAL_MS: '1000',
+      CHILD_HANDLER_SLEEP_MS: '400',
     });
-    children.push(child);
-    let stderr = '';
-    child.stderr!.on('data', (c) => (stderr += c.toString()));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`worker did not start in 45 s: ${stderr}`)), 45_000);
-      child.stdout!.on('data', (c) => {
-        if (c.toString().includes('ready')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`worker exited (${code}) at start: ${stderr}`));
-      });
-    });
-    return child;
-  }
 
   it('every event is processed after the worker holding it is SIGKILLed', async () => {
     const first = await startWorker();

@@ -1,6 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import * as iconv from 'iconv-lite';
 import { createCertifiedBrand, SEED_BRANDS } from '../support/brands';
 import { deleteRedisPrefix, waitFor } from '../support/events';
@@ -8,9 +6,9 @@ import { expectProblem } from '../support/expect';
 import { createOrganization, OrgWithKey } from '../support/factories';
 import { xlsxOf, XLSX } from '../support/rosters';
 import { Response, startTestApp, TestApp } from '../support/test-app';
+import { WorkerChildren } from '../support/worker-children';
 import { uniqueNationalId } from '../support/trainees';
 
-const ROOT = join(__dirname, '..', '..');
 const badChecksum = (): string => {
   const id = uniqueNationalId();
   return id.slice(0, 17) + (id[17] === '0' ? '1' : '0');
@@ -41,7 +39,7 @@ describe('trainee import jobs', () => {
   let firm: OrgWithKey;
   let otherFirm: OrgWithKey;
   let brand: any;
-  const children: ChildProcess[] = [];
+  const workers = new WorkerChildren('import-worker-child.ts');
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -50,47 +48,17 @@ describe('trainee import jobs', () => {
     brand = await createCertifiedBrand(t, firm.key, bureau.key, SEED_BRANDS.xuhuiAiTrainer);
   });
   afterAll(async () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined)));
+    await workers.killAll();
     await t?.close();
     if (t) await deleteRedisPrefix(t.config.redisUrl, t.config.redisPrefix).catch(() => undefined);
   });
 
-  async function startWorker(): Promise<ChildProcess> {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'test/support/import-worker-child.ts'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
-        DATABASE_URL: t.databaseUrl,
-        REDIS_URL: t.config.redisUrl,
-        REDIS_PREFIX: t.config.redisPrefix,
-        BOOTSTRAP_ADMIN_KEY: '',
-        RUN_MIGRATIONS: 'false',
-        LOG_LEVEL: 'silent',
-        DATABASE_POOL_SIZE: '5',
-        METRICS_PORT: '0',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  /** A worker-role process on the test's database and Redis prefix; resolves once it runs. */
+  const startWorker = (): Promise<ChildProcess> =>
+    workers.start(t, {
+      DATABASE_POOL_SIZE: '5',
+      METRICS_PORT: '0',
     });
-    children.push(child);
-    let stderr = '';
-    child.stderr!.on('data', (c) => (stderr += c.toString()));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`worker did not start in 45 s: ${stderr}`)), 45_000);
-      child.stdout!.on('data', (c) => {
-        if (c.toString().includes('ready')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`worker exited (${code}) at start: ${stderr}`));
-      });
-    });
-    return child;
-  }
 
   const upload = (raw: string | Buffer, contentType: string, options: { brandId?: string; key?: string; query?: string; headers?: Record<string, string> } = {}): Promise<Response> =>
     t.request('POST', `/v1/brands/${options.brandId ?? brand.id}/trainee-imports${options.query ?? ''}`, { key: options.key ?? firm.key, raw, contentType, headers: options.headers });
@@ -241,8 +209,7 @@ describe('trainee import jobs', () => {
       const victim = await startWorker();
       // Both workers run; whichever holds it, kill processes until the import has moved and its holder is gone.
       await waitFor('the first batches to be written', async () => (await status(res.body.id)).created >= 2000, 60_000, 50);
-      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined)));
+      await workers.killAll();
       expect(victim.signalCode).toBe('SIGKILL');
       const stopped = await status(res.body.id);
       expect(stopped.status).toBe('running');

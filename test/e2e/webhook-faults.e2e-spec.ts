@@ -1,15 +1,14 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
 import { Outbox } from '../../src/events/outbox.service';
 import { WebhookReconciler } from '../../src/webhooks/webhook-reconciler';
 import { appendEvents, deleteRedisPrefix, testEvents, waitFor } from '../support/events';
 import { PrivateRedis } from '../support/private-redis';
 import { startTestApp, TestApp } from '../support/test-app';
+import { WorkerChildren } from '../support/worker-children';
 import { ReceivedRequest, verify, WebhookReceiver } from '../support/webhook-receiver';
 import { FAST_WEBHOOKS, subscribe, Subscription } from '../support/webhooks';
 
-const ROOT = join(__dirname, '..', '..');
 
 /**
  * No delivery is lost, whatever fails: each event reaches each subscription at least once, and every attempt of a
@@ -119,7 +118,7 @@ describe('webhooks when things fail', () => {
   describe('a worker killed mid-delivery', () => {
     let t: TestApp;
     let receiver: WebhookReceiver;
-    const children: ChildProcess[] = [];
+    const workers = new WorkerChildren('event-worker-child.ts');
     const env = { ...FAST_WEBHOOKS, WEBHOOK_TIMEOUT_MS: '3000', WEBHOOK_RECONCILE_MS: '1000' };
 
     beforeAll(async () => {
@@ -129,51 +128,20 @@ describe('webhooks when things fail', () => {
       await t.dataSource.query(`CREATE TABLE test_processed_events (event_id uuid PRIMARY KEY, pid int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())`);
     });
     afterAll(async () => {
-      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined)));
+      await workers.killAll();
       await t?.close();
       await receiver?.close();
       if (t) await deleteRedisPrefix(t.config.redisUrl, t.config.redisPrefix).catch(() => undefined);
     });
 
-    /** A worker-role process (outbox relay, queues, reconciler) on the test's database and Redis prefix. */
-    async function startWorker(): Promise<ChildProcess> {
-      const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'test/support/event-worker-child.ts'], {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          ...env,
-          TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
-          DATABASE_URL: t.databaseUrl,
-          REDIS_URL: t.config.redisUrl,
-          REDIS_PREFIX: t.config.redisPrefix,
-          BOOTSTRAP_ADMIN_KEY: '',
-          RUN_MIGRATIONS: 'false',
-          LOG_LEVEL: 'silent',
-          DATABASE_POOL_SIZE: '10',
-          EVENT_LOCK_DURATION_MS: '2000',
-          EVENT_STALLED_INTERVAL_MS: '1000',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+    /** A worker-role process on the test's database and Redis prefix; resolves once it runs. */
+    const startWorker = (): Promise<ChildProcess> =>
+      workers.start(t, {
+        ...env,
+        DATABASE_POOL_SIZE: '10',
+        EVENT_LOCK_DURATION_MS: '2000',
+        EVENT_STALLED_INTERVAL_MS: '1000',
       });
-      children.push(child);
-      let stderr = '';
-      child.stderr!.on('data', (c) => (stderr += c.toString()));
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`worker did not start in 45 s: ${stderr}`)), 45_000);
-        child.stdout!.on('data', (c) => {
-          if (c.toString().includes('ready')) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        child.once('exit', (code) => {
-          clearTimeout(timer);
-          reject(new Error(`worker exited (${code}) at start: ${stderr}`));
-        });
-      });
-      return child;
-    }
 
     it('another worker sends what it held, under the same webhook-ids', async () => {
       const sub = await subscribe(t, { key: t.platformKey }, receiver.url, ['*']);
