@@ -23,7 +23,7 @@ import { readRoster, type RosterFile } from './import/roster-reader';
 import { normaliseNationalId, parseRegistration, Registration } from './registration';
 import type { Trainee } from './trainee.entity';
 import { canBePlaced, checkOperatorStatusChange } from './trainee.rules';
-import { SealedRegistration, type TraineeExportRow, type TraineeListFilter, TraineesRepository } from './trainees.repository';
+import { SealedRegistration, TraineeCopyBatch, type TraineeExportRow, type TraineeListFilter, TraineesRepository } from './trainees.repository';
 import { msg, type Message } from '../common/i18n/message';
 import { NATIONAL_ID_CONTEXT, PHONE_CONTEXT } from './trainees.fragments';
 
@@ -319,14 +319,14 @@ export class TraineesService {
       await this.transactions.runLong(async (m) => {
         const brand = await this.operatedBrand(actor, brandId, m);
         this.requireOpenBrand(brand);
-        let batch: Registration[] = [];
-        // One batch is in the database while the next is parsed, validated and encrypted: Node and Postgres work
-        // at the same time. Only one at a time, since the transaction has a single connection.
+        let batch = new TraineeCopyBatch();
+        // One batch is in the database while the next is parsed, validated, encrypted and written as COPY lines:
+        // Node and Postgres work at the same time. Only one at a time, since the transaction has a single connection.
         let inFlight: Promise<void> = Promise.resolve();
         const flush = async (): Promise<void> => {
-          if (batch.length === 0) return;
+          if (batch.size === 0) return;
           const rows = batch;
-          batch = [];
+          batch = new TraineeCopyBatch();
           await inFlight;
           inFlight = this.writeImportBatch(m, actor, brandId, rows, result);
           // Observed when awaited next; until then a failure must not count as an unhandled rejection.
@@ -344,8 +344,8 @@ export class TraineesService {
               reject({ row: row.row, ...parsed.error });
               continue;
             }
-            batch.push(parsed.value);
-            if (batch.length >= IMPORT_BATCH_SIZE) await flush();
+            this.importBatchRow(batch, parsed.value);
+            if (batch.size >= IMPORT_BATCH_SIZE) await flush();
           }
           await flush();
           await inFlight;
@@ -369,25 +369,30 @@ export class TraineesService {
     return result;
   }
 
-  private async writeImportBatch(m: Db, actor: Actor, brandId: string, rows: Registration[], result: ImportResult): Promise<void> {
+  private async writeImportBatch(m: Db, actor: Actor, brandId: string, rows: TraineeCopyBatch, result: ImportResult): Promise<void> {
     const { created, duplicates } = await this.registerImported(m, actor, brandId, rows);
     result.created += created;
     result.duplicates += duplicates;
   }
 
   /**
-   * A batch of imported registrations in the caller's transaction (also the import jobs' writer): encrypted and
-   * inserted in one statement, people already in the brand skipped as duplicates, one outbox event for the batch.
+   * An import batch, its rows added (importBatchRow) as they were read, written in the caller's transaction (also
+   * the import jobs' writer): people already in the brand skipped as duplicates, one outbox event for the batch.
    */
-  async registerImported(m: Db, actor: Actor, brandId: string, rows: Registration[]): Promise<{ created: number; duplicates: number }> {
-    if (rows.length === 0) return { created: 0, duplicates: 0 };
-    const ids = await this.trainees.insertBatch(m, brandId, rows.map((r) => this.seal(r)));
+  async registerImported(m: Db, actor: Actor, brandId: string, rows: TraineeCopyBatch): Promise<{ created: number; duplicates: number }> {
+    if (rows.size === 0) return { created: 0, duplicates: 0 };
+    const ids = await this.trainees.insertBatch(m, brandId, rows);
     if (ids.length) {
       await this.outbox.append(m, actor, [
         { type: 'trainee.imported', aggregateType: 'brand', aggregateId: brandId, brandId, data: { brandId, traineeIds: ids, count: ids.length } },
       ]);
     }
-    return { created: ids.length, duplicates: rows.length - ids.length };
+    return { created: ids.length, duplicates: rows.size - ids.length };
+  }
+
+  /** A checked registration added to an import batch, encrypted as it is read (the import jobs' reader too). */
+  importBatchRow(batch: TraineeCopyBatch, r: Registration): void {
+    batch.add(this.seal(r));
   }
 
   /** The brand, when the caller operates it and it takes new trainees (the import jobs' check before storing a file). */

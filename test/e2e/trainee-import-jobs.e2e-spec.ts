@@ -176,7 +176,9 @@ describe('trainee import jobs', () => {
       await waitFor('the import to run', async () => {
         const s = await status(res.body.id);
         seen.push({ at: Date.now(), created: s.created, progress: s.progress, status: s.status });
-        return s.status === 'running' && s.created >= 10_000;
+        // Until progress was seen at two values while running: a fast import may pass 10,000 rows between two looks.
+        const progressSeen = new Set(seen.filter((x) => x.status === 'running' && x.progress > 0).map((x) => x.progress));
+        return s.status === 'running' && s.created >= 10_000 && progressSeen.size > 1;
       }, 60_000, 200);
       const running = seen.filter((s) => s.status === 'running' && s.progress > 0);
       for (let i = 1; i < running.length; i++) {

@@ -234,6 +234,18 @@ describe('trainee import', () => {
     });
   });
 
+  describe('values as written', () => {
+    it('a name and cohort with a backslash, tab, newline or carriage return come back as they were (the batch is COPYed)', async () => {
+      const id = uniqueNationalId();
+      const fullName = '王\\N\t小\\明';
+      const cohort = '一期\r\n二班\\';
+      const res = await importFile(brand.id, `${JSON.stringify({ fullName, nationalId: id, cohort, targetGroups: ['graduate', 'veteran'] })}\n`, 'application/x-ndjson');
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ received: 1, created: 1 });
+      expect((await lookup(id))[0]).toMatchObject({ fullName, cohort, phone: null, expectedMonthlySalaryFen: null, targetGroups: ['graduate', 'veteran'] });
+    });
+  });
+
   describe('unreadable files: 400 INVALID_IMPORT_FILE, nothing written', () => {
     const cases: Array<[string, () => string | Buffer, string, RegExp]> = [
       ['no header row', () => `张三,${uniqueNationalId()},13800000000\n李四,${uniqueNationalId()},13800000001\n`, 'text/csv', /header/],

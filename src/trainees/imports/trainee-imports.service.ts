@@ -13,7 +13,8 @@ import { AuditLog } from '../../audit/audit.service';
 import type { ImportFileType } from '../import/import-body';
 import { readRoster } from '../import/roster-reader';
 import { ImportFileError } from '../import/row-reader';
-import { parseRegistration, type Registration } from '../registration';
+import { parseRegistration } from '../registration';
+import { TraineeCopyBatch } from '../trainees.repository';
 import { TraineesService } from '../trainees.service';
 import { countLineBreaks, IMPORT_BATCH_MS, IMPORT_BATCH_ROWS, IMPORT_CHUNK_BYTES, importChunkContext, importProgress, isUnfinished, MAX_IMPORT_ROWS } from './trainee-import.rules';
 import { TraineeImportsRepository, type ImportCheckpoint, type StoredImportError, type TraineeImportRow } from './trainee-imports.repository';
@@ -217,7 +218,7 @@ export class TraineeImportsService {
   private async write(row: TraineeImportRow): Promise<void> {
     const today = new Date();
     const counters: ImportCheckpoint = { rowsDone: row.rowsDone, received: row.received, created: row.created, duplicates: row.duplicates, rejected: row.rejected };
-    let registrations: Registration[] = [];
+    let registrations = new TraineeCopyBatch();
     let errors: StoredImportError[] = [];
     let lastRow = row.rowsDone;
     let gathering = Date.now();
@@ -226,7 +227,7 @@ export class TraineeImportsService {
       const batch = registrations;
       const batchErrors = errors;
       const expected = counters.rowsDone;
-      const next: ImportCheckpoint = { ...counters, rowsDone: lastRow, received: counters.received + batch.length + batchErrors.length, rejected: counters.rejected + batchErrors.length };
+      const next: ImportCheckpoint = { ...counters, rowsDone: lastRow, received: counters.received + batch.size + batchErrors.length, rejected: counters.rejected + batchErrors.length };
       await this.transactions.run(async (m) => {
         const locked = await this.imports.find(row.id, m, true);
         // Cancelled, ended, or moved on by another run of the same import: this batch is not ours to write.
@@ -238,7 +239,7 @@ export class TraineeImportsService {
         await this.imports.checkpoint(m, row.id, next);
       });
       Object.assign(counters, next);
-      registrations = [];
+      registrations = new TraineeCopyBatch();
       errors = [];
       gathering = Date.now();
     };
@@ -251,12 +252,12 @@ export class TraineeImportsService {
         if ('error' in item) errors.push({ row: item.row, ...item.error });
         else {
           const parsed = parseRegistration(item.fields, today);
-          if (parsed.ok) registrations.push(parsed.value);
+          if (parsed.ok) this.trainees.importBatchRow(registrations, parsed.value);
           else errors.push({ row: item.row, ...parsed.error });
         }
-        if (registrations.length + errors.length >= IMPORT_BATCH_ROWS || Date.now() - gathering >= IMPORT_BATCH_MS) await commit();
+        if (registrations.size + errors.length >= IMPORT_BATCH_ROWS || Date.now() - gathering >= IMPORT_BATCH_MS) await commit();
       }
-      if (registrations.length + errors.length > 0) await commit();
+      if (registrations.size + errors.length > 0) await commit();
     } catch (err) {
       // The check pass read this file through; failing now means it changed under us (a key rotation cannot do that).
       if (err instanceof ImportFileError) {
