@@ -9,11 +9,6 @@ export type Language = (typeof LANGUAGES)[number];
 export const CONTENT_LANGUAGE: Record<Language, string> = { en: 'en', zh: 'zh-CN' };
 
 /**
- * The language an Accept-Language header asks for: the range with the highest weight that is Chinese or English
- * (`zh`, `zh-CN`, `zh-Hans`, … are Chinese; a Chinese reader of Traditional script is better served by Simplified
- * Chinese than by English); English when neither is asked for. `*` counts as English.
- */
-/**
  * The language ranges of an Accept-Language header as written, highest weight first (the first of equals first);
  * ranges of weight 0 are refused, not wanted. At most 20 ranges are read.
  */
@@ -33,6 +28,11 @@ export function acceptedRanges(acceptLanguage: string | string[] | undefined): s
   return ranges.sort((a, b) => b.weight - a.weight || a.order - b.order).map((r) => r.range);
 }
 
+/**
+ * The language an Accept-Language header asks for: the range with the highest weight that is Chinese or English
+ * (`zh`, `zh-CN`, `zh-Hans`, … are Chinese; a Chinese reader of Traditional script is better served by Simplified
+ * Chinese than by English); English when neither is asked for. `*` counts as English.
+ */
 export function languageOf(acceptLanguage: string | string[] | undefined): Language {
   for (const written of acceptedRanges(acceptLanguage)) {
     const range = written.toLowerCase();

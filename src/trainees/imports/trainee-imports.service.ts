@@ -6,6 +6,7 @@ import { PII_CIPHER } from '../../common/crypto/pii.provider';
 import type { Language } from '../../common/i18n/language';
 import { msg, render } from '../../common/i18n/message';
 import { uuidV7 } from '../../common/identifiers/uuid-v7';
+import { csvRecord, UTF8_BOM } from '../../common/tabular/tabular-stream';
 import { newestFirst, newestFirstPageOf, type Page, type PageQuery } from '../../common/pagination/pagination';
 import { notFound, ProblemError } from '../../common/problems/problem';
 import { Transactions } from '../../database/transactions';
@@ -144,12 +145,12 @@ export class TraineeImportsService {
 
   /** The error report: a BOM, the header, then every rejected row's errors, in pages, messages in `language`. */
   async *errorReport(id: string, language: Language): AsyncGenerator<string> {
-    yield '\uFEFFrow,field,code,message\r\n';
+    yield UTF8_BOM + csvRecord(['row', 'field', 'code', 'message']);
     let after = 0;
     for (;;) {
       const page = await this.imports.errorsAfter(id, after, 5000);
       if (page.length === 0) return;
-      yield page.map((e) => [String(e.row), csvCell(e.field), csvCell(e.code), csvCell(render(e.message, language))].join(',') + '\r\n').join('');
+      yield page.map((e) => csvRecord([e.row, e.field, e.code, render(e.message, language)])).join('');
       after = page[page.length - 1].row;
     }
   }
@@ -297,10 +298,4 @@ export class TraineeImportsService {
     for (const id of ids) await this.runs.queue(id);
     return ids.length;
   }
-}
-
-/** A CSV cell, quoted when it must be (RFC 4180); a leading = + - @ is defused so that Excel does not run it. */
-function csvCell(value: string): string {
-  const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
