@@ -11,8 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiProcess, clearRedisPrefix, startApi } from './lib/api';
-import { captureConfirmStatements, pgbenchScript } from './lib/confirm-sql';
-import { insertPartiesAndBrand, insertProposedPlacements } from './lib/confirm-data';
+import { pgbenchScript, prepareConfirmSqlDatabase, resetConfirmSqlDatabase } from './lib/confirm-sql';
+import { insertProposedPlacements } from './lib/confirm-data';
 import { oneStatement, oneStatementThenNotify } from './lib/confirm-variants';
 import { printProfileSummary, summarizeProfile } from './lib/cpu-profile';
 import {
@@ -65,18 +65,6 @@ async function cleanup(): Promise<void> {
   await api?.stop().catch(() => undefined);
   for (const db of [appDb, pgbenchDb, appSqlDb]) await dropDatabase(db).catch((e) => console.error(`drop ${db}: ${(e as Error).message}`));
   await clearRedisPrefix(redisPrefix).catch(() => undefined);
-}
-
-/** Puts the prepared placements of the pgbench database back to proposed, so the next script meets the same data. */
-async function resetAppSql(url: string): Promise<void> {
-  await withClient(url, async (c) => {
-    await c.query(`UPDATE placements SET status = 'proposed', confirmed_at = NULL, version = 1 WHERE status <> 'proposed'`);
-    await c.query(`UPDATE trainees SET status = 'registered', version = 1 WHERE status <> 'registered'`);
-    await c.query(`DELETE FROM placement_salary_changes`);
-    await c.query(`SELECT setval('bench_seq', 1, false)`);
-    await c.query('VACUUM ANALYZE placements');
-    await c.query('VACUUM ANALYZE trainees');
-  });
 }
 
 // ------------------------------------------------------------------------------------------- app rounds
@@ -289,19 +277,7 @@ async function main(): Promise<void> {
   let appSqlUrl = '';
   if (APP_SQL_REFERENCE) {
     appSqlUrl = await createMigratedDatabase(appSqlDb);
-    const captured = await withClient(appSqlUrl, async (c) => {
-      const { brandId, employerId, hrFirmId } = await insertPartiesAndBrand(c);
-      await insertProposedPlacements(c, brandId, employerId, hrFirmId, SQL_ROWS + 2);
-      await c.query(`CREATE TABLE bench_pick AS SELECT row_number() OVER () AS n, id, trainee_id, employer_id FROM placements WHERE status = 'proposed'`);
-      await c.query(`CREATE UNIQUE INDEX ON bench_pick (n)`);
-      await c.query(`CREATE SEQUENCE bench_seq MAXVALUE ${SQL_ROWS}`);
-      await c.query('VACUUM ANALYZE');
-      const [a, b] = (await c.query(`SELECT id, trainee_id FROM bench_pick WHERE n > $1 ORDER BY n`, [SQL_ROWS])).rows;
-      return {
-        hot: await captureConfirmStatements(appSqlUrl, { placementId: a.id, traineeId: a.trainee_id, employerId }),
-        general: await captureConfirmStatements(appSqlUrl, { placementId: b.id, traineeId: b.trainee_id, employerId }, { salaryPeriod: 'monthly' }),
-      };
-    });
+    const captured = await prepareConfirmSqlDatabase(appSqlUrl, SQL_ROWS);
     const dir = join(BENCH_DIR, 'results');
     mkdirSync(dir, { recursive: true });
     const variants: Array<[string, string, string, number]> = [
@@ -366,7 +342,7 @@ async function main(): Promise<void> {
     for (const [i, script] of scripts.entries()) {
       const s = await pgbench(appSqlDb, ['-n', '-M', 'extended', '-f', script.file, '-c', String(PGBENCH_CLIENTS), '-j', '2', '-T', String(script.seconds)]);
       scriptRuns[i].push(s);
-      await resetAppSql(appSqlUrl);
+      await resetConfirmSqlDatabase(appSqlUrl);
       log(`  pgbench, confirmation SQL ${script.name}: ${fmt(s.tps, 0)} tps, avg ${fmt(s.latencyAvgMs, 2)} ms${s.failed ? `, ${s.failed} failed` : ''}`);
       await sleep(500);
     }

@@ -13,9 +13,13 @@
  * figures it kept must equal a rebuild from scratch, or the bench fails.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { ApiProcess, clearRedisPrefix, startApi } from './lib/api';
 import { insertProposedPlacements } from './lib/confirm-data';
+import { pgbenchScript, prepareConfirmSqlDatabase, resetConfirmSqlDatabase } from './lib/confirm-sql';
+import { FloorServer, startFloorServer } from './lib/floor';
 import { benchDatabaseName, createEmptyDatabase, createMigratedDatabase, dropDatabase, pgbenchBinary, psqlArgs, run, withClient } from './lib/db';
 import { checkAgainstRebuild } from './lib/exactness';
 import { createBrand, createParties, nationalId, Parties } from './lib/fixtures';
@@ -37,19 +41,33 @@ const AT_REST = envInt('BENCH_AT_REST', 30);
 const PROCESSES = envInt('BENCH_PROCESSES', 2);
 const API_ENV: Record<string, string> = process.env.BENCH_API_ENV ? JSON.parse(process.env.BENCH_API_ENV) : {};
 const AT_REST_GAP_MS = envInt('BENCH_AT_REST_GAP_MS', 700);
+/**
+ * The ceilings, measured in every round after its write figures: the confirmation's own SQL in pgbench (no Node),
+ * the service's cheapest authenticated request (GET of one placement: key, rate limit, one read) and a bare
+ * Fastify + pg server answering one read per request — what the write figures could reach at most.
+ */
+const CEILINGS = envInt('BENCH_CEILINGS', 1) === 1;
+const CEILING_SECONDS = envInt('BENCH_CEILING_SECONDS', 10);
+const SQL_ROWS = envInt('BENCH_SQL_ROWS', 40_000);
+/** The service's DATABASE_POOL_SIZE default: the floor server gets the same pool. */
+const FLOOR_POOL = envInt('BENCH_FLOOR_POOL', 20);
 const SAMPLE_EVERY_MS = 100;
 const DRAIN_TIMEOUT_MS = 60_000;
 
 const appDb = benchDatabaseName('summary');
 const pgbenchDb = benchDatabaseName('summary_pgbench');
+const sqlDb = benchDatabaseName('summary_sql');
 const redisPrefix = `bench-summary-${process.pid}`;
 const bootstrapKey = `lbk_bench_${randomBytes(18).toString('hex')}`;
 
 let processes: ApiProcess[] = [];
+let floor: FloorServer | undefined;
 async function cleanup(): Promise<void> {
   for (const p of processes) await p.stop().catch(() => undefined);
   processes = [];
-  for (const db of [appDb, pgbenchDb]) await dropDatabase(db).catch((e) => console.error(`drop ${db}: ${(e as Error).message}`));
+  await floor?.stop().catch(() => undefined);
+  floor = undefined;
+  for (const db of [appDb, pgbenchDb, sqlDb]) await dropDatabase(db).catch((e) => console.error(`drop ${db}: ${(e as Error).message}`));
   await clearRedisPrefix(redisPrefix).catch(() => undefined);
 }
 
@@ -195,10 +213,16 @@ async function atRest(api: ApiProcess, parties: Parties, set: BrandSet): Promise
   return latencies;
 }
 
-async function closedLoop<I>(api: ApiProcess, items: I[], toRequest: (item: I) => { method: string; path: string; key: string; json?: unknown }, okStatus: number): Promise<{ perSec: number; load: LoadResult }> {
-  const client = new HttpClient(api.baseUrl, CONCURRENCY);
+async function closedLoop<I>(
+  baseUrl: string,
+  items: I[],
+  toRequest: (item: I) => { method: string; path: string; key: string; json?: unknown },
+  okStatus: number,
+  seconds = ROUND_SECONDS,
+): Promise<{ perSec: number; load: LoadResult }> {
+  const client = new HttpClient(baseUrl, CONCURRENCY);
   try {
-    const load = await runClosedLoop(client, items, CONCURRENCY, toRequest, okStatus, ROUND_SECONDS * 1000);
+    const load = await runClosedLoop(client, items, CONCURRENCY, toRequest, okStatus, seconds * 1000);
     return { perSec: load.successTimesMs.length / (load.elapsedMs / 1000), load };
   } finally {
     client.close();
@@ -216,12 +240,13 @@ interface Row {
   reference: string;
   ratio: string;
   target: string;
-  met: boolean;
+  /** null: a figure without a target (a ceiling, a count). */
+  met: boolean | null;
 }
 
 function printTable(rows: Row[]): void {
   const head = ['figure', 'project', 'reference', 'ratio', 'target', 'met'];
-  const cells = rows.map((r) => [r.figure, r.project, r.reference, r.ratio, r.target, r.met ? 'yes' : 'NO']);
+  const cells = rows.map((r) => [r.figure, r.project, r.reference, r.ratio, r.target, r.met === null ? '—' : r.met ? 'yes' : 'NO']);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]): string => `| ${c.map((x, i) => x.padEnd(widths[i])).join(' | ')} |`;
   console.log(line(head));
@@ -252,6 +277,19 @@ async function main(): Promise<void> {
   if (worker !== api) processes.push(worker);
   const parties = await createParties(api.http, bootstrapKey);
 
+  let confirmScript = '';
+  let sqlUrl = '';
+  if (CEILINGS) {
+    log(`ceilings: preparing ${SQL_ROWS} placements for the confirmation's own SQL in pgbench; the floor server (Fastify + pg, pool ${FLOOR_POOL})`);
+    sqlUrl = await createMigratedDatabase(sqlDb);
+    const captured = await prepareConfirmSqlDatabase(sqlUrl, SQL_ROWS);
+    const dir = join(__dirname, 'results');
+    mkdirSync(dir, { recursive: true });
+    confirmScript = join(dir, 'summary-confirm-captured.pgbench.sql');
+    writeFileSync(confirmScript, pgbenchScript(captured.hot));
+    floor = await startFloorServer(appUrl, FLOOR_POOL);
+  }
+
   log(`preparing ${ROUNDS} sets of ${BRANDS} brands × ${PER_BRAND} proposed placements (+ warm-up, at rest) with SQL`);
   const warm = await prepareSet(api.http, parties, appUrl, '预热品牌', 4, 500);
   const sets: BrandSet[] = [];
@@ -277,13 +315,14 @@ async function main(): Promise<void> {
 
   log('warm-up');
   const w = await confirmRound(api, worker, parties, warm);
-  await closedLoop(api, w.confirmed.slice(0, 1000), salaryChange, 200);
-  await closedLoop(api, registrations(warm.brandIds).slice(0, 1000), register, 201);
+  await closedLoop(api.baseUrl, w.confirmed.slice(0, 1000), salaryChange, 200);
+  await closedLoop(api.baseUrl, registrations(warm.brandIds).slice(0, 1000), register, 201);
 
   const refs: PgbenchRun[] = [];
   const confirms: ConfirmRound[] = [];
   const salaries: Array<{ perSec: number; load: LoadResult }> = [];
   const registers: Array<{ perSec: number; load: LoadResult }> = [];
+  const ceilings: Array<{ sqlTps: number; readPerSec: number; floorPerSec: number }> = [];
   const rssPeaks: number[][] = processes.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
     const ref = await pgbench(pgbenchDb, ['-N', '-c', String(PGBENCH_CLIENTS), '-j', '2', '-T', String(PGBENCH_SECONDS)]);
@@ -300,14 +339,27 @@ async function main(): Promise<void> {
     describeFailures('confirmations', c.load);
     // Several salary changes per placement: a closed loop over the confirmed ones, again and again.
     const targets = Array.from({ length: 200_000 }, (_, k) => c.confirmed[k % c.confirmed.length]);
-    const s = await closedLoop(api, targets, salaryChange, 200);
+    const s = await closedLoop(api.baseUrl, targets, salaryChange, 200);
     salaries.push(s);
     log(`  salary changes ${fmt(s.perSec, 0)}/s (${fmt(s.perSec / ref.tps, 3)} ×), p99 ${fmt(latencySummary(s.load.latenciesMs).p99)} ms`);
     describeFailures('salary changes', s.load);
-    const g = await closedLoop(api, registrations(sets[r].brandIds), register, 201);
+    const g = await closedLoop(api.baseUrl, registrations(sets[r].brandIds), register, 201);
     registers.push(g);
     log(`  registrations ${fmt(g.perSec, 0)}/s (${fmt(g.perSec / ref.tps, 3)} ×), p99 ${fmt(latencySummary(g.load.latenciesMs).p99)} ms`);
     describeFailures('registrations', g.load);
+    if (CEILINGS && floor) {
+      const sql = await pgbench(sqlDb, ['-n', '-M', 'extended', '-f', confirmScript, '-c', String(PGBENCH_CLIENTS), '-j', '2', '-T', String(CEILING_SECONDS)]);
+      await resetConfirmSqlDatabase(sqlUrl);
+      const read = await closedLoop(api.baseUrl, targets, (id) => ({ method: 'GET', path: `/v1/placements/${id}`, key: parties.employer.key }), 200, CEILING_SECONDS);
+      describeFailures('reads', read.load);
+      const bare = await closedLoop(floor.baseUrl, targets, (id) => ({ method: 'GET', path: `/floor/${id}`, key: '' }), 200, CEILING_SECONDS);
+      describeFailures('floor', bare.load);
+      ceilings.push({ sqlTps: sql.tps, readPerSec: read.perSec, floorPerSec: bare.perSec });
+      log(
+        `  ceilings: the confirmation's SQL in pgbench ${fmt(sql.tps, 0)} tps (${fmt(sql.tps / ref.tps, 3)} ×); GET one placement ${fmt(read.perSec, 0)}/s (${fmt(read.perSec / ref.tps, 3)} ×); ` +
+          `bare Fastify + pg ${fmt(bare.perSec, 0)}/s (${fmt(bare.perSec / ref.tps, 3)} ×)`,
+      );
+    }
     processes.forEach((p, i) => rssPeaks[i].push(p.takeRssPeakKb()));
   }
   log(`at rest: ${AT_REST} confirmations one at a time`);
@@ -352,7 +404,14 @@ async function main(): Promise<void> {
     { figure: 'statistics drained after load', project: `${fmt(drained, 0)} ms`, reference: '', ratio: '', target: '< 500 ms', met: drained < 500 },
     { figure: 'statistics visible at rest p99', project: `${fmt(rest99, 0)} ms (p50 ${fmt(latencySummary(restMs).p50, 0)})`, reference: '', ratio: '', target: '< 200 ms', met: rest99 < 200 },
     ...roles.map((role, i) => ({ figure: `peak RSS, ${role} process`, project: mb(hwm[i]), reference: '', ratio: '', target: '< 300 MB', met: hwm[i] < 300 * 1024 })),
-    { figure: 'HOT updates (of all updates)', project: hotShare, reference: '', ratio: '', target: '', met: true },
+    { figure: 'HOT updates (of all updates)', project: hotShare, reference: '', ratio: '', target: '', met: null },
+    ...(ceilings.length
+      ? [
+          { figure: "ceiling: the confirmation's SQL alone (pgbench)", project: `${fmt(median(ceilings.map((x) => x.sqlTps)), 0)} tps`, reference: ref, ratio: fmt(ratio(ceilings.map((x) => x.sqlTps)), 3), target: '', met: null },
+          { figure: 'ceiling: GET one placement (key, limit, 1 read)', project: fmt(median(ceilings.map((x) => x.readPerSec)), 0), reference: ref, ratio: fmt(ratio(ceilings.map((x) => x.readPerSec)), 3), target: '', met: null },
+          { figure: 'ceiling: bare Fastify + pg, 1 read a request', project: fmt(median(ceilings.map((x) => x.floorPerSec)), 0), reference: ref, ratio: fmt(ratio(ceilings.map((x) => x.floorPerSec)), 3), target: '', met: null },
+        ]
+      : []),
     { figure: 'figures equal a rebuild from scratch', project: `${exact.brands} brands, ${exact.regions} regions, ${exact.cells} cells`, reference: 'rebuildAll()', ratio: '', target: 'equal', met: exact.ok },
   ];
   console.log(`\n=== Summary (${ROUNDS} rounds, medians; ratios per round to pgbench -N of the same round: ${refs.map((x) => fmt(x.tps, 0)).join(', ')} tps; load average ${load0.map((l) => fmt(l, 1)).join('/')} at start, ${loadEnd.map((l) => fmt(l, 1)).join('/')} at end; ${cpus().length} cores) ===`);
@@ -364,6 +423,7 @@ async function main(): Promise<void> {
     confirms: confirms.map((c) => ({ perSec: c.perSec, latency: latencySummary(c.load.latenciesMs), staleness: latencySummary(c.stalenessMs), drainedMs: c.drainedMs, pipeline: c.pipeline, statuses: c.load.statuses })),
     salaries: salaries.map((s) => ({ perSec: s.perSec, latency: latencySummary(s.load.latenciesMs), statuses: s.load.statuses })),
     registers: registers.map((g) => ({ perSec: g.perSec, latency: latencySummary(g.load.latenciesMs), statuses: g.load.statuses })),
+    ceilings,
     atRestMs: restMs,
     rss: { roles, hwmKb: hwm, roundPeaksKb: rssPeaks },
     exactness: exact,

@@ -34,7 +34,7 @@ export function checkBuild(): void {
   if (stale.length) console.log(`WARNING: dist/ is older than ${stale.length} source file(s) (${stale.map((p) => p.slice(ROOT.length + 1)).join(', ')}): the API runs the build, not these edits; \`npm run build\` to include them`);
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -9,6 +9,8 @@ import { DataSource, Logger as OrmLogger } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source';
 import { ENTITIES } from '../../src/entities';
 import type { ConfirmPlacementDto } from '../../src/placements/dto/placement.dto';
+import { insertPartiesAndBrand, insertProposedPlacements } from './confirm-data';
+import { withClient } from './db';
 import { servicesOn } from './services';
 
 /** Records every statement a TypeORM data source runs, with its parameters. */
@@ -101,4 +103,37 @@ export const PICK_NEXT = `SELECT id AS pid, trainee_id AS tid, employer_id AS em
 /** pgbench script: the next prepared placement (see PICK_NEXT), then the captured statements. */
 export function pgbenchScript(statements: string[]): string {
   return [PICK_NEXT, ...statements.map((s) => (s === 'START TRANSACTION' ? 'BEGIN;' : `${s};`)), ''].join('\n');
+}
+
+/**
+ * A migrated database made ready for the scripts: a brand with `rows` + 2 proposed placements, `bench_pick` (their
+ * order) and `bench_seq` (the next to take); answers the captured statements of one confirmation as proposed
+ * (`hot`: one statement) and one with terms (`general`: the transaction), on the two placements past `rows`.
+ */
+export async function prepareConfirmSqlDatabase(url: string, rows: number): Promise<{ hot: string[]; general: string[] }> {
+  return withClient(url, async (c) => {
+    const { brandId, employerId, hrFirmId } = await insertPartiesAndBrand(c);
+    await insertProposedPlacements(c, brandId, employerId, hrFirmId, rows + 2);
+    await c.query(`CREATE TABLE bench_pick AS SELECT row_number() OVER () AS n, id, trainee_id, employer_id FROM placements WHERE status = 'proposed'`);
+    await c.query(`CREATE UNIQUE INDEX ON bench_pick (n)`);
+    await c.query(`CREATE SEQUENCE bench_seq MAXVALUE ${rows}`);
+    await c.query('VACUUM ANALYZE');
+    const [a, b] = (await c.query(`SELECT id, trainee_id FROM bench_pick WHERE n > $1 ORDER BY n`, [rows])).rows;
+    return {
+      hot: await captureConfirmStatements(url, { placementId: a.id, traineeId: a.trainee_id, employerId }),
+      general: await captureConfirmStatements(url, { placementId: b.id, traineeId: b.trainee_id, employerId }, { salaryPeriod: 'monthly' }),
+    };
+  });
+}
+
+/** Puts the prepared placements back to proposed, so the next script meets the same data. */
+export async function resetConfirmSqlDatabase(url: string): Promise<void> {
+  await withClient(url, async (c) => {
+    await c.query(`UPDATE placements SET status = 'proposed', confirmed_at = NULL, version = 1 WHERE status <> 'proposed'`);
+    await c.query(`UPDATE trainees SET status = 'registered', version = 1 WHERE status <> 'registered'`);
+    await c.query(`DELETE FROM placement_salary_changes`);
+    await c.query(`SELECT setval('bench_seq', 1, false)`);
+    await c.query('VACUUM ANALYZE placements');
+    await c.query('VACUUM ANALYZE trainees');
+  });
 }
