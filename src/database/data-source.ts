@@ -18,8 +18,10 @@ export const STATEMENT_TIMEOUT_MS = 30_000;
  *
  * `pooled`: the URL is PgBouncer in transaction mode, which refuses start-up parameters it does not track
  * (statement_timeout among them); its server connections get the timeout from PgBouncer's `connect_query` or
- * the role's settings instead (docs/operations.md). Nothing else here keeps session state: no named prepared
- * statements (node-postgres names none unless asked), no SET outside a transaction, no session advisory lock.
+ * the role's settings instead (docs/operations.md). Nor can it keep named prepared statements (the next
+ * transaction may run on a server connection that never saw the PREPARE): the hot statements that are prepared
+ * on a direct connection (`namedStatementsAllowed`) run unnamed through a pooler. Nothing else here keeps session
+ * state: no SET outside a transaction, no session advisory lock.
  */
 export function dataSourceOptions(databaseUrl: string, poolSize = 20, entities: EntityList = [], pooled = false): DataSourceOptions {
   return {
@@ -35,6 +37,15 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 20, entities: 
     synchronize: false,
     migrationsRun: false,
     logging: false,
-    extra: { max: poolSize, application_name: 'labor-brands', ...(pooled ? {} : { statement_timeout: STATEMENT_TIMEOUT_MS }) },
+    extra: { max: poolSize, application_name: 'labor-brands', ...(pooled ? {} : { statement_timeout: STATEMENT_TIMEOUT_MS }), [NAMED_STATEMENTS]: !pooled },
   };
+}
+
+// A key of the pool options that node-postgres ignores: how a data source says whether its connections keep named
+// prepared statements, where the repositories can read it (DataSource.options) without another dependency.
+const NAMED_STATEMENTS = 'labor_brands_named_statements';
+
+/** Whether the connections of this data source keep named prepared statements (not through PgBouncer). */
+export function namedStatementsAllowed(options: DataSourceOptions): boolean {
+  return (options as { extra?: Record<string, unknown> }).extra?.[NAMED_STATEMENTS] === true;
 }

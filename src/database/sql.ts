@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /**
  * SQL built from the TypeScript constants that define a rule (a status list, a bucket width), so a rule written
  * once in a rules file is the same rule in a query, an index predicate or a trigger. Only for trusted constants:
@@ -83,4 +84,24 @@ export class JsonProjection<E> {
     });
     return `jsonb_build_object(${pairs.join(', ')})`;
   }
+}
+
+/**
+ * A constant statement a hot path runs as a named prepared statement (Repository.named): parsed and planned once
+ * per connection, not on every call. The name carries a digest of the text, so two statements can never share a
+ * name and a changed text is a new statement.
+ */
+export interface NamedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
+const namedStatements = new Map<string, string>();
+
+export function namedStatement(label: string, text: string): NamedStatement {
+  const name = `${label}_${createHash('sha256').update(text).digest('hex').slice(0, 12)}`;
+  const known = namedStatements.get(name);
+  if (known !== undefined && known !== text) throw new Error(`two statements named ${name}`);
+  namedStatements.set(name, text);
+  return { name, text };
 }

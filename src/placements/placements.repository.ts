@@ -4,7 +4,7 @@ import type { NewestFirstKey } from '../common/pagination/pagination';
 import { appendAuditEntriesSql } from '../audit/audit.fragments';
 import { BRANDS_TABLE } from '../brands/brands.fragments';
 import { Db, Repository } from '../database/repository';
-import { SqlCondition, sqlIn, sqlLiteral, SqlParams } from '../database/sql';
+import { namedStatement, SqlCondition, sqlIn, sqlLiteral, SqlParams } from '../database/sql';
 import { appendEventsSql } from '../events/outbox.fragments';
 import { lockPlaceableTraineeSql, placeTraineesSql } from '../trainees/trainees.fragments';
 import { Placement, PlacementSalaryChange } from './placement.entity';
@@ -33,7 +33,7 @@ const CONFIRM = PLACEMENT_RULES.confirm;
  * entry appended through the fragments of the outbox and the audit log. $1 placement, $2 the caller (the named
  * employer), $3 expected version or null, $4 the caller's key. When a rule does not hold, nothing is written.
  */
-const CONFIRM_AS_PROPOSED = `
+const CONFIRM_AS_PROPOSED = namedStatement('confirm_as_proposed', `
   WITH trainee AS (${lockPlaceableTraineeSql('SELECT trainee_id FROM placements WHERE id = $1 AND employer_id = $2')}),
   confirmed AS (
     UPDATE placements SET status = ${sqlLiteral(CONFIRM.to)}, confirmed_at = now(), version = version + 1, updated_at = now()
@@ -43,7 +43,7 @@ const CONFIRM_AS_PROPOSED = `
   placed AS (${placeTraineesSql('SELECT trainee_id FROM confirmed')}),
   event AS (${appendEventsSql(`SELECT brand_id, ${sqlLiteral(PLACEMENT_AGGREGATE)}, id, ${sqlLiteral(CONFIRM.event)}, ${PLACEMENT_EVENT_DATA.sql('confirmed')}, $2 FROM confirmed`)}),
   audit AS (${appendAuditEntriesSql(`SELECT $2, $4, 'placement.confirm', ${sqlLiteral(PLACEMENT_AGGREGATE)}, id::text, brand_id, ${PLACEMENT_AUDIT_DETAILS.sql('confirmed')} FROM confirmed`)})
-  SELECT * FROM confirmed`;
+  SELECT * FROM confirmed`);
 
 /** The only code that reads and writes `placements` and `placement_salary_changes` (besides its fragments). */
 @Injectable()
@@ -62,7 +62,7 @@ export class PlacementsRepository extends Repository {
 
   /** Autocommitted; answers the confirmed placement, or null when any rule did not hold (nothing written). */
   async confirmAsProposed(id: string, actor: Actor, expectedVersion: number | null): Promise<Placement | null> {
-    const rows: Array<Record<string, unknown>> = await this.db().query(CONFIRM_AS_PROPOSED, [id, actor.organizationId, expectedVersion, actor.apiKeyId]);
+    const rows = await this.named(CONFIRM_AS_PROPOSED, [id, actor.organizationId, expectedVersion, actor.apiKeyId]);
     return rows.length ? placementFromRow(rows[0]) : null;
   }
 
