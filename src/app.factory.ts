@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController } from 'fastify';
@@ -11,6 +10,7 @@ import { ACTOR_RESOLVER, ActorResolver } from './common/auth/actor-resolver';
 import { CONTENT_LANGUAGE, languageOf } from './common/i18n/language';
 import { AddressRateLimiter } from './common/auth/address-rate-limit';
 import { createLogger, PinoNestLogger } from './common/logging/logger';
+import { registerSecurityHeaders } from './common/http/security-headers';
 import { finishDocument } from './common/openapi/document';
 import { Metrics } from './common/metrics/metrics';
 import { BullQueues } from './common/queue/bull-queues';
@@ -132,7 +132,7 @@ export async function createApp(config: AppConfig, roles: Roles = { api: true, w
     });
   }
 
-  await app.register(helmet, {
+  registerSecurityHeaders(fastify, {
     // The Swagger UI at /docs needs inline scripts and styles; the API itself serves only JSON.
     contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'", "'unsafe-inline'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] } },
     crossOriginEmbedderPolicy: false,
