@@ -348,7 +348,7 @@ async function main(): Promise<void> {
     log(`  registrations ${fmt(g.perSec, 0)}/s (${fmt(g.perSec / ref.tps, 3)} ×), p99 ${fmt(latencySummary(g.load.latenciesMs).p99)} ms`);
     describeFailures('registrations', g.load);
     if (CEILINGS && floor) {
-      const sql = await pgbench(sqlDb, ['-n', '-M', 'extended', '-f', confirmScript, '-c', String(PGBENCH_CLIENTS), '-j', '2', '-T', String(CEILING_SECONDS)]);
+      const sql = await pgbench(sqlDb, ['-n', '-M', 'prepared', '-f', confirmScript, '-c', String(PGBENCH_CLIENTS), '-j', '2', '-T', String(CEILING_SECONDS)]);
       await resetConfirmSqlDatabase(sqlUrl);
       const read = await closedLoop(api.baseUrl, targets, (id) => ({ method: 'GET', path: `/v1/placements/${id}`, key: parties.employer.key }), 200, CEILING_SECONDS);
       describeFailures('reads', read.load);
