@@ -20,7 +20,7 @@ import { ApiProcess, clearRedisPrefix, startApi } from './lib/api';
 import { insertProposedPlacements } from './lib/confirm-data';
 import { pgbenchScript, prepareConfirmSqlDatabase, resetConfirmSqlDatabase } from './lib/confirm-sql';
 import { FloorServer, startFloorServer } from './lib/floor';
-import { benchDatabaseName, createEmptyDatabase, createMigratedDatabase, dropDatabase, pgbenchBinary, psqlArgs, run, withClient } from './lib/db';
+import { backendsCpuDeltaMs, benchDatabaseName, createEmptyDatabase, createMigratedDatabase, dropDatabase, pgbenchBinary, pidsOf, postgresBackendsCpuMs, processCpuMs, psqlArgs, run, withClient } from './lib/db';
 import { checkAgainstRebuild } from './lib/exactness';
 import { createBrand, createParties, nationalId, Parties } from './lib/fixtures';
 import { HttpClient, LoadResult, runClosedLoop } from './lib/http';
@@ -99,6 +99,8 @@ interface ConfirmRound {
   stalenessMs: number[];
   drainedMs: number;
   pipeline: { outboxBacklogMax: number; statisticsWaitingMax: number; recomputes: number; recomputeMeanMs: number };
+  /** CPU ms per confirmation, from the first request to drained: every process that works for it. */
+  cpu: { api: number; worker: number; postgres: number; redis: number; client: number };
 }
 
 /**
@@ -122,6 +124,16 @@ async function confirmRound(api: ApiProcess, worker: ApiProcess, parties: Partie
   };
   const pipeline = { outboxBacklogMax: 0, statisticsWaitingMax: 0, recomputes: 0, recomputeMeanMs: NaN };
   const [count0, sum0] = await recomputeTotals();
+  // CPU of everything a confirmation costs: the service's processes, their Postgres backends (sampled while they
+  // live), Redis, and this load generator.
+  const redisPids = pidsOf('redis-server');
+  const redisCpu = (): number => redisPids.reduce((t, pid) => t + processCpuMs(pid), 0);
+  const cpu0 = { api: api.cpuMs(), worker: worker === api ? 0 : worker.cpuMs(), redis: redisCpu(), client: process.cpuUsage() };
+  const backends0 = postgresBackendsCpuMs(appDb);
+  const backends = new Map(backends0);
+  const sampleBackends = (): void => {
+    for (const [pid, ms] of postgresBackendsCpuMs(appDb)) backends.set(pid, ms);
+  };
   let loading = true;
   const t0 = nowMs();
   const sampling = (async () => {
@@ -137,6 +149,7 @@ async function confirmRound(api: ApiProcess, worker: ApiProcess, parties: Partie
       const text = await (await fetch(worker.metricsUrl)).text();
       pipeline.outboxBacklogMax = Math.max(pipeline.outboxBacklogMax, metric(text, 'outbox_backlog_events') || 0);
       pipeline.statisticsWaitingMax = Math.max(pipeline.statisticsWaitingMax, metric(text, 'queue_jobs', 'queue="statistics",state="waiting"') || 0);
+      sampleBackends();
       await sleep(500);
     }
   })();
@@ -175,12 +188,22 @@ async function confirmRound(api: ApiProcess, worker: ApiProcess, parties: Partie
     else if (at - lastAnswer > DRAIN_TIMEOUT_MS) break;
     else await sleep(10);
   }
+  sampleBackends();
+  const n = Math.max(1, load.successTimesMs.length);
+  const clientCpu = process.cpuUsage(cpu0.client);
+  const cpu = {
+    api: (api.cpuMs() - cpu0.api) / n,
+    worker: worker === api ? 0 : (worker.cpuMs() - cpu0.worker) / n,
+    postgres: backendsCpuDeltaMs(backends0, backends) / n,
+    redis: (redisCpu() - cpu0.redis) / n,
+    client: (clientCpu.user + clientCpu.system) / 1000 / n,
+  };
   const [count1, sum1] = await recomputeTotals();
   pipeline.recomputes = count1 - count0;
   pipeline.recomputeMeanMs = ((sum1 - sum0) / Math.max(1, count1 - count0)) * 1000;
   client.close();
   sampler.close();
-  return { load, perSec: load.successTimesMs.length / (load.elapsedMs / 1000), confirmed, stalenessMs, drainedMs, pipeline };
+  return { load, perSec: load.successTimesMs.length / (load.elapsedMs / 1000), confirmed, stalenessMs, drainedMs, pipeline, cpu };
 }
 
 /** Confirmations one at a time, each after the previous one is visible: commit (answer) → visible in GET statistics. */
@@ -227,6 +250,11 @@ async function closedLoop<I>(
   } finally {
     client.close();
   }
+}
+
+function cpuText(c: ConfirmRound['cpu']): string {
+  const total = c.api + c.worker + c.postgres + c.redis + c.client;
+  return `${fmt(total, 2)} = api ${fmt(c.api, 2)} + worker ${fmt(c.worker, 2)} + postgres ${fmt(c.postgres, 2)} + redis ${fmt(c.redis, 2)} + load client ${fmt(c.client, 2)}`;
 }
 
 function describeFailures(what: string, load: LoadResult): void {
@@ -337,6 +365,7 @@ async function main(): Promise<void> {
         `outbox backlog max ${c.pipeline.outboxBacklogMax}, statistics waiting max ${c.pipeline.statisticsWaitingMax}, ${c.pipeline.recomputes} recomputes (mean ${fmt(c.pipeline.recomputeMeanMs, 1)} ms)`,
     );
     describeFailures('confirmations', c.load);
+    log(`  CPU per confirmation: ${cpuText(c.cpu)}; pgbench -N per transaction: client ${fmt(ref.clientCpuMs / ref.transactions, 3)} + backends ${fmt(ref.backendCpuMs / ref.transactions, 3)} ms`);
     // Several salary changes per placement: a closed loop over the confirmed ones, again and again.
     const targets = Array.from({ length: 200_000 }, (_, k) => c.confirmed[k % c.confirmed.length]);
     const s = await closedLoop(api.baseUrl, targets, salaryChange, 200);
@@ -393,6 +422,10 @@ async function main(): Promise<void> {
   const staleP99 = median(confirms.map((c) => latencySummary(c.stalenessMs).p99));
   const drained = median(confirms.map((c) => c.drainedMs));
   const rest99 = latencySummary(restMs).p99;
+  const cpuOf = (pick: (c: ConfirmRound['cpu']) => number): number => median(confirms.map((c) => pick(c.cpu)));
+  const medianCpu = { api: cpuOf((c) => c.api), worker: cpuOf((c) => c.worker), postgres: cpuOf((c) => c.postgres), redis: cpuOf((c) => c.redis), client: cpuOf((c) => c.client) };
+  const confirmationCpu = Object.values(medianCpu).reduce((a, b) => a + b, 0);
+  const pgbenchCpu = median(refs.map((x) => (x.clientCpuMs + x.backendCpuMs) / x.transactions));
   const rows: Row[] = [
     { figure: 'confirmations/s (32 in flight)', project: fmt(median(confirms.map((c) => c.perSec)), 0), reference: ref, ratio: fmt(cRatio, 3), target: '≥ 0.5', met: cRatio >= 0.5 },
     { figure: 'confirmation p99', project: `${fmt(p99Of(confirms.map((c) => c.load)), 1)} ms`, reference: '', ratio: '', target: '< 50 ms', met: p99Of(confirms.map((c) => c.load)) < 50 },
@@ -404,6 +437,14 @@ async function main(): Promise<void> {
     { figure: 'statistics drained after load', project: `${fmt(drained, 0)} ms`, reference: '', ratio: '', target: '< 500 ms', met: drained < 500 },
     { figure: 'statistics visible at rest p99', project: `${fmt(rest99, 0)} ms (p50 ${fmt(latencySummary(restMs).p50, 0)})`, reference: '', ratio: '', target: '< 200 ms', met: rest99 < 200 },
     ...roles.map((role, i) => ({ figure: `peak RSS, ${role} process`, project: mb(hwm[i]), reference: '', ratio: '', target: '< 300 MB', met: hwm[i] < 300 * 1024 })),
+    {
+      figure: 'CPU per confirmation (ms)',
+      project: cpuText(medianCpu),
+      reference: `pgbench -N ${fmt(pgbenchCpu, 3)} ms`,
+      ratio: fmt(pgbenchCpu / confirmationCpu, 3),
+      target: '',
+      met: null,
+    },
     { figure: 'HOT updates (of all updates)', project: hotShare, reference: '', ratio: '', target: '', met: null },
     ...(ceilings.length
       ? [
@@ -420,7 +461,7 @@ async function main(): Promise<void> {
     config: { BRANDS, PER_BRAND, CONCURRENCY, ROUNDS, ROUND_SECONDS, PGBENCH_SECONDS, PGBENCH_CLIENTS, PGBENCH_SCALE, AT_REST, PROCESSES, apiEnv: API_ENV },
     machine: { cores: cpus().length, memKb: totalmem() / 1024, loadStart: load0, loadEnd },
     refs,
-    confirms: confirms.map((c) => ({ perSec: c.perSec, latency: latencySummary(c.load.latenciesMs), staleness: latencySummary(c.stalenessMs), drainedMs: c.drainedMs, pipeline: c.pipeline, statuses: c.load.statuses })),
+    confirms: confirms.map((c) => ({ cpuMs: c.cpu, perSec: c.perSec, latency: latencySummary(c.load.latenciesMs), staleness: latencySummary(c.stalenessMs), drainedMs: c.drainedMs, pipeline: c.pipeline, statuses: c.load.statuses })),
     salaries: salaries.map((s) => ({ perSec: s.perSec, latency: latencySummary(s.load.latenciesMs), statuses: s.load.statuses })),
     registers: registers.map((g) => ({ perSec: g.perSec, latency: latencySummary(g.load.latenciesMs), statuses: g.load.statuses })),
     ceilings,

@@ -154,3 +154,17 @@ export function backendsCpuDeltaMs(before: Map<number, number>, after: Map<numbe
   for (const [pid, cpu] of after) total += cpu - (before.get(pid) ?? 0);
   return total;
 }
+
+/** Pids of the processes whose command line starts with `prefix` (e.g. `redis-server`). */
+export function pidsOf(prefix: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').startsWith(prefix)) pids.push(Number(entry));
+    } catch {
+      /* process ended meanwhile */
+    }
+  }
+  return pids;
+}
