@@ -64,6 +64,12 @@ export interface AppConfig {
   rateLimitMax: number;
   rateLimitWindowMs: number;
   /**
+   * How often each process sends its locally counted per-key hits to Redis (one pipeline for all keys): the lag
+   * of one instance's view of the others' requests. The limit's overshoot is bounded by the per-process share,
+   * not by this interval (RateLimiter).
+   */
+  rateLimitSyncMs: number;
+  /**
    * Requests allowed per client address per minute on the routes anyone may call without a key (the public JSON
    * routes and the website); 0 disables the limit.
    */
@@ -242,6 +248,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel: str('LOG_LEVEL', 'info'),
     rateLimitMax: int('RATE_LIMIT_MAX', 6000, 0, 10_000_000),
     rateLimitWindowMs: int('RATE_LIMIT_WINDOW_MS', 60_000, 100, 86_400_000),
+    rateLimitSyncMs: int('RATE_LIMIT_SYNC_MS', 100, 10, 10_000),
     publicRateLimitMax: int('PUBLIC_RATE_LIMIT_MAX', 600, 0, 10_000_000),
     bodyLimitBytes: int('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     importBodyLimitBytes: int('IMPORT_BODY_LIMIT_BYTES', 200 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
