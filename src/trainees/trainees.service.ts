@@ -134,7 +134,7 @@ export class TraineesService {
     try {
       const registered = await this.registerInOneStatement(actor, brandId, sealed);
       if (registered) return this.present(registered, 'operator');
-      // Nothing was written: the transaction below finds out why (404, 403, 409) or registers after a race.
+      // Nothing was written: the transaction below finds out why (404, 403, 409), or registers after a deadlock.
       return await this.transactions.run(async (m) => {
         const brand = await this.operatedBrand(actor, brandId, m);
         this.requireOpenBrand(brand);
@@ -157,8 +157,8 @@ export class TraineesService {
    * The common case of a registration (the operator, a brand that takes trainees) in one autocommitted statement,
    * one round trip instead of six (TraineesRepository.registerInOneStatement, composed of the brands module's
    * fragment, the outbox's and the audit log's). Null when nothing was written: the brand is unknown or hidden, the
-   * caller does not operate it, it is closed, or the statement met a deadlock (timing, not the request: the transaction retries).
-   * A person already in the brand throws the unique violation the transaction's insert would.
+   * caller does not operate it, it is closed, or the statement met a deadlock (timing, not the request; the
+   * transaction retries). A person already in the brand throws the unique violation the transaction's insert would.
    *
    * A brand id not in Postgres's spelling (upper-case hex) is left to the transaction, whose answer and event repeat
    * the id as the path gives it, where this statement's would give the stored one.
