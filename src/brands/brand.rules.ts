@@ -10,6 +10,7 @@
  */
 import { chinaToday } from '../common/time/china-time';
 import { msg, type Message } from '../common/i18n/message';
+import { sqlIn, sqlLiteral, sqlNotIn } from '../database/sql';
 
 export const BRAND_STATUSES = ['draft', 'submitted', 'certified', 'suspended', 'revoked', 'expired'] as const;
 export type BrandStatus = (typeof BRAND_STATUSES)[number];
@@ -68,18 +69,37 @@ export function isPublicBrandStatus(status: BrandStatus): boolean {
 }
 
 
+/** What a brand past its validity reads as (and what the scheduler records). */
+const EXPIRED_STATUS = BRAND_TRANSITIONS.expire.to;
+
 /**
  * The status a reader sees: a certified or suspended brand whose `validUntil` (inclusive) has passed reads as
  * `expired` even before the scheduled job records it.
  */
 export function effectiveBrandStatus(stored: BrandStatus, validUntil: string | null, today: string = chinaToday()): BrandStatus {
-  if (EXPIRING_STATUSES.includes(stored) && validUntil !== null && validUntil < today) return 'expired';
+  if (EXPIRING_STATUSES.includes(stored) && validUntil !== null && validUntil < today) return EXPIRED_STATUS;
   return stored;
 }
 
+/**
+ * effectiveBrandStatus as a SQL expression over a brand row's `status` and `valid_until` columns, `today` a date
+ * (a placeholder; a test runs both forms on every case). A NULL `valid_until` never expires, as in TypeScript.
+ */
+export function effectiveBrandStatusSql(status: string, validUntil: string, today: string): string {
+  return `(CASE WHEN ${sqlIn(status, EXPIRING_STATUSES)} AND ${validUntil} < ${today} THEN ${sqlLiteral(EXPIRED_STATUS)} ELSE ${status} END)`;
+}
+
+/** The statuses whose brands take no new people. */
+export const CLOSED_TO_NEW_TRAINEES: readonly BrandStatus[] = [BRAND_TRANSITIONS.revoke.to, EXPIRED_STATUS];
+
 /** New people may join a brand until it is revoked or expired (drafts included: operators prepare a roster early). */
 export function takesNewTrainees(status: BrandStatus): boolean {
-  return status !== 'revoked' && status !== 'expired';
+  return !CLOSED_TO_NEW_TRAINEES.includes(status);
+}
+
+/** takesNewTrainees as a SQL condition on a status expression (e.g. effectiveBrandStatusSql). */
+export function takesNewTraineesSql(status: string): string {
+  return sqlNotIn(status, CLOSED_TO_NEW_TRAINEES);
 }
 
 /** Certified and within validity: the only state in which a brand may issue certificates or propose placements. */

@@ -1,5 +1,6 @@
 import type { SqlParams } from '../database/sql';
 import type { BrandColumns } from '../policy/policy';
+import { effectiveBrandStatusSql, takesNewTraineesSql } from './brand.rules';
 
 /**
  * What other modules' statements may read of `brands` (owned by this module) when they must read it in the same
@@ -15,6 +16,17 @@ export function brandsTable(alias: string): string {
 
 export function brandColumns(alias: string): BrandColumns {
   return { status: `${alias}.status`, operatorId: `${alias}.operator_id`, regionCode: `${alias}.region_code` };
+}
+
+/**
+ * A CTE body: the `id` of the brand `brandId` selects, when `admits` (a condition over its row, e.g. the access
+ * policy's) holds and the brand takes new trainees on `today` (takesNewTrainees of its effectiveBrandStatus);
+ * no row otherwise. For a registration written in one statement.
+ */
+export function brandTakingNewTraineesSql(brandId: string, today: string, admits: (b: BrandColumns) => string): string {
+  return `SELECT b.id FROM ${brandsTable('b')}
+           WHERE b.id = ${brandId} AND ${admits(brandColumns('b'))}
+             AND ${takesNewTraineesSql(effectiveBrandStatusSql('b.status', 'b.valid_until', today))}`;
 }
 
 /** Searches use at most this many words of `q`. */

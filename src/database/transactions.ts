@@ -48,8 +48,7 @@ export async function inTransaction<T>(
       for (const hook of new Set(hooks)) hook();
       return result;
     } catch (err) {
-      const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
-      if ((code === SERIALIZATION_FAILURE || code === DEADLOCK) && attempt < 4) continue;
+      if (isTimingFailure(err) && attempt < 4) continue;
       throw err;
     }
   }
@@ -84,6 +83,12 @@ export function pgErrorCode(err: unknown): string | undefined {
 export function pgConstraint(err: unknown): string | undefined {
   const e = err as { constraint?: string; driverError?: { constraint?: string } };
   return e?.driverError?.constraint ?? e?.constraint;
+}
+
+/** A deadlock or serialization failure: it says nothing about the request, only about timing; a retry may pass. */
+export function isTimingFailure(err: unknown): boolean {
+  const code = pgErrorCode(err);
+  return code === SERIALIZATION_FAILURE || code === DEADLOCK;
 }
 
 /** A unique constraint refused the write: the use case answers 409 with what the constraint means. */

@@ -197,6 +197,14 @@ export const Policy = {
     return actor.organizationId === brand.operatorId;
   },
 
+  /**
+   * isBrandOperator as a SQL condition over a query's brand row. The operator is an insider, so a brand it admits
+   * is one canSeeBrand admits too.
+   */
+  operatesBrandSql(actor: Actor, b: Pick<BrandColumns, 'operatorId'>, p: SqlParams): string {
+    return `${b.operatorId} = ${p.add(actor.organizationId)}`;
+  },
+
   requireBrandOperator(actor: Actor, brand: { operatorId: string }): void {
     if (!Policy.isBrandOperator(actor, brand)) throw new ProblemError('FORBIDDEN', msg('access.operatorOnly'));
   },

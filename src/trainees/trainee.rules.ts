@@ -12,6 +12,9 @@ import { msg, type Message } from '../common/i18n/message';
 export const TRAINEE_STATUSES = ['registered', 'training', 'completed', 'placed', 'withdrawn'] as const;
 export type TraineeStatus = (typeof TRAINEE_STATUSES)[number];
 
+/** Every trainee starts here, one registered by hand or imported. */
+export const REGISTERED_STATUS: TraineeStatus = 'registered';
+
 /** The statuses an operator may set through PATCH. */
 export const OPERATOR_SETTABLE_STATUSES = ['registered', 'training', 'completed', 'withdrawn'] as const;
 export type OperatorSettableStatus = (typeof OPERATOR_SETTABLE_STATUSES)[number];

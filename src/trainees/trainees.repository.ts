@@ -1,18 +1,23 @@
 import { Injectable } from '@nestjs/common';
+import { appendAuditEntriesSql } from '../audit/audit.fragments';
+import type { Actor } from '../common/auth/actor';
 import type { NewestFirstKey } from '../common/pagination/pagination';
-import { BRANDS_TABLE } from '../brands/brands.fragments';
+import { BRANDS_TABLE, brandTakingNewTraineesSql } from '../brands/brands.fragments';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { Db, Repository } from '../database/repository';
-import { sqlLiteral } from '../database/sql';
+import { SqlCondition, sqlLiteral, SqlParams, snakeCase } from '../database/sql';
+import { appendEventsSql } from '../events/outbox.fragments';
 import { offeredToSql } from '../placements/placements.fragments';
+import type { BrandColumns } from '../policy/policy';
 import { Trainee } from './trainee.entity';
+import { TRAINEE_AGGREGATE, TRAINEE_REGISTER_ACTION, TRAINEE_REGISTERED_DATA, TRAINEE_REGISTERED_EVENT } from './trainee.events';
 import { placeTraineesSql } from './trainees.fragments';
 import type { Gender } from '../common/identifiers/national-id';
-import { AFTER_PLACEMENT_STATUS, PLACED_STATUS, type TraineeStatus } from './trainee.rules';
+import { AFTER_PLACEMENT_STATUS, PLACED_STATUS, REGISTERED_STATUS, type TraineeStatus } from './trainee.rules';
 
 /** A trainee as stored at registration: personal data already encrypted, masked and hashed. */
 export type SealedRegistration = Pick<
@@ -58,7 +63,35 @@ export interface TraineeExportRow {
 @Injectable()
 export class TraineesRepository extends Repository {
   insert(m: Db, brandId: string, registration: SealedRegistration): Promise<Trainee> {
-    return m.save(m.create(Trainee, { ...registration, brandId, status: 'registered' }));
+    return m.save(m.create(Trainee, { ...registration, brandId, status: REGISTERED_STATUS }));
+  }
+
+  /**
+   * A whole registration in one autocommitted statement, one round trip: the brand checked (the brands module's
+   * fragment: `admits` holds of its row, e.g. the caller operates it, and it takes new trainees on `today`), the
+   * trainee inserted, its `trainee.registered` event and audit entry appended through the fragments of the outbox
+   * and the audit log. Answers the trainee, or null when the brand check did not hold (nothing written). A person
+   * already in the brand fails the statement on `ux_trainees_brand_person` as the transaction's insert does, and
+   * nothing is written either.
+   */
+  async registerInOneStatement(brandId: string, registration: SealedRegistration, actor: Actor, today: string, admits: SqlCondition<BrandColumns>): Promise<Trainee | null> {
+    const p = new SqlParams();
+    const brand = brandTakingNewTraineesSql(`${p.add(brandId)}::uuid`, `${p.add(today)}::date`, (b) => admits(b, p));
+    const caller = `${p.add(actor.organizationId)}::uuid`;
+    const apiKey = `${p.add(actor.apiKeyId)}::uuid`;
+    const values = SEALED_COLUMNS.map(([property, type]) => `${p.add(registration[property])}::${type}`);
+    const rows: Array<Record<string, unknown>> = await this.db().query(
+      `WITH brand AS (${brand}),
+       registered AS (
+         INSERT INTO trainees (brand_id, ${SEALED_COLUMN_NAMES}, status)
+         SELECT brand.id, ${values.join(', ')}, ${sqlLiteral(REGISTERED_STATUS)} FROM brand
+         RETURNING *),
+       event AS (${appendEventsSql(`SELECT brand_id, ${sqlLiteral(TRAINEE_AGGREGATE)}, id, ${sqlLiteral(TRAINEE_REGISTERED_EVENT)}, ${TRAINEE_REGISTERED_DATA.sql('registered')}, ${caller} FROM registered`)}),
+       audit AS (${appendAuditEntriesSql(`SELECT ${caller}, ${apiKey}, ${sqlLiteral(TRAINEE_REGISTER_ACTION)}, ${sqlLiteral(TRAINEE_AGGREGATE)}, id::text, brand_id, '{}'::jsonb FROM registered`)})
+       SELECT * FROM registered`,
+      p.values,
+    );
+    return rows.length ? traineeFromRow(rows[0]) : null;
   }
 
   /**
@@ -81,11 +114,11 @@ export class TraineesRepository extends Repository {
     const client = (await (m.queryRunner as PostgresQueryRunner).connect()) as PoolClient;
     await pipeline(
       Readable.from([batch.text()]),
-      client.query(copyFrom(`COPY trainee_import_staging (${STAGED_COLUMNS}) FROM STDIN`)),
+      client.query(copyFrom(`COPY trainee_import_staging (${SEALED_COLUMN_NAMES}) FROM STDIN`)),
     );
     const rows: Array<{ id: string }> = await m.query(
-      `INSERT INTO trainees (brand_id, ${STAGED_COLUMNS}, status)
-       SELECT $1, ${STAGED_COLUMNS}, 'registered' FROM trainee_import_staging
+      `INSERT INTO trainees (brand_id, ${SEALED_COLUMN_NAMES}, status)
+       SELECT $1, ${SEALED_COLUMN_NAMES}, ${sqlLiteral(REGISTERED_STATUS)} FROM trainee_import_staging
        ON CONFLICT (brand_id, national_id_hash) WHERE national_id_hash IS NOT NULL DO NOTHING
        RETURNING id`,
       [brandId],
@@ -176,8 +209,52 @@ export class TraineesRepository extends Repository {
   }
 }
 
-const STAGED_COLUMNS =
-  'full_name, national_id_cipher, national_id_hash, national_id_masked, phone_cipher, phone_masked, pii_key_id, birth_date, gender, target_groups, cohort, expected_monthly_salary_fen';
+/** The columns of a sealed registration, in the order of the staging table and its COPY lines, with their types. */
+const SEALED_COLUMNS: ReadonlyArray<readonly [keyof SealedRegistration, string]> = [
+  ['fullName', 'text'],
+  ['nationalIdCipher', 'bytea'],
+  ['nationalIdHash', 'bytea'],
+  ['nationalIdMasked', 'text'],
+  ['phoneCipher', 'bytea'],
+  ['phoneMasked', 'text'],
+  ['piiKeyId', 'text'],
+  ['birthDate', 'date'],
+  ['gender', 'text'],
+  ['targetGroups', 'text[]'],
+  ['cohort', 'text'],
+  ['expectedMonthlySalaryFen', 'bigint'],
+];
+
+const SEALED_COLUMN_NAMES = SEALED_COLUMNS.map(([property]) => snakeCase(property)).join(', ');
+
+/**
+ * A trainees row as SQL returns it (snake_case, bigints as text) in entity form, as the entity reads it:
+ * without `certified_until`, which the statistics keep and the entity does not select.
+ */
+function traineeFromRow(r: Record<string, unknown>): Trainee {
+  return Object.assign(new Trainee(), {
+    id: r.id,
+    brandId: r.brand_id,
+    fullName: r.full_name,
+    nationalIdCipher: r.national_id_cipher,
+    nationalIdHash: r.national_id_hash,
+    nationalIdMasked: r.national_id_masked,
+    phoneCipher: r.phone_cipher,
+    phoneMasked: r.phone_masked,
+    piiKeyId: r.pii_key_id,
+    birthDate: r.birth_date,
+    gender: r.gender,
+    targetGroups: r.target_groups,
+    cohort: r.cohort,
+    expectedMonthlySalaryFen: r.expected_monthly_salary_fen === null ? null : String(r.expected_monthly_salary_fen),
+    status: r.status,
+    erased: r.erased,
+    erasedAt: r.erased_at,
+    version: r.version,
+    registeredAt: r.registered_at,
+    updatedAt: r.updated_at,
+  } as Partial<Trainee>);
+}
 
 /**
  * An import batch as the lines of a COPY … FROM STDIN (text format) into the staging table, each line written as

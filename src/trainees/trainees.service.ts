@@ -11,10 +11,11 @@ import { IdempotencyRepository } from '../common/idempotency/idempotency.reposit
 import { maskNationalId } from '../common/identifiers/national-id';
 import { newestFirst, newestFirstPageOf, Page } from '../common/pagination/pagination';
 import { startedIterable } from '../common/tabular/tabular-stream';
+import { chinaToday } from '../common/time/china-time';
 import { notFound, ProblemError } from '../common/problems/problem';
 import { validationProblem } from '../common/validation/validation';
 import type { Db } from '../database/repository';
-import { isUniqueViolation, Transactions } from '../database/transactions';
+import { isTimingFailure, isUniqueViolation, Transactions } from '../database/transactions';
 import { Outbox } from '../events/outbox.service';
 import { Policy, type TraineeViewer } from '../policy/policy';
 import type { ListTraineesQuery, RegisterTraineeDto, TraineeView, UpdateTraineeDto } from './dto/trainee.dto';
@@ -22,8 +23,9 @@ import { ImportFileError } from './import/row-reader';
 import { readRoster, type RosterFile } from './import/roster-reader';
 import { normaliseNationalId, parseRegistration, Registration } from './registration';
 import type { Trainee } from './trainee.entity';
+import { TRAINEE_AGGREGATE, TRAINEE_REGISTER_ACTION, TRAINEE_REGISTERED_DATA, TRAINEE_REGISTERED_EVENT } from './trainee.events';
 import { canBePlaced, checkOperatorStatusChange } from './trainee.rules';
-import { SealedRegistration, TraineeCopyBatch, type TraineeExportRow, type TraineeListFilter, TraineesRepository } from './trainees.repository';
+import { type SealedRegistration, TraineeCopyBatch, type TraineeExportRow, type TraineeListFilter, TraineesRepository } from './trainees.repository';
 import { msg, type Message } from '../common/i18n/message';
 import { NATIONAL_ID_CONTEXT, PHONE_CONTEXT } from './trainees.fragments';
 
@@ -128,21 +130,47 @@ export class TraineesService {
   async register(actor: Actor, brandId: string, dto: RegisterTraineeDto): Promise<TraineeView> {
     const parsed = parseRegistration({ ...dto });
     if (!parsed.ok) throw validationProblem([parsed.error]);
+    const sealed = this.seal(parsed.value);
     try {
+      const registered = await this.registerInOneStatement(actor, brandId, sealed);
+      if (registered) return this.present(registered, 'operator');
+      // Nothing was written: the transaction below finds out why (404, 403, 409), or registers after a deadlock.
       return await this.transactions.run(async (m) => {
         const brand = await this.operatedBrand(actor, brandId, m);
         this.requireOpenBrand(brand);
-        const trainee = await this.trainees.insert(m, brandId, this.seal(parsed.value));
+        const trainee = await this.trainees.insert(m, brandId, sealed);
         await this.outbox.append(m, actor, [
-          { type: 'trainee.registered', aggregateType: 'trainee', aggregateId: trainee.id, brandId, data: { traineeId: trainee.id, brandId, status: trainee.status } },
+          { type: TRAINEE_REGISTERED_EVENT, aggregateType: TRAINEE_AGGREGATE, aggregateId: trainee.id, brandId, data: TRAINEE_REGISTERED_DATA.of(trainee) },
         ]);
-        await this.audit.record(m, actor, { action: 'trainee.register', objectType: 'trainee', objectId: trainee.id, brandId });
+        await this.audit.record(m, actor, { action: TRAINEE_REGISTER_ACTION, objectType: TRAINEE_AGGREGATE, objectId: trainee.id, brandId });
         return this.present(trainee, 'operator');
       });
     } catch (err) {
       if (isUniqueViolation(err, 'ux_trainees_brand_person')) {
         throw new ProblemError('DUPLICATE_TRAINEE', msg('trainee.duplicate'));
       }
+      throw err;
+    }
+  }
+
+  /**
+   * The common case of a registration (the operator, a brand that takes trainees) in one autocommitted statement,
+   * one round trip instead of six (TraineesRepository.registerInOneStatement, composed of the brands module's
+   * fragment, the outbox's and the audit log's). Null when nothing was written: the brand is unknown or hidden, the
+   * caller does not operate it, it is closed, or the statement met a deadlock (timing, not the request; the
+   * transaction retries). A person already in the brand throws the unique violation the transaction's insert would.
+   *
+   * A brand id not in Postgres's spelling (upper-case hex) is left to the transaction, whose answer and event repeat
+   * the id as the path gives it, where this statement's would give the stored one.
+   */
+  private async registerInOneStatement(actor: Actor, brandId: string, sealed: SealedRegistration): Promise<Trainee | null> {
+    if (brandId !== brandId.toLowerCase()) return null;
+    try {
+      const trainee = await this.trainees.registerInOneStatement(brandId, sealed, actor, chinaToday(), (b, p) => Policy.operatesBrandSql(actor, b, p));
+      if (trainee) this.outbox.wake();
+      return trainee;
+    } catch (err) {
+      if (isTimingFailure(err)) return null;
       throw err;
     }
   }

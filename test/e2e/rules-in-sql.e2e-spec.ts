@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
-import { BRAND_STATUSES, type BrandStatus } from '../../src/brands/brand.rules';
+import { BRAND_STATUSES, effectiveBrandStatus, effectiveBrandStatusSql, takesNewTrainees, takesNewTraineesSql, type BrandStatus } from '../../src/brands/brand.rules';
 import type { Actor } from '../../src/common/auth/actor';
 import { SqlParams } from '../../src/database/sql';
 import { Policy } from '../../src/policy/policy';
@@ -118,6 +118,27 @@ describe('rules written once, in TypeScript and in the database alike', () => {
     expect(rows).toHaveLength(cases.length);
   });
 
+  it('effectiveBrandStatus and takesNewTrainees answer as their SQL forms for every status and validity', async () => {
+    const today = '2026-06-15';
+    const cases = BRAND_STATUSES.flatMap((status) => [null, '2026-06-14', today, '2026-06-16'].map((validUntil) => ({ status, validUntil })));
+    const p = new SqlParams();
+    const on = `${p.add(today)}::date`;
+    const effective = effectiveBrandStatusSql('b.status', 'b.valid_until', on);
+    const rows: Array<{ i: string; effective: BrandStatus; open: boolean }> = await t.dataSource.query(
+      `SELECT b.i, ${effective} AS effective, ${takesNewTraineesSql(effective)} AS open
+         FROM unnest(${p.add(cases.map((c) => c.status))}::text[], ${p.add(cases.map((c) => c.validUntil))}::date[]) WITH ORDINALITY AS b(status, valid_until, i)`,
+      p.values,
+    );
+    expect(rows).toHaveLength(cases.length);
+    for (const row of rows) {
+      const c = cases[Number(row.i) - 1];
+      const status = effectiveBrandStatus(c.status, c.validUntil, today);
+      expect({ ...c, effective: row.effective, open: row.open }).toEqual({ ...c, effective: status, open: takesNewTrainees(status) });
+    }
+    // Both answers occur, so the comparison can fail either way.
+    expect(new Set(rows.map((r) => r.open))).toEqual(new Set([true, false]));
+  });
+
   describe('the access policy and its SQL filters', () => {
     const operatorId = randomUUID();
     const employerId = randomUUID();
@@ -146,6 +167,20 @@ describe('rules written once, in TypeScript and in the database alike', () => {
         for (const row of rows) {
           const brand = brands[Number(row.i) - 1];
           expect({ who, ...brand, visible: row.visible }).toEqual({ who, ...brand, visible: Policy.canSeeBrand(a, { ...brand, status: brand.status as BrandStatus }) });
+        }
+      }
+    });
+
+    it('operatesBrandSql admits exactly the brands isBrandOperator does', async () => {
+      for (const [who, a] of actors) {
+        const p = new SqlParams();
+        const sql = `SELECT b.i, ${Policy.operatesBrandSql(a, { operatorId: 'b.operator_id' }, p)} AS operates
+                       FROM unnest(${p.add(brands.map((b) => b.operatorId))}::uuid[]) WITH ORDINALITY AS b(operator_id, i)`;
+        const rows: Array<{ i: string; operates: boolean }> = await t.dataSource.query(sql, p.values);
+        expect(rows).toHaveLength(brands.length);
+        for (const row of rows) {
+          const brand = brands[Number(row.i) - 1];
+          expect({ who, ...brand, operates: row.operates }).toEqual({ who, ...brand, operates: Policy.isBrandOperator(a, brand) });
         }
       }
     });

@@ -6,6 +6,7 @@ import { expectProblem, ISO_INSTANT, UUID } from '../support/expect';
 import { createOrganization, OrgWithKey } from '../support/factories';
 import { Response, startTestApp, TestApp } from '../support/test-app';
 import { registerTrainee, uniqueNationalId } from '../support/trainees';
+import { TraineesRepository } from '../../src/trainees/trainees.repository';
 
 const today = (): string => new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
 const withCheck = (first17: string): string => first17 + nationalIdCheckCharacter(first17);
@@ -224,6 +225,157 @@ describe('trainees', () => {
       expect(second.body).toEqual(first.body);
       expect(second.headers.location).toBe(first.headers.location);
       expect(await count('trainees WHERE id = $1', [first.body.id])).toBe(1);
+    });
+  });
+
+  describe('register in one statement (the fast path) and its fall-backs', () => {
+    // Observed, never replaced: the spies call through, so the routes behave as they do without them.
+    let oneStatement: jest.SpyInstance;
+    let transactionInsert: jest.SpyInstance;
+    beforeEach(() => {
+      const repository = t.app.get(TraineesRepository);
+      oneStatement = jest.spyOn(repository, 'registerInOneStatement');
+      transactionInsert = jest.spyOn(repository, 'insert');
+    });
+    afterEach(() => jest.restoreAllMocks());
+
+    /** What a registration wrote besides the trainee: its events and audit entries, with the transaction they are in. */
+    const writtenFor = async (traineeId: string): Promise<{ trainee: any; events: any[]; audit: any[] }> => {
+      const [trainee] = await t.dataSource.query(`SELECT xmin::text AS tx, * FROM trainees WHERE id = $1`, [traineeId]);
+      const events = await t.dataSource.query(
+        `SELECT xmin::text AS tx, xid::text, brand_id, aggregate_type, aggregate_id, type, data, actor_organization_id, delivered_at FROM outbox_events WHERE aggregate_id = $1`,
+        [traineeId],
+      );
+      const audit = await t.dataSource.query(
+        `SELECT xmin::text AS tx, actor_organization_id, actor_api_key_id, action, object_type, object_id, brand_id, details FROM audit_log WHERE object_id = $1`,
+        [traineeId],
+      );
+      return { trainee, events, audit };
+    };
+    /** Everything a failed registration might have written. */
+    const footprint = async (): Promise<unknown> =>
+      (await t.dataSource.query(`SELECT (SELECT count(*)::int FROM trainees) AS trainees, (SELECT count(*)::int FROM outbox_events) AS events, (SELECT count(*)::int FROM audit_log WHERE action <> 'read') AS audit`))[0];
+    const withoutInstance = ({ instance: _instance, ...rest }: Record<string, unknown>): Record<string, unknown> => rest;
+
+    it('one statement writes the trainee, its event and its audit entry in one transaction, exactly as the transaction does', async () => {
+      const fast = await register(firm.key, certified.id, body({ nationalId: withCheck('31010419980315101'), fullName: '欧阳娜娜' }));
+      expect(fast.status).toBe(201);
+      expect(oneStatement).toHaveBeenCalledTimes(1);
+      await expect(oneStatement.mock.results[0].value).resolves.toMatchObject({ id: fast.body.id });
+      expect(transactionInsert).not.toHaveBeenCalled();
+      expect(fast.headers.location).toBe(`/v1/trainees/${fast.body.id}`);
+      expect(fast.headers.etag).toBe('"1"');
+      expect((await t.request('GET', `/v1/trainees/${fast.body.id}`, { key: firm.key })).body).toEqual(fast.body);
+
+      // The transaction's witness: a brand id in upper case is left to the general path (its answer repeats the
+      // path's spelling of the brand id, see TraineesService.registerInOneStatement).
+      const general = await register(firm.key, certified.id.toUpperCase(), body({ nationalId: withCheck('31010419980315111'), fullName: '欧阳娜娜' }));
+      expect(general.status).toBe(201);
+      expect(transactionInsert).toHaveBeenCalledTimes(1);
+      expect(oneStatement).toHaveBeenCalledTimes(1);
+
+      const same = (r: Response): unknown => ({ ...r.body, id: 'the trainee', brandId: r.body.brandId.toLowerCase(), nationalIdMasked: r.body.nationalIdMasked.slice(0, 14), registeredAt: 'then' });
+      expect(same(fast)).toEqual(same(general));
+
+      const a = await writtenFor(fast.body.id);
+      const b = await writtenFor(general.body.id);
+      // One transaction each: the trainee, the event (its xid too) and the audit entry.
+      for (const w of [a, b]) {
+        expect(w.events.map((e) => [e.tx, e.xid])).toEqual([[w.trainee.tx, w.trainee.tx]]);
+        expect(w.audit.map((e) => e.tx)).toEqual([w.trainee.tx]);
+      }
+      const rowsOf = (w: { trainee: any; events: any[]; audit: any[] }, id: string): unknown => {
+        const text = JSON.stringify({ events: w.events.map(({ tx: _t, xid: _x, ...e }) => e), audit: w.audit.map(({ tx: _t, ...e }) => e) });
+        return JSON.parse(text.split(id).join('the trainee').split(certified.id.toUpperCase()).join(certified.id));
+      };
+      expect(rowsOf(a, fast.body.id)).toEqual(rowsOf(b, general.body.id));
+      expect(a.events).toEqual([
+        expect.objectContaining({ brand_id: certified.id, aggregate_type: 'trainee', aggregate_id: fast.body.id, type: 'trainee.registered', data: { traineeId: fast.body.id, brandId: certified.id, status: 'registered' }, actor_organization_id: firm.id }),
+      ]);
+      expect(a.audit).toEqual([
+        expect.objectContaining({ actor_organization_id: firm.id, actor_api_key_id: firm.apiKeyId, action: 'trainee.register', object_type: 'trainee', object_id: fast.body.id, brand_id: certified.id, details: {} }),
+      ]);
+      // The stored rows agree column for column, but for the person and the moment.
+      const stored = ({ tx: _t, id: _i, national_id_cipher: _c, national_id_hash: _h, national_id_masked: _m, phone_cipher: _p, registered_at: _r, updated_at: _u, ...rest }: any): unknown => rest;
+      expect(stored(a.trainee)).toEqual(stored(b.trainee));
+    });
+
+    it('a suspended brand and a draft take trainees through the one statement too', async () => {
+      const suspended = await createCertifiedBrand(t, firm.key, bureau.key, { ...SEED_BRANDS.xuhuiAiTrainer, name: '暂停中的品牌' });
+      expect((await t.request('POST', `/v1/brands/${suspended.id}/suspend`, { key: bureau.key, body: { reason: '整改' } })).status).toBe(200);
+      for (const brand of [suspended, secondBrand]) {
+        const res = await register(firm.key, brand.id, body());
+        expect(res.status).toBe(201);
+        expect(res.body.brandId).toBe(brand.id);
+      }
+      expect(transactionInsert).not.toHaveBeenCalled();
+      expect(oneStatement).toHaveBeenCalledTimes(2);
+    });
+
+    it('when the statement writes nothing, the transaction answers exactly as before (404, 403, 409) and nothing is written', async () => {
+      const revoked = await createCertifiedBrand(t, firm.key, bureau.key, { ...SEED_BRANDS.xuhuiAiTrainer, name: '已撤销的品牌' });
+      expect((await t.request('POST', `/v1/brands/${revoked.id}/revoke`, { key: bureau.key, body: { reason: '违规' } })).status).toBe(200);
+      // Past its validity but not yet recorded by the expiry job: expired as readers see it (effectiveBrandStatus).
+      const lapsed = await createCertifiedBrand(t, firm.key, bureau.key, { ...SEED_BRANDS.xuhuiAiTrainer, name: '过期未记录的品牌' });
+      await t.dataSource.query(`UPDATE brands SET valid_until = $2::date - 1 WHERE id = $1`, [lapsed.id, today()]);
+      // Valid through today (inclusive): still open.
+      const lastDay = await createCertifiedBrand(t, firm.key, bureau.key, { ...SEED_BRANDS.xuhuiAiTrainer, name: '今日到期的品牌' });
+      await t.dataSource.query(`UPDATE brands SET valid_until = $2::date WHERE id = $1`, [lastDay.id, today()]);
+      const recorded = await createCertifiedBrand(t, firm.key, bureau.key, { ...SEED_BRANDS.xuhuiAiTrainer, name: '已记录过期的品牌' });
+      await t.dataSource.query(`UPDATE brands SET status = 'expired', valid_until = $2::date - 1 WHERE id = $1`, [recorded.id, today()]);
+      const cases: Array<[string, string, string, () => Record<string, unknown>, number, string, RegExp?]> = [
+        ['an unknown brand', firm.key, '00000000-0000-4000-8000-000000000000', () => body(), 404, 'NOT_FOUND'],
+        ["another firm's draft", firm.key, otherFirmDraft.id, () => body(), 404, 'NOT_FOUND'],
+        ["another firm's certified brand", firm.key, otherFirmCertified.id, () => body(), 403, 'FORBIDDEN'],
+        ['a bureau with jurisdiction', bureau.key, certified.id, () => body(), 403, 'FORBIDDEN'],
+        ['the platform', t.platformKey, certified.id, () => body(), 403, 'FORBIDDEN'],
+        ['a revoked brand', firm.key, revoked.id, () => body(), 409, 'INVALID_TRANSITION', /revoked/],
+        ['a brand past its validity', firm.key, lapsed.id, () => body(), 409, 'INVALID_TRANSITION', /expired/],
+        ['an expired brand', firm.key, recorded.id, () => body(), 409, 'INVALID_TRANSITION', /expired/],
+      ];
+      for (const [what, key, brandId, make, status, code, detail] of cases) {
+        const before = await footprint();
+        const calls = oneStatement.mock.calls.length;
+        const fast = await register(key, brandId, make());
+        expect({ what, status: fast.status }).toEqual({ what, status });
+        expectProblem(fast, status, code);
+        if (detail) expect(fast.body.detail).toMatch(detail);
+        // The statement was tried, wrote nothing, and the transaction found out why.
+        expect({ what, tried: oneStatement.mock.calls.length - calls }).toEqual({ what, tried: 1 });
+        await expect(oneStatement.mock.results[calls].value).resolves.toBeNull();
+        const general = await register(key, brandId.toUpperCase(), make());
+        expect({ what, fast: withoutInstance(fast.body) }).toEqual({ what, fast: withoutInstance(general.body) });
+        expect({ what, written: await footprint() }).toEqual({ what, written: before });
+      }
+
+      // The same person again: the statement meets the unique key and writes nothing; the answer is the transaction's.
+      const nationalId = nationalIdEndingInX();
+      expect((await register(firm.key, lastDay.id, body({ nationalId }))).status).toBe(201);
+      const before = await footprint();
+      const calls = oneStatement.mock.calls.length;
+      const again = await register(firm.key, lastDay.id, body({ nationalId: `${nationalId.slice(0, 17)}x`, fullName: '王芳' }));
+      expectProblem(again, 409, 'DUPLICATE_TRAINEE');
+      expect(again.text).not.toContain(nationalId.slice(0, 17));
+      expect(oneStatement.mock.calls.length - calls).toBe(1);
+      const general = await register(firm.key, lastDay.id.toUpperCase(), body({ nationalId }));
+      expect(withoutInstance(again.body)).toEqual(withoutInstance(general.body));
+      expect(await footprint()).toEqual(before);
+      expect(transactionInsert).toHaveBeenCalled();
+    });
+
+    it('an Idempotency-Key replay of a one-statement registration answers the stored response and writes nothing more', async () => {
+      const b = body();
+      const first = await register(firm.key, certified.id, b, { 'idempotency-key': 'one-statement-once' });
+      expect(first.status).toBe(201);
+      expect(oneStatement).toHaveBeenCalledTimes(1);
+      const before = await footprint();
+      const replay = await register(firm.key, certified.id, b, { 'idempotency-key': 'one-statement-once' });
+      expect(replay.status).toBe(201);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      expect(replay.body).toEqual(first.body);
+      expect(replay.headers.location).toBe(first.headers.location);
+      expect(oneStatement).toHaveBeenCalledTimes(1);
+      expect(await footprint()).toEqual(before);
     });
   });
 
