@@ -9,7 +9,7 @@ import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { Db, Repository } from '../database/repository';
-import { SqlCondition, sqlLiteral, SqlParams, snakeCase } from '../database/sql';
+import { namedStatement, SqlCondition, sqlLiteral, SqlParams, snakeCase } from '../database/sql';
 import { appendEventsSql } from '../events/outbox.fragments';
 import { offeredToSql } from '../placements/placements.fragments';
 import type { BrandColumns } from '../policy/policy';
@@ -80,8 +80,11 @@ export class TraineesRepository extends Repository {
     const caller = `${p.add(actor.organizationId)}::uuid`;
     const apiKey = `${p.add(actor.apiKeyId)}::uuid`;
     const values = SEALED_COLUMNS.map(([property, type]) => `${p.add(registration[property])}::${type}`);
-    const rows: Array<Record<string, unknown>> = await this.db().query(
-      `WITH brand AS (${brand}),
+    // Named: the text depends only on the caller's kind (its policy condition), so a connection prepares it once.
+    const rows = await this.named(
+      namedStatement(
+        'register_trainee',
+        `WITH brand AS (${brand}),
        registered AS (
          INSERT INTO trainees (brand_id, ${SEALED_COLUMN_NAMES}, status)
          SELECT brand.id, ${values.join(', ')}, ${sqlLiteral(REGISTERED_STATUS)} FROM brand
@@ -89,6 +92,7 @@ export class TraineesRepository extends Repository {
        event AS (${appendEventsSql(`SELECT brand_id, ${sqlLiteral(TRAINEE_AGGREGATE)}, id, ${sqlLiteral(TRAINEE_REGISTERED_EVENT)}, ${TRAINEE_REGISTERED_DATA.sql('registered')}, ${caller} FROM registered`)}),
        audit AS (${appendAuditEntriesSql(`SELECT ${caller}, ${apiKey}, ${sqlLiteral(TRAINEE_REGISTER_ACTION)}, ${sqlLiteral(TRAINEE_AGGREGATE)}, id::text, brand_id, '{}'::jsonb FROM registered`)})
        SELECT * FROM registered`,
+      ),
       p.values,
     );
     return rows.length ? traineeFromRow(rows[0]) : null;
