@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { PoolClient } from 'pg';
-import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import { DataSource, EntityManager, QueryFailedError, type QueryRunner } from 'typeorm';
 import { namedStatementsAllowed } from './data-source';
 import type { NamedStatement } from './sql';
 
@@ -32,9 +32,11 @@ export abstract class Repository {
    * planning). Through PgBouncer it runs unnamed. Logged and failing like TypeORM's `query()` (a QueryFailedError
    * around the driver's error), so callers and the statement capture of the benches see no difference.
    */
-  protected async named<T = Record<string, unknown>>(statement: NamedStatement, params: unknown[], m?: Db): Promise<T[]> {
+  protected async named<T = Record<string, unknown>>(statement: NamedStatement, params: unknown[], on?: Db | QueryRunner): Promise<T[]> {
     this.namedAllowed ??= namedStatementsAllowed(this.dataSource.options);
-    const runner = m?.queryRunner ?? this.dataSource.createQueryRunner();
+    // A transaction's manager or a connection held for a whole job (its runner), else a pooled connection of its own.
+    const held = on && 'connect' in on ? on : on?.queryRunner;
+    const runner = held ?? this.dataSource.createQueryRunner();
     try {
       const client = (await runner.connect()) as PoolClient;
       this.dataSource.logger.logQuery(statement.text, params, runner);
@@ -45,10 +47,11 @@ export abstract class Repository {
       } catch (err) {
         // A migration changed a table the statement's result is made of while this process kept its plan (a
         // rolling deploy): Postgres refuses the old statement rather than answer another shape. A new name makes
-        // every connection prepare it afresh; this call runs it unnamed unless its transaction is already lost.
+        // every connection prepare it afresh; on a connection of its own this call runs it unnamed (on a held one it
+        // may be inside a transaction the error has already aborted: the caller retries, as after any failure).
         const planChanged = this.namedAllowed && (err as { code?: string }).code === CACHED_PLAN_CHANGED;
         if (planChanged) generations.set(statement.name, generation + 1);
-        if (!planChanged || m?.queryRunner) throw new QueryFailedError(statement.text, params, err as Error);
+        if (!planChanged || held) throw new QueryFailedError(statement.text, params, err as Error);
         try {
           return (await client.query({ text: statement.text, values: params })).rows as T[];
         } catch (retryErr) {
@@ -56,7 +59,7 @@ export abstract class Repository {
         }
       }
     } finally {
-      if (!m?.queryRunner) await runner.release();
+      if (!held) await runner.release();
     }
   }
 }

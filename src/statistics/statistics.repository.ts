@@ -3,7 +3,7 @@ import type { QueryRunner } from 'typeorm';
 import { brandsTable, nameMatchesSql } from '../brands/brands.fragments';
 import { NON_PUBLIC_STATUSES, type BrandStatus } from '../brands/brand.rules';
 import { Db, Repository } from '../database/repository';
-import { sqlLiteral, sqlNotIn, SqlParams } from '../database/sql';
+import { namedStatement, sqlLiteral, sqlNotIn, SqlParams } from '../database/sql';
 import { inTransaction } from '../database/transactions';
 import { newestBrandEventSql, recentBrandEventsSql } from '../events/outbox.fragments';
 import { PLACEMENTS_TABLE } from '../placements/placements.fragments';
@@ -12,10 +12,7 @@ import { BrandStatisticsRecord, RegionStatisticsRecord } from './statistics.enti
 import { BucketCount, ORDERED_FIGURES, OrderedFigure, RETENTION_WINDOWS, TALLY_FIGURES, type TallyFigure } from './tallies.rules';
 
 /** One statement's connection: the pool's (a connection per statement) or one held for a whole recomputation. */
-export interface Sql {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows as the driver returns them, as TypeORM types them
-  query(sql: string, parameters?: unknown[]): Promise<any>;
-}
+export type Sql = Db | QueryRunner;
 
 /** The cells of one brand as a recomputation reads them, with the brand's facts and newest event. */
 export interface BrandCells {
@@ -91,9 +88,52 @@ const countOfFigure = (figure: string, condition = 'true'): string =>
 const totalOfFigure = (figure: string): string => `(SELECT COALESCE(sum(total), 0)::text FROM tallies WHERE figure = ${sqlLiteral(figure)})`;
 /** A confirmation-day bucket whose retention window of `months` has closed by $2 (the day of the figures). */
 const windowClosed = (months: number): string => `(DATE '1970-01-01' + bucket::int) + interval '${months} months' <= $2::date`;
-const retentionJson = `json_build_object(${RETENTION_WINDOWS.map(
-  ({ months, tally }) => `${months}, json_build_object('base', ${countOfFigure(TALLY_FIGURES.confirmedOn, windowClosed(months))}, 'ended', ${countOfFigure(tally, windowClosed(months))})`,
-).join(', ')})`;
+
+// A brand's figures in one pass over its cells (one aggregate with a FILTER per figure): a scalar subquery per figure
+// scanned all of them once each, a dozen times per recomputation, and aggregated the buckets of every figure, the
+// per-day ones too, to use three.
+const countIn = (figure: string, condition = 'true'): string => `COALESCE(sum(n) FILTER (WHERE figure = ${sqlLiteral(figure)} AND ${condition}), 0)::int`;
+const bucketsIn = (figure: string): string => `json_agg(json_build_array(bucket, n) ORDER BY bucket) FILTER (WHERE figure = ${sqlLiteral(figure)})`;
+const BRAND_FIGURES = `
+  figures AS (
+    SELECT COALESCE(json_object_agg(bucket, n) FILTER (WHERE figure = ${sqlLiteral(TALLY_FIGURES.traineesByStatus)}), '{}') AS by_status,
+           ${countIn(TALLY_FIGURES.certifiedUntil, `bucket >= $2::date - DATE '1970-01-01'`)} AS certified,
+           ${countIn(TALLY_FIGURES.endedPlacements)} AS ended,
+           COALESCE(sum(total) FILTER (WHERE figure = ${sqlLiteral(TALLY_FIGURES.activeSalary)}), 0)::text AS salary_sum,
+           ${bucketsIn(ORDERED_FIGURES.salary.tally)} AS salaries, ${bucketsIn(ORDERED_FIGURES.uplift.tally)} AS uplifts,
+           ${bucketsIn(ORDERED_FIGURES.days.tally)} AS days,
+           json_build_object(${RETENTION_WINDOWS.map(
+             ({ months, tally }) => `${months}, json_build_object('base', ${countIn(TALLY_FIGURES.confirmedOn, windowClosed(months))}, 'ended', ${countIn(tally, windowClosed(months))})`,
+           ).join(', ')}) AS retention
+      FROM tallies)`;
+
+/**
+ * Moves brands' appended deltas into their tallies: one statement, so a reader sees either the deltas or their
+ * sums, never both. Cells are locked in key order, so concurrent folds cannot deadlock. $1: the brands.
+ */
+const FOLD = namedStatement(
+  'fold_tallies',
+  `AS (DELETE FROM brand_tally_deltas WHERE brand_id = ANY($1::uuid[]) RETURNING brand_id, figures, buckets, ns, totals)
+       INSERT INTO brand_tallies (brand_id, figure, bucket, n, total)
+       SELECT f.brand_id, u.figure, u.bucket, sum(u.n), sum(u.total)
+         FROM folded f, unnest(f.figures, f.buckets, f.ns, f.totals) AS u(figure, bucket, n, total)
+        GROUP BY f.brand_id, u.figure, u.bucket
+        ORDER BY f.brand_id, u.figure, u.bucket
+       ON CONFLICT (brand_id, figure, bucket) DO UPDATE SET n = brand_tallies.n + EXCLUDED.n, total = brand_tallies.total + EXCLUDED.total`,
+);
+
+/** A brand's cells, facts and newest event for its recomputation. $1: the brand (an array of one), $2: the day. */
+const READ_BRAND_CELLS = namedStatement(
+  'read_brand_cells',
+  `WITH ${TALLIES_CTE}, ${BRAND_FIGURES}
+       SELECT b.region_code, b.occupation_code, b.status, f.by_status, f.certified, f.ended, f.salary_sum, f.salaries,
+              f.uplifts, f.days, f.retention,
+              (SELECT count(*)::int FROM brand_employers WHERE brand_id = b.id) AS employers,
+              ev.id AS last_event_id, COALESCE(ev.seq, 0)::text AS last_event_seq, ev.occurred_at AS as_of
+         FROM ${brandsTable('b')} CROSS JOIN figures f
+         LEFT JOIN LATERAL (${newestBrandEventSql('b.id')}) ev ON true
+        WHERE b.id = $1[1]`,
+);
 
 /** The type of each sort key's column: a cursor's value must be one the column can be compared with. */
 export const SORT_KINDS: Record<StatisticsSortKey, 'int' | 'bigint' | 'float'> = {
@@ -122,7 +162,9 @@ const UPSERT_REGION_STATISTICS = `
     mean_annual_fen = EXCLUDED.mean_annual_fen, as_of = EXCLUDED.as_of, salary_disclosable = EXCLUDED.salary_disclosable,
     computed_at = EXCLUDED.computed_at`;
 
-const UPSERT_BRAND_STATISTICS = `
+const UPSERT_BRAND_STATISTICS = namedStatement(
+  'upsert_brand_statistics',
+  `
   INSERT INTO brand_statistics (brand_id, region_code, occupation_code, is_public, trainee_count, trainees_by_status,
       certified_trainee_count, certification_rate, placed_trainee_count, placement_rate, active_placement_count,
       ended_placement_count, employer_count, salary_sample_size, median_annual_fen, p25_annual_fen, p75_annual_fen,
@@ -143,7 +185,8 @@ const UPSERT_BRAND_STATISTICS = `
     as_of = EXCLUDED.as_of, computed_at = EXCLUDED.computed_at, last_event_id = EXCLUDED.last_event_id,
     last_event_seq = EXCLUDED.last_event_seq
   -- A recomputation from an older snapshot never overwrites a fresher one.
-  WHERE brand_statistics.last_event_seq <= EXCLUDED.last_event_seq`;
+  WHERE brand_statistics.last_event_seq <= EXCLUDED.last_event_seq`,
+);
 
 /**
  * The only code that reads and writes the statistics tables (brand_tallies, brand_tally_deltas, brand_employers,
@@ -180,17 +223,8 @@ export class StatisticsRepository extends Repository {
    * Moves the brands' appended deltas into their tallies: one statement, so a reader sees either the deltas or
    * their sums, never both. Cells are locked in key order, so concurrent folds cannot deadlock.
    */
-  async fold(brandIds: readonly string[], sql: Sql = this.db()): Promise<void> {
-    await sql.query(
-      `WITH folded AS (DELETE FROM brand_tally_deltas WHERE brand_id = ANY($1::uuid[]) RETURNING brand_id, figures, buckets, ns, totals)
-       INSERT INTO brand_tallies (brand_id, figure, bucket, n, total)
-       SELECT f.brand_id, u.figure, u.bucket, sum(u.n), sum(u.total)
-         FROM folded f, unnest(f.figures, f.buckets, f.ns, f.totals) AS u(figure, bucket, n, total)
-        GROUP BY f.brand_id, u.figure, u.bucket
-        ORDER BY f.brand_id, u.figure, u.bucket
-       ON CONFLICT (brand_id, figure, bucket) DO UPDATE SET n = brand_tallies.n + EXCLUDED.n, total = brand_tallies.total + EXCLUDED.total`,
-      [brandIds],
-    );
+  async fold(brandIds: readonly string[], sql?: Sql): Promise<void> {
+    await this.named(FOLD, [brandIds], sql);
   }
 
   /** Brands with deltas not folded yet. */
@@ -217,23 +251,7 @@ export class StatisticsRepository extends Repository {
 
   /** The brand's facts, cells and newest event, in the caller's snapshot; null when there is no such brand. */
   async readBrandCells(sql: Sql, brandId: string, today: string): Promise<BrandCells | null> {
-    const [row] = await sql.query(
-      `WITH ${TALLIES_CTE}
-       SELECT b.region_code, b.occupation_code, b.status,
-              (SELECT COALESCE(json_object_agg(bucket, n), '{}') FROM tallies WHERE figure = ${sqlLiteral(TALLY_FIGURES.traineesByStatus)}) AS by_status,
-              ${countOfFigure(TALLY_FIGURES.certifiedUntil, `bucket >= $2::date - DATE '1970-01-01'`)} AS certified,
-              ${countOfFigure(TALLY_FIGURES.endedPlacements)} AS ended,
-              ${totalOfFigure(TALLY_FIGURES.activeSalary)} AS salary_sum,
-              ${bucketsOf(ORDERED_FIGURES.salary.tally)} AS salaries, ${bucketsOf(ORDERED_FIGURES.uplift.tally)} AS uplifts,
-              ${bucketsOf(ORDERED_FIGURES.days.tally)} AS days,
-              ${retentionJson} AS retention,
-              (SELECT count(*)::int FROM brand_employers WHERE brand_id = b.id) AS employers,
-              ev.id AS last_event_id, COALESCE(ev.seq, 0)::text AS last_event_seq, ev.occurred_at AS as_of
-         FROM ${brandsTable('b')}
-         LEFT JOIN LATERAL (${newestBrandEventSql('b.id')}) ev ON true
-        WHERE b.id = $1[1]`,
-      [[brandId], today],
-    );
+    const [row] = await this.named<BrandCells>(READ_BRAND_CELLS, [[brandId], today], sql);
     return row ?? null;
   }
 
@@ -300,7 +318,7 @@ export class StatisticsRepository extends Repository {
   }
 
   async upsertBrandStatistics(sql: Sql, row: unknown[]): Promise<void> {
-    await sql.query(UPSERT_BRAND_STATISTICS, row);
+    await this.named(UPSERT_BRAND_STATISTICS, row, sql);
   }
 
   async upsertRegionStatistics(sql: Sql, row: unknown[]): Promise<void> {
