@@ -6,7 +6,7 @@ import { BRANDS_TABLE } from '../brands/brands.fragments';
 import { Db, Repository } from '../database/repository';
 import { SqlCondition, sqlIn, sqlLiteral, SqlParams } from '../database/sql';
 import { appendEventsSql } from '../events/outbox.fragments';
-import { lockPlaceableTraineeSql, placeTraineesSql } from '../trainees/trainees.fragments';
+import { lockPlaceableTraineeSql, placeTraineesSql, unplaceTraineesSql } from '../trainees/trainees.fragments';
 import { Placement, PlacementSalaryChange } from './placement.entity';
 import { PLACEMENT_AGGREGATE, PLACEMENT_AUDIT_DETAILS, PLACEMENT_EVENT_DATA, placementAuditAction } from './placement.events';
 import { becomesCurrentSalarySql, jobDateOkSql, PLACEMENT_RULES, type PlacementStatus, type SalaryPeriod } from './placement.rules';
@@ -92,6 +92,28 @@ const CHANGE_SALARY_AS_EMPLOYER = `
   audit AS (${appendAuditEntriesSql(`SELECT $2, $4, ${sqlLiteral(placementAuditAction('change_salary'))}, ${sqlLiteral(PLACEMENT_AGGREGATE)}, id::text, brand_id, ${PLACEMENT_AUDIT_DETAILS.sql('changed')} FROM changed`)})
   SELECT * FROM changed`;
 
+const END = PLACEMENT_RULES.end;
+
+/**
+ * The end of a job reported by the employer named on the placement, in one statement: the placement locked and
+ * checked (version, status, the last working day within the job) and ended, the trainee unplaced (the trainees
+ * module's fragment of unplace), the event and the audit entry appended. $1 placement, $2 the caller, $3 expected
+ * version or null, $4 the caller's key, $5 the last working day, $6 the reason, $7 today in China. When a rule does
+ * not hold, nothing is written. Every check is on the placement's own row, which the update re-reads once it holds
+ * the lock: a change committed meanwhile is seen.
+ */
+const END_AS_EMPLOYER = `
+  WITH ended AS (
+    UPDATE placements SET status = ${sqlLiteral(END.to)}, end_date = $5::date, end_reason = $6::text, ended_at = now(), closed_at = now(),
+           version = version + 1, updated_at = now()
+     WHERE id = $1 AND employer_id = $2 AND ${sqlIn('status', END.from)} AND ($3::int IS NULL OR version = $3)
+       AND ${jobDateOkSql('$5::date', 'start_date', '$7::date')}
+    RETURNING *),
+  unplaced AS (${unplaceTraineesSql('SELECT trainee_id FROM ended')}),
+  event AS (${appendEventsSql(`SELECT brand_id, ${sqlLiteral(PLACEMENT_AGGREGATE)}, id, ${sqlLiteral(END.event)}, ${PLACEMENT_EVENT_DATA.sql('ended')}, $2 FROM ended`)}),
+  audit AS (${appendAuditEntriesSql(`SELECT $2, $4, ${sqlLiteral(placementAuditAction('end'))}, ${sqlLiteral(PLACEMENT_AGGREGATE)}, id::text, brand_id, ${PLACEMENT_AUDIT_DETAILS.sql('ended')} FROM ended`)})
+  SELECT * FROM ended`;
+
 /** The only code that reads and writes `placements` and `placement_salary_changes` (besides its fragments). */
 @Injectable()
 export class PlacementsRepository extends Repository {
@@ -126,6 +148,12 @@ export class PlacementsRepository extends Repository {
       change.effectiveDate,
       today,
     ]);
+    return rows.length ? placementFromRow(rows[0]) : null;
+  }
+
+  /** Autocommitted; answers the ended placement, or null when any rule did not hold (nothing written). */
+  async endAsEmployer(id: string, actor: Actor, expectedVersion: number | null, endDate: string, reason: string, today: string): Promise<Placement | null> {
+    const rows: Array<Record<string, unknown>> = await this.db().query(END_AS_EMPLOYER, [id, actor.organizationId, expectedVersion, actor.apiKeyId, endDate, reason, today]);
     return rows.length ? placementFromRow(rows[0]) : null;
   }
 

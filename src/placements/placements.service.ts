@@ -184,6 +184,13 @@ export class PlacementsService {
   }
 
   async end(actor: Actor, id: string, dto: EndPlacementDto, ifMatch: number | undefined): Promise<PlacementView> {
+    // The named employer in one statement (PlacementsRepository.endAsEmployer); the brand's operator needs the brand
+    // read to be recognised, so it takes the general path at once (an operator is never an employer organization).
+    if (actor.kind === 'employer' && Policy.mayActOnPlacement('end', 'employer')) {
+      const ended = await this.inOneStatement(() => this.placements.endAsEmployer(id, actor, ifMatch ?? null, dto.endDate, dto.reason, chinaToday()));
+      if (ended) return presentPlacement(ended);
+      // Nothing was written: the general path below finds out why (404, 403, 409, 400).
+    }
     return this.act(actor, id, 'end', ifMatch, async (m, placement, now) => {
       const problem = jobDateProblem(dto.endDate, placement.startDate, chinaToday());
       if (problem === 'BEFORE_START') throw validationFailed('endDate', problem, msg('field.beforeStart', { field: 'endDate', startDate: placement.startDate }));

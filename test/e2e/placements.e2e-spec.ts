@@ -231,7 +231,7 @@ describe('placements', () => {
     expect(salaryByOperator.status).toBe(403);
   });
 
-  describe('salary changes (one statement when the named employer reports one)', () => {
+  describe('salary changes and ends (one statement when the named employer reports them)', () => {
     const change = (id: string, body: Record<string, unknown>, headers: Record<string, string> = {}, key = employer.key) =>
       t.request('POST', `/v1/placements/${id}/salary-changes`, { key, body, headers });
     const monthly = (salaryFen: number, effectiveDate: string) => ({ salaryFen, salaryPeriod: 'monthly', effectiveDate });
@@ -472,6 +472,119 @@ describe('placements', () => {
       expect(after.placement).toMatchObject({ salaryFen: current.salaryFen, version: 2 + offsets.length });
       expect(current.effectiveDate).toBe(chinaDate(0));
       expect(after.audit.filter((a: any) => a.action === 'placement.change_salary')).toHaveLength(offsets.length);
+    });
+
+    const end = (id: string, body: Record<string, unknown>, headers: Record<string, string> = {}, key = employer.key) =>
+      t.request('POST', `/v1/placements/${id}/end`, { key, body, headers });
+    const traineeOf = async (p: any) => (await t.request('GET', `/v1/trainees/${p.traineeId}`, { key: firm.key })).body;
+
+    it('an end by the employer answers and writes what the transaction did, in one statement, and the trainee is unplaced', async () => {
+      const p = await confirmedPlacement(chinaDate(-30));
+      const before = await written(p.id);
+      const placed = await traineeOf(p);
+      expect(placed.status).toBe('placed');
+      const statements: string[] = [];
+      const query = PostgresQueryRunner.prototype.query;
+      const spy = jest.spyOn(PostgresQueryRunner.prototype, 'query').mockImplementation(function (this: PostgresQueryRunner, ...args: Parameters<typeof query>) {
+        statements.push(args[0]);
+        return query.apply(this, args);
+      });
+      let ended;
+      try {
+        ended = await end(p.id, { endDate: chinaDate(-1), reason: 'contract ended' });
+      } finally {
+        spy.mockRestore();
+      }
+      expect(ended.status).toBe(200);
+      expect(ended.headers.etag).toBe('"3"');
+      expect(ended.body).toEqual({
+        ...p, status: 'ended', endDate: chinaDate(-1), endReason: 'contract ended', endedAt: expect.stringMatching(ISO_INSTANT), closedAt: ended.body.endedAt, version: 3,
+        updatedAt: ended.body.endedAt,
+      });
+
+      const after = await written(p.id);
+      expect(after.placement).toEqual(ended.body);
+      expect(after.events).toEqual([
+        ...before.events,
+        { ...salaryChangedEvent(ended.body), type: 'placement.ended', data: { ...salaryChangedEvent(ended.body).data, status: 'ended', endDate: chinaDate(-1) } },
+      ]);
+      expect(after.audit).toEqual([...before.audit, { ...salaryChangeAudit(p), action: 'placement.end', details: { status: 'ended' } }]);
+      expect(after.history).toEqual(before.history);
+      expect(await traineeOf(p)).toMatchObject({ status: 'completed', version: placed.version + 1 });
+      // All of it in one statement (authentication's reads of the key aside).
+      const ofTheEnd = statements.filter((sql) => /placement|trainees|outbox_events|audit_log|START TRANSACTION|COMMIT|ROLLBACK/i.test(sql));
+      expect(ofTheEnd).toHaveLength(1);
+      for (const table of ['UPDATE placements', 'UPDATE trainees', 'INSERT INTO outbox_events', 'INSERT INTO audit_log']) expect(ofTheEnd[0]).toContain(table);
+    });
+
+    it('an end refused (dates, version, status, caller): the same answer as before, nothing written, the trainee still placed', async () => {
+      const p = await confirmedPlacement(chinaDate(-30));
+      const before = await written(p.id);
+      const placed = await traineeOf(p);
+      const early = await end(p.id, { endDate: chinaDate(-31), reason: 'x' });
+      expectProblem(early, 400, 'VALIDATION_FAILED');
+      expect(early.body.errors).toEqual([{ field: 'endDate', code: 'BEFORE_START', message: `endDate may not be before the start date ${chinaDate(-30)}` }]);
+      const future = await end(p.id, { endDate: chinaDate(1), reason: 'x' });
+      expectProblem(future, 400, 'VALIDATION_FAILED');
+      expect(future.body.errors).toEqual([{ field: 'endDate', code: 'IN_FUTURE', message: 'endDate may not be in the future; report the end once it has happened' }]);
+      const stale = await end(p.id, { endDate: chinaDate(), reason: 'x' }, { 'if-match': '"1"' });
+      expectProblem(stale, 409, 'VERSION_CONFLICT');
+      expect(stale.body.detail).toBe('Placement is at version 2, not 1; read it again and retry');
+      for (const key of [bureau.key, t.platformKey]) {
+        const res = await end(p.id, { endDate: chinaDate(), reason: 'x' }, {}, key);
+        expectProblem(res, 403, 'FORBIDDEN');
+        expect(res.body.detail).toBe("Only the employer or the brand's operator may end this placement");
+      }
+      for (const key of [otherEmployer.key, otherFirm.key]) expectProblem(await end(p.id, { endDate: chinaDate(), reason: 'x' }, {}, key), 404, 'NOT_FOUND');
+      expect(await written(p.id)).toEqual(before);
+      expect(await traineeOf(p)).toEqual(placed);
+
+      const trainee = await registerTrainee(t, firm.key, brand.id);
+      const { body: proposed } = await propose(firm.key, proposal(trainee.id));
+      const notYet = await end(proposed.id, { endDate: chinaDate(), reason: 'x' });
+      expectProblem(notYet, 409, 'INVALID_TRANSITION');
+      expect(notYet.body.detail).toBe('Cannot end: cannot end a proposed placement; only a confirmed one');
+
+      expect((await end(p.id, { endDate: chinaDate(), reason: 'x' }, { 'if-match': '"2"' })).status).toBe(200);
+      const once = await written(p.id);
+      const again = await end(p.id, { endDate: chinaDate(), reason: 'x' });
+      expectProblem(again, 409, 'INVALID_TRANSITION');
+      expect(await written(p.id)).toEqual(once);
+    });
+
+    it("the brand's operator still ends a job (the general path), with the same event and entry", async () => {
+      const p = await confirmedPlacement(chinaDate(-30));
+      const ended = await end(p.id, { endDate: chinaDate(), reason: 'contract ended' }, {}, firm.key);
+      expect(ended.status).toBe(200);
+      expect(ended.body).toMatchObject({ status: 'ended', endDate: chinaDate(), version: 3 });
+      const after = await written(p.id);
+      expect(after.events.at(-1)).toMatchObject({ type: 'placement.ended', actorOrganizationId: firm.id, data: { status: 'ended', endDate: chinaDate(), version: 3 } });
+      expect(after.audit.at(-1)).toMatchObject({ actor_organization_id: firm.id, action: 'placement.end', details: { status: 'ended' } });
+      expect((await traineeOf(p)).status).toBe('completed');
+    });
+
+    it('ends and salary changes of one placement at once: one end, changes only before it, the trainee unplaced once', async () => {
+      const p = await confirmedPlacement(chinaDate(-30));
+      const placed = await traineeOf(p);
+      const results = await Promise.all([
+        ...Array.from({ length: 6 }, (_, i) => change(p.id, monthly(2_000_000 + i, chinaDate(-i)))),
+        end(p.id, { endDate: chinaDate(), reason: 'by the employer' }),
+        end(p.id, { endDate: chinaDate(), reason: 'by the operator' }, {}, firm.key),
+        end(p.id, { endDate: chinaDate(), reason: 'by the employer again' }),
+      ]);
+      const ends = results.slice(6);
+      expect(ends.filter((r) => r.status === 200)).toHaveLength(1);
+      expect(ends.filter((r) => r.status === 409).map((r) => r.body.code)).toEqual(['INVALID_TRANSITION', 'INVALID_TRANSITION']);
+      const endedAt = ends.find((r) => r.status === 200)!.body.version;
+      for (const r of results.slice(0, 6)) {
+        if (r.status === 200) expect(r.body.version).toBeLessThan(endedAt);
+        else expectProblem(r, 409, 'INVALID_TRANSITION');
+      }
+      const after = await written(p.id);
+      expect(after.placement).toMatchObject({ status: 'ended', version: endedAt });
+      expect(after.events.map((e: any) => e.data.version)).toEqual([1, ...Array.from({ length: endedAt - 1 }, (_, i) => 2 + i)]);
+      expect(after.history).toHaveLength(1 + results.slice(0, 6).filter((r) => r.status === 200).length);
+      expect(await traineeOf(p)).toMatchObject({ status: 'completed', version: placed.version + 1 });
     });
   });
 
