@@ -12,7 +12,7 @@ export function placementAuditAction(action: PlacementAction): string {
 
 /**
  * The data every placement event carries: ids, status and money, never a person's name or number. Defined once
- * for the service's transitions and the one-statement confirmation alike.
+ * for the service's transitions and the one-statement confirmation, salary change and end alike.
  */
 export const PLACEMENT_EVENT_DATA = new JsonProjection<Placement>({
   placementId: { property: 'id', kind: 'value' },

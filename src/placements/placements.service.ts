@@ -291,7 +291,7 @@ export class PlacementsService {
     });
   }
 
-  /** The event and the audit entry of a change; CONFIRM_AS_PROPOSED writes the same two in SQL. */
+  /** The event and the audit entry of a change; the one-statement paths (PlacementsRepository) write the same two in SQL. */
   private async recordChange(m: Db, actor: Actor, p: Placement, eventType: string, auditAction: string): Promise<void> {
     await this.outbox.append(m, actor, [{ type: eventType, aggregateType: PLACEMENT_AGGREGATE, aggregateId: p.id, brandId: p.brandId, data: PLACEMENT_EVENT_DATA.of(p) }]);
     await this.audit.record(m, actor, { action: auditAction, objectType: PLACEMENT_AGGREGATE, objectId: p.id, brandId: p.brandId, details: PLACEMENT_AUDIT_DETAILS.of(p) });
