@@ -1,12 +1,18 @@
 import { JsonProjection } from '../database/sql';
 import type { Placement } from './placement.entity';
+import type { PlacementAction } from './placement.rules';
 
 /** Events of a placement are of this aggregate type; their types are PLACEMENT_RULES[action].event. */
 export const PLACEMENT_AGGREGATE = 'placement';
 
+/** The action of the audit entry a placement's transition writes. */
+export function placementAuditAction(action: PlacementAction): string {
+  return `placement.${action}`;
+}
+
 /**
  * The data every placement event carries: ids, status and money, never a person's name or number. Defined once
- * for the service's transitions and the one-statement confirmation alike.
+ * for the service's transitions and the one-statement confirmation, salary change and end alike.
  */
 export const PLACEMENT_EVENT_DATA = new JsonProjection<Placement>({
   placementId: { property: 'id', kind: 'value' },

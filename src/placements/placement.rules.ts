@@ -50,6 +50,37 @@ export const OPEN_PLACEMENT_STATUSES: readonly PlacementStatus[] = ['proposed', 
 /** A confirmed placement is an active job: the salary figures are over these, and its trainee is `placed`. */
 export const ACTIVE_PLACEMENT_STATUS: PlacementStatus = 'confirmed';
 
+/**
+ * What is wrong with a date in a job's life (a salary's effective date, the last working day), or null: it may not
+ * be before the job started, nor after today in China (`today`, chinaToday()). Dates are `YYYY-MM-DD`.
+ */
+export type JobDateProblem = 'BEFORE_START' | 'IN_FUTURE';
+
+export function jobDateProblem(date: string, startDate: string, today: string): JobDateProblem | null {
+  if (date < startDate) return 'BEFORE_START';
+  if (date > today) return 'IN_FUTURE';
+  return null;
+}
+
+/** jobDateProblem(…) === null as a SQL condition over date expressions (a test runs both forms on every case). */
+export function jobDateOkSql(date: string, startDate: string, today: string): string {
+  return `(${date} >= ${startDate} AND ${date} <= ${today})`;
+}
+
+/**
+ * Whether a salary change becomes the current salary: the current one is the one with the latest effective date,
+ * the newer report on a tie; a back-dated correction only goes into the history. `latestEffectiveDate` is the
+ * latest in the history before this change (null without history).
+ */
+export function becomesCurrentSalary(effectiveDate: string, latestEffectiveDate: string | null): boolean {
+  return latestEffectiveDate === null || effectiveDate >= latestEffectiveDate;
+}
+
+/** becomesCurrentSalary as a SQL condition over date expressions (a test runs both forms on every case). */
+export function becomesCurrentSalarySql(effectiveDate: string, latestEffectiveDate: string): string {
+  return `(${latestEffectiveDate} IS NULL OR ${effectiveDate} >= ${latestEffectiveDate})`;
+}
+
 /** Annual equivalent of a salary as given: twelve monthly salaries (API.md), an annual one as is. */
 export function annualSalaryFen(salaryFen: number, period: SalaryPeriod): number {
   return period === 'monthly' ? salaryFen * 12 : salaryFen;

@@ -6,10 +6,10 @@ import { BRANDS_TABLE } from '../brands/brands.fragments';
 import { Db, Repository } from '../database/repository';
 import { namedStatement, SqlCondition, sqlIn, sqlLiteral, SqlParams } from '../database/sql';
 import { appendEventsSql } from '../events/outbox.fragments';
-import { lockPlaceableTraineeSql, placeTraineesSql } from '../trainees/trainees.fragments';
+import { lockPlaceableTraineeSql, placeTraineesSql, unplaceTraineesSql } from '../trainees/trainees.fragments';
 import { Placement, PlacementSalaryChange } from './placement.entity';
-import { PLACEMENT_AGGREGATE, PLACEMENT_AUDIT_DETAILS, PLACEMENT_EVENT_DATA } from './placement.events';
-import { PLACEMENT_RULES, type PlacementStatus } from './placement.rules';
+import { PLACEMENT_AGGREGATE, PLACEMENT_AUDIT_DETAILS, PLACEMENT_EVENT_DATA, placementAuditAction } from './placement.events';
+import { becomesCurrentSalarySql, jobDateOkSql, PLACEMENT_RULES, type PlacementStatus, type SalaryPeriod } from './placement.rules';
 
 export interface PlacementListFilter {
   brandId?: string;
@@ -42,8 +42,77 @@ const CONFIRM_AS_PROPOSED = namedStatement('confirm_as_proposed', `
     RETURNING *),
   placed AS (${placeTraineesSql('SELECT trainee_id FROM confirmed')}),
   event AS (${appendEventsSql(`SELECT brand_id, ${sqlLiteral(PLACEMENT_AGGREGATE)}, id, ${sqlLiteral(CONFIRM.event)}, ${PLACEMENT_EVENT_DATA.sql('confirmed')}, $2 FROM confirmed`)}),
-  audit AS (${appendAuditEntriesSql(`SELECT $2, $4, 'placement.confirm', ${sqlLiteral(PLACEMENT_AGGREGATE)}, id::text, brand_id, ${PLACEMENT_AUDIT_DETAILS.sql('confirmed')} FROM confirmed`)})
+  audit AS (${appendAuditEntriesSql(`SELECT $2, $4, ${sqlLiteral(placementAuditAction('confirm'))}, ${sqlLiteral(PLACEMENT_AGGREGATE)}, id::text, brand_id, ${PLACEMENT_AUDIT_DETAILS.sql('confirmed')} FROM confirmed`)})
   SELECT * FROM confirmed`);
+
+const CHANGE_SALARY = PLACEMENT_RULES.change_salary;
+
+/** A salary change as the history records it; `annualSalaryFen` computed by annualSalaryFen (placement.rules.ts). */
+export interface SalaryChange {
+  salaryFen: number;
+  salaryPeriod: SalaryPeriod;
+  annualSalaryFen: number;
+  effectiveDate: string;
+}
+
+/** A column set to the change's value when the change becomes current (`before.becomes_current`), else kept. */
+const ifCurrent = (column: string, value: string): string => `${column} = CASE WHEN b.becomes_current THEN ${value} ELSE p.${column} END`;
+
+/**
+ * A salary change reported by the employer named on the placement, in one statement: the placement locked and
+ * checked (version, status, the effective date within the job), the history row inserted, the current salary
+ * replaced only when the change becomes current (becomesCurrentSalarySql), the version bumped, the event and the
+ * audit entry appended through the fragments of the outbox and the audit log. $1 placement, $2 the caller, $3
+ * expected version or null, $4 the caller's key, $5 salary_fen, $6 salary_period, $7 annual_salary_fen, $8
+ * effective date, $9 today in China. When a rule does not hold, nothing is written.
+ *
+ * The latest effective date is read in the statement's snapshot, taken before the row lock is granted. So the
+ * update also requires the version that snapshot saw: a change committed while this one waited for the lock bumped
+ * it (every history row is written by a transaction that writes the placement's version), and this statement then
+ * writes nothing rather than compare with a stale date; the caller's general path decides with a fresh read.
+ */
+const CHANGE_SALARY_AS_EMPLOYER = `
+  WITH before AS MATERIALIZED (
+    SELECT p.id, p.version,
+           ${becomesCurrentSalarySql('$8::date', '(SELECT max(h.effective_date) FROM placement_salary_changes h WHERE h.placement_id = p.id)')} AS becomes_current
+      FROM placements p
+     WHERE p.id = $1 AND p.employer_id = $2),
+  changed AS (
+    UPDATE placements p
+       SET status = ${sqlLiteral(CHANGE_SALARY.to)}, ${ifCurrent('salary_fen', '$5::bigint')}, ${ifCurrent('salary_period', '$6::text')},
+           ${ifCurrent('annual_salary_fen', '$7::bigint')}, version = p.version + 1, updated_at = now()
+      FROM before b
+     WHERE p.id = b.id AND p.version = b.version AND ${sqlIn('p.status', CHANGE_SALARY.from)} AND ($3::int IS NULL OR p.version = $3)
+       AND ${jobDateOkSql('$8::date', 'p.start_date', '$9::date')}
+    RETURNING p.*),
+  history AS (
+    INSERT INTO placement_salary_changes (placement_id, brand_id, salary_fen, salary_period, annual_salary_fen, effective_date, actor_organization_id)
+    SELECT id, brand_id, $5::bigint, $6::text, $7::bigint, $8::date, $2 FROM changed),
+  event AS (${appendEventsSql(`SELECT brand_id, ${sqlLiteral(PLACEMENT_AGGREGATE)}, id, ${sqlLiteral(CHANGE_SALARY.event)}, ${PLACEMENT_EVENT_DATA.sql('changed')}, $2 FROM changed`)}),
+  audit AS (${appendAuditEntriesSql(`SELECT $2, $4, ${sqlLiteral(placementAuditAction('change_salary'))}, ${sqlLiteral(PLACEMENT_AGGREGATE)}, id::text, brand_id, ${PLACEMENT_AUDIT_DETAILS.sql('changed')} FROM changed`)})
+  SELECT * FROM changed`;
+
+const END = PLACEMENT_RULES.end;
+
+/**
+ * The end of a job reported by the employer named on the placement, in one statement: the placement locked and
+ * checked (version, status, the last working day within the job) and ended, the trainee unplaced (the trainees
+ * module's fragment of unplace), the event and the audit entry appended. $1 placement, $2 the caller, $3 expected
+ * version or null, $4 the caller's key, $5 the last working day, $6 the reason, $7 today in China. When a rule does
+ * not hold, nothing is written. Every check is on the placement's own row, which the update re-reads once it holds
+ * the lock: a change committed meanwhile is seen.
+ */
+const END_AS_EMPLOYER = `
+  WITH ended AS (
+    UPDATE placements SET status = ${sqlLiteral(END.to)}, end_date = $5::date, end_reason = $6::text, ended_at = now(), closed_at = now(),
+           version = version + 1, updated_at = now()
+     WHERE id = $1 AND employer_id = $2 AND ${sqlIn('status', END.from)} AND ($3::int IS NULL OR version = $3)
+       AND ${jobDateOkSql('$5::date', 'start_date', '$7::date')}
+    RETURNING *),
+  unplaced AS (${unplaceTraineesSql('SELECT trainee_id FROM ended')}),
+  event AS (${appendEventsSql(`SELECT brand_id, ${sqlLiteral(PLACEMENT_AGGREGATE)}, id, ${sqlLiteral(END.event)}, ${PLACEMENT_EVENT_DATA.sql('ended')}, $2 FROM ended`)}),
+  audit AS (${appendAuditEntriesSql(`SELECT $2, $4, ${sqlLiteral(placementAuditAction('end'))}, ${sqlLiteral(PLACEMENT_AGGREGATE)}, id::text, brand_id, ${PLACEMENT_AUDIT_DETAILS.sql('ended')} FROM ended`)})
+  SELECT * FROM ended`;
 
 /** The only code that reads and writes `placements` and `placement_salary_changes` (besides its fragments). */
 @Injectable()
@@ -63,6 +132,28 @@ export class PlacementsRepository extends Repository {
   /** Autocommitted; answers the confirmed placement, or null when any rule did not hold (nothing written). */
   async confirmAsProposed(id: string, actor: Actor, expectedVersion: number | null): Promise<Placement | null> {
     const rows = await this.named(CONFIRM_AS_PROPOSED, [id, actor.organizationId, expectedVersion, actor.apiKeyId]);
+    return rows.length ? placementFromRow(rows[0]) : null;
+  }
+
+  /** Autocommitted; answers the changed placement, or null when any rule did not hold (nothing written). */
+  async changeSalaryAsEmployer(id: string, actor: Actor, expectedVersion: number | null, change: SalaryChange, today: string): Promise<Placement | null> {
+    const rows: Array<Record<string, unknown>> = await this.db().query(CHANGE_SALARY_AS_EMPLOYER, [
+      id,
+      actor.organizationId,
+      expectedVersion,
+      actor.apiKeyId,
+      String(change.salaryFen),
+      change.salaryPeriod,
+      String(change.annualSalaryFen),
+      change.effectiveDate,
+      today,
+    ]);
+    return rows.length ? placementFromRow(rows[0]) : null;
+  }
+
+  /** Autocommitted; answers the ended placement, or null when any rule did not hold (nothing written). */
+  async endAsEmployer(id: string, actor: Actor, expectedVersion: number | null, endDate: string, reason: string, today: string): Promise<Placement | null> {
+    const rows: Array<Record<string, unknown>> = await this.db().query(END_AS_EMPLOYER, [id, actor.organizationId, expectedVersion, actor.apiKeyId, endDate, reason, today]);
     return rows.length ? placementFromRow(rows[0]) : null;
   }
 

@@ -16,8 +16,8 @@ import { TraineesService } from '../trainees/trainees.service';
 import { canBePlaced } from '../trainees/trainee.rules';
 import type { ConfirmPlacementDto, EndPlacementDto, ListPlacementsQuery, PlacementEventView, PlacementView, ProposePlacementDto, SalaryChangeDto } from './dto/placement.dto';
 import type { Placement } from './placement.entity';
-import { PLACEMENT_AGGREGATE, PLACEMENT_AUDIT_DETAILS, PLACEMENT_EVENT_DATA } from './placement.events';
-import { ACTIVE_PLACEMENT_STATUS, annualSalaryFen, checkPlacementAction, PLACEMENT_RULES, PlacementAction, SalaryPeriod } from './placement.rules';
+import { PLACEMENT_AGGREGATE, PLACEMENT_AUDIT_DETAILS, PLACEMENT_EVENT_DATA, placementAuditAction } from './placement.events';
+import { ACTIVE_PLACEMENT_STATUS, annualSalaryFen, becomesCurrentSalary, checkPlacementAction, jobDateProblem, PLACEMENT_RULES, PlacementAction, SalaryPeriod } from './placement.rules';
 import { PlacementsRepository } from './placements.repository';
 import { msg } from '../common/i18n/message';
 
@@ -148,14 +148,22 @@ export class PlacementsService {
    * of the trainees module, the outbox and the audit log). When a rule does not hold, nothing is written and null
    * is answered.
    */
-  private async confirmInOneStatement(actor: Actor, id: string, ifMatch: number | undefined): Promise<Placement | null> {
+  private confirmInOneStatement(actor: Actor, id: string, ifMatch: number | undefined): Promise<Placement | null> {
+    return this.inOneStatement(() => this.placements.confirmAsProposed(id, actor, ifMatch ?? null));
+  }
+
+  /**
+   * Runs an autocommitted one-statement write (null: nothing written) and wakes the relays after it. Its lock
+   * order may differ from the general path's (the confirmation locks the trainee first): a rare deadlock is
+   * retried, as inTransaction does.
+   */
+  private async inOneStatement(write: () => Promise<Placement | null>): Promise<Placement | null> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const confirmed = await this.placements.confirmAsProposed(id, actor, ifMatch ?? null);
-        if (confirmed) this.outbox.wake();
-        return confirmed;
+        const written = await write();
+        if (written) this.outbox.wake();
+        return written;
       } catch (err) {
-        // Lock order differs from the general path (trainee first): a rare deadlock is retried, as inTransaction does.
         if (pgErrorCode(err) === '40P01' && attempt < 4) continue;
         throw err;
       }
@@ -176,9 +184,17 @@ export class PlacementsService {
   }
 
   async end(actor: Actor, id: string, dto: EndPlacementDto, ifMatch: number | undefined): Promise<PlacementView> {
+    // The named employer in one statement (PlacementsRepository.endAsEmployer); the brand's operator needs the brand
+    // read to be recognised, so it takes the general path at once (an operator is never an employer organization).
+    if (actor.kind === 'employer' && Policy.mayActOnPlacement('end', 'employer')) {
+      const ended = await this.inOneStatement(() => this.placements.endAsEmployer(id, actor, ifMatch ?? null, dto.endDate, dto.reason, chinaToday()));
+      if (ended) return presentPlacement(ended);
+      // Nothing was written: the general path below finds out why (404, 403, 409, 400).
+    }
     return this.act(actor, id, 'end', ifMatch, async (m, placement, now) => {
-      if (dto.endDate < placement.startDate) throw validationFailed('endDate', 'BEFORE_START', msg('field.beforeStart', { field: 'endDate', startDate: placement.startDate }));
-      if (dto.endDate > chinaToday()) throw validationFailed('endDate', 'IN_FUTURE', msg('field.endInFuture', { field: 'endDate' }));
+      const problem = jobDateProblem(dto.endDate, placement.startDate, chinaToday());
+      if (problem === 'BEFORE_START') throw validationFailed('endDate', problem, msg('field.beforeStart', { field: 'endDate', startDate: placement.startDate }));
+      if (problem === 'IN_FUTURE') throw validationFailed('endDate', problem, msg('field.endInFuture', { field: 'endDate' }));
       placement.endDate = dto.endDate;
       placement.endReason = dto.reason;
       placement.endedAt = now;
@@ -188,23 +204,30 @@ export class PlacementsService {
   }
 
   async changeSalary(actor: Actor, id: string, dto: SalaryChangeDto, ifMatch: number | undefined): Promise<PlacementView> {
+    const change = { salaryFen: dto.salaryFen, salaryPeriod: dto.salaryPeriod, annualSalaryFen: annualSalaryFen(dto.salaryFen, dto.salaryPeriod), effectiveDate: dto.effectiveDate };
+    // The employer named on the placement needs no brand read (Policy.placementRoleNeedsBrand), so its report (the
+    // only one the rules admit today) is one statement: PlacementsRepository.changeSalaryAsEmployer.
+    if (Policy.mayActOnPlacement('change_salary', 'employer')) {
+      const changed = await this.inOneStatement(() => this.placements.changeSalaryAsEmployer(id, actor, ifMatch ?? null, change, chinaToday()));
+      if (changed) return presentPlacement(changed);
+      // Nothing was written: the general path below finds out why (404, 403, 409, 400) or changes after a race.
+    }
     return this.act(actor, id, 'change_salary', ifMatch, async (m, placement) => {
-      if (dto.effectiveDate < placement.startDate) throw validationFailed('effectiveDate', 'BEFORE_START', msg('field.beforeStart', { field: 'effectiveDate', startDate: placement.startDate }));
-      if (dto.effectiveDate > chinaToday()) throw validationFailed('effectiveDate', 'IN_FUTURE', msg('field.inFuture', { field: 'effectiveDate' }));
-      const latest = await this.placements.latestSalaryDate(m, placement.id);
-      // A back-dated correction goes into the history; the current salary is the one with the latest effective date.
-      if (!latest || dto.effectiveDate >= latest) {
-        placement.salaryFen = String(dto.salaryFen);
-        placement.salaryPeriod = dto.salaryPeriod;
-        placement.annualSalaryFen = String(annualSalaryFen(dto.salaryFen, dto.salaryPeriod));
+      const problem = jobDateProblem(dto.effectiveDate, placement.startDate, chinaToday());
+      if (problem === 'BEFORE_START') throw validationFailed('effectiveDate', problem, msg('field.beforeStart', { field: 'effectiveDate', startDate: placement.startDate }));
+      if (problem === 'IN_FUTURE') throw validationFailed('effectiveDate', problem, msg('field.inFuture', { field: 'effectiveDate' }));
+      if (becomesCurrentSalary(dto.effectiveDate, await this.placements.latestSalaryDate(m, placement.id))) {
+        placement.salaryFen = String(change.salaryFen);
+        placement.salaryPeriod = change.salaryPeriod;
+        placement.annualSalaryFen = String(change.annualSalaryFen);
       }
       await this.placements.insertSalaryChange(m, {
         placementId: placement.id,
         brandId: placement.brandId,
-        salaryFen: String(dto.salaryFen),
-        salaryPeriod: dto.salaryPeriod,
-        annualSalaryFen: String(annualSalaryFen(dto.salaryFen, dto.salaryPeriod)),
-        effectiveDate: dto.effectiveDate,
+        salaryFen: String(change.salaryFen),
+        salaryPeriod: change.salaryPeriod,
+        annualSalaryFen: String(change.annualSalaryFen),
+        effectiveDate: change.effectiveDate,
         actorOrganizationId: actor.organizationId,
       });
     });
@@ -251,7 +274,7 @@ export class PlacementsService {
         version: placement.version,
         updatedAt: now,
       });
-      await this.recordChange(m, actor, placement, rule.event, `placement.${action}`);
+      await this.recordChange(m, actor, placement, rule.event, placementAuditAction(action));
       return presentPlacement(placement);
     });
   }
@@ -268,7 +291,7 @@ export class PlacementsService {
     });
   }
 
-  /** The event and the audit entry of a change; CONFIRM_AS_PROPOSED writes the same two in SQL. */
+  /** The event and the audit entry of a change; the one-statement paths (PlacementsRepository) write the same two in SQL. */
   private async recordChange(m: Db, actor: Actor, p: Placement, eventType: string, auditAction: string): Promise<void> {
     await this.outbox.append(m, actor, [{ type: eventType, aggregateType: PLACEMENT_AGGREGATE, aggregateId: p.id, brandId: p.brandId, data: PLACEMENT_EVENT_DATA.of(p) }]);
     await this.audit.record(m, actor, { action: auditAction, objectType: PLACEMENT_AGGREGATE, objectId: p.id, brandId: p.brandId, details: PLACEMENT_AUDIT_DETAILS.of(p) });

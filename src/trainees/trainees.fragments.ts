@@ -1,12 +1,12 @@
 import type { EncryptedTable } from '../database/ciphertexts';
 import { sqlLiteral } from '../database/sql';
-import { canBePlacedSql, PLACED_STATUS } from './trainee.rules';
+import { AFTER_PLACEMENT_STATUS, canBePlacedSql, PLACED_STATUS } from './trainee.rules';
 import { importChunkContext } from './imports/trainee-import.rules';
 
 /**
  * What other modules' statements may do to `trainees` (owned by this module) when a whole change must be one
- * statement: the placements' one-statement confirmation locks the trainee and places them through these. Each is
- * the SQL twin of a TraineesService method (lockPlaceable, place), built from the same rules.
+ * statement: the placements' one-statement confirmation and end lock, place and unplace the trainee through these.
+ * Each is the SQL twin of a TraineesService method (lockPlaceable, place, unplace), built from the same rules.
  */
 
 /** A CTE body: locks the trainee `traineeId` selects and yields its `id` when it may be placed (canBePlaced). */
@@ -17,6 +17,12 @@ export function lockPlaceableTraineeSql(traineeId: string): string {
 /** A data-modifying CTE body: the trainees `traineeIds` selects become placed. */
 export function placeTraineesSql(traineeIds: string): string {
   return `UPDATE trainees SET status = ${sqlLiteral(PLACED_STATUS)}, version = version + 1, updated_at = now() WHERE id IN (${traineeIds})`;
+}
+
+/** A data-modifying CTE body: the placed trainees `traineeIds` selects are back to AFTER_PLACEMENT_STATUS (their job ended); anyone else is left as they are. */
+export function unplaceTraineesSql(traineeIds: string): string {
+  return `UPDATE trainees SET status = ${sqlLiteral(AFTER_PLACEMENT_STATUS)}, version = version + 1, updated_at = now()
+           WHERE id IN (${traineeIds}) AND status = ${sqlLiteral(PLACED_STATUS)}`;
 }
 
 /** The associated data of a trainee's encrypted identity number and phone: one field's ciphertext never passes for another's. */

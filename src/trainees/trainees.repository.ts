@@ -15,9 +15,9 @@ import { offeredToSql } from '../placements/placements.fragments';
 import type { BrandColumns } from '../policy/policy';
 import { Trainee } from './trainee.entity';
 import { TRAINEE_AGGREGATE, TRAINEE_REGISTER_ACTION, TRAINEE_REGISTERED_DATA, TRAINEE_REGISTERED_EVENT } from './trainee.events';
-import { placeTraineesSql } from './trainees.fragments';
+import { placeTraineesSql, unplaceTraineesSql } from './trainees.fragments';
 import type { Gender } from '../common/identifiers/national-id';
-import { AFTER_PLACEMENT_STATUS, PLACED_STATUS, REGISTERED_STATUS, type TraineeStatus } from './trainee.rules';
+import { REGISTERED_STATUS, type TraineeStatus } from './trainee.rules';
 
 /** A trainee as stored at registration: personal data already encrypted, masked and hashed. */
 export type SealedRegistration = Pick<
@@ -205,11 +205,7 @@ export class TraineesRepository extends Repository {
 
   /** A placed trainee whose job ended is back to AFTER_PLACEMENT_STATUS; anyone else is left as they are. */
   async markUnplaced(m: Db, id: string): Promise<void> {
-    await m.query(
-      `UPDATE trainees SET status = ${sqlLiteral(AFTER_PLACEMENT_STATUS)}, version = version + 1, updated_at = now()
-        WHERE id = $1 AND status = ${sqlLiteral(PLACED_STATUS)}`,
-      [id],
-    );
+    await m.query(unplaceTraineesSql('$1'), [id]);
   }
 }
 

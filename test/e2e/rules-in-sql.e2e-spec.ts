@@ -9,6 +9,7 @@ import { MIGRATIONS } from '../../migrations';
 import { BRAND_STATUSES, effectiveBrandStatus, effectiveBrandStatusSql, takesNewTrainees, takesNewTraineesSql, type BrandStatus } from '../../src/brands/brand.rules';
 import type { Actor } from '../../src/common/auth/actor';
 import { SqlParams } from '../../src/database/sql';
+import { becomesCurrentSalary, becomesCurrentSalarySql, jobDateOkSql, jobDateProblem } from '../../src/placements/placement.rules';
 import { Policy } from '../../src/policy/policy';
 import { WRITING_TRANSACTION_FUNCTION, WRITING_TRANSACTION_FUNCTION_DDL, WRITING_TRANSACTION_SQL } from '../../src/events/outbox.fragments';
 import { TALLY_FUNCTIONS, TALLY_TRIGGERS, talliesFingerprint } from '../../src/statistics/tallies.sql';
@@ -137,6 +138,25 @@ describe('rules written once, in TypeScript and in the database alike', () => {
     }
     // Both answers occur, so the comparison can fail either way.
     expect(new Set(rows.map((r) => r.open))).toEqual(new Set([true, false]));
+  });
+
+  it('a date within a job and whether a salary change becomes current: the SQL forms answer as the TypeScript does', async () => {
+    const days = ['2025-12-31', '2026-01-01', '2026-01-02', '2026-02-28', '2026-03-01', '2027-01-01'];
+    const cases = days.flatMap((date) => days.flatMap((start) => [...days, null].map((other) => ({ date, start, other }))));
+    const p = new SqlParams();
+    const rows: Array<{ i: number; within: boolean; current: boolean | null }> = await t.dataSource.query(
+      `SELECT c.i, ${jobDateOkSql('c.date', 'c.start', 'c.other')} AS within, ${becomesCurrentSalarySql('c.date', 'c.other')} AS current
+         FROM unnest(${p.add(cases.map((c) => c.date))}::date[], ${p.add(cases.map((c) => c.start))}::date[], ${p.add(cases.map((c) => c.other))}::date[])
+         WITH ORDINALITY AS c(date, start, other, i)`,
+      p.values,
+    );
+    expect(rows).toHaveLength(cases.length);
+    for (const row of rows) {
+      const c = cases[Number(row.i) - 1];
+      // `other` is the latest effective date for the salary (null without history), and today for the date check.
+      expect({ ...c, current: row.current }).toEqual({ ...c, current: becomesCurrentSalary(c.date, c.other) });
+      if (c.other !== null) expect({ ...c, within: row.within }).toEqual({ ...c, within: jobDateProblem(c.date, c.start, c.other) === null });
+    }
   });
 
   describe('the access policy and its SQL filters', () => {
