@@ -71,7 +71,7 @@ const ifCurrent = (column: string, value: string): string => `${column} = CASE W
  * it (every history row is written by a transaction that writes the placement's version), and this statement then
  * writes nothing rather than compare with a stale date; the caller's general path decides with a fresh read.
  */
-const CHANGE_SALARY_AS_EMPLOYER = `
+const CHANGE_SALARY_AS_EMPLOYER = namedStatement('change_salary_as_employer', `
   WITH before AS MATERIALIZED (
     SELECT p.id, p.version,
            ${becomesCurrentSalarySql('$8::date', '(SELECT max(h.effective_date) FROM placement_salary_changes h WHERE h.placement_id = p.id)')} AS becomes_current
@@ -90,7 +90,7 @@ const CHANGE_SALARY_AS_EMPLOYER = `
     SELECT id, brand_id, $5::bigint, $6::text, $7::bigint, $8::date, $2 FROM changed),
   event AS (${appendEventsSql(`SELECT brand_id, ${sqlLiteral(PLACEMENT_AGGREGATE)}, id, ${sqlLiteral(CHANGE_SALARY.event)}, ${PLACEMENT_EVENT_DATA.sql('changed')}, $2 FROM changed`)}),
   audit AS (${appendAuditEntriesSql(`SELECT $2, $4, ${sqlLiteral(placementAuditAction('change_salary'))}, ${sqlLiteral(PLACEMENT_AGGREGATE)}, id::text, brand_id, ${PLACEMENT_AUDIT_DETAILS.sql('changed')} FROM changed`)})
-  SELECT * FROM changed`;
+  SELECT * FROM changed`);
 
 const END = PLACEMENT_RULES.end;
 
@@ -102,7 +102,7 @@ const END = PLACEMENT_RULES.end;
  * not hold, nothing is written. Every check is on the placement's own row, which the update re-reads once it holds
  * the lock: a change committed meanwhile is seen.
  */
-const END_AS_EMPLOYER = `
+const END_AS_EMPLOYER = namedStatement('end_as_employer', `
   WITH ended AS (
     UPDATE placements SET status = ${sqlLiteral(END.to)}, end_date = $5::date, end_reason = $6::text, ended_at = now(), closed_at = now(),
            version = version + 1, updated_at = now()
@@ -112,7 +112,7 @@ const END_AS_EMPLOYER = `
   unplaced AS (${unplaceTraineesSql('SELECT trainee_id FROM ended')}),
   event AS (${appendEventsSql(`SELECT brand_id, ${sqlLiteral(PLACEMENT_AGGREGATE)}, id, ${sqlLiteral(END.event)}, ${PLACEMENT_EVENT_DATA.sql('ended')}, $2 FROM ended`)}),
   audit AS (${appendAuditEntriesSql(`SELECT $2, $4, ${sqlLiteral(placementAuditAction('end'))}, ${sqlLiteral(PLACEMENT_AGGREGATE)}, id::text, brand_id, ${PLACEMENT_AUDIT_DETAILS.sql('ended')} FROM ended`)})
-  SELECT * FROM ended`;
+  SELECT * FROM ended`);
 
 /** The only code that reads and writes `placements` and `placement_salary_changes` (besides its fragments). */
 @Injectable()
@@ -137,7 +137,7 @@ export class PlacementsRepository extends Repository {
 
   /** Autocommitted; answers the changed placement, or null when any rule did not hold (nothing written). */
   async changeSalaryAsEmployer(id: string, actor: Actor, expectedVersion: number | null, change: SalaryChange, today: string): Promise<Placement | null> {
-    const rows: Array<Record<string, unknown>> = await this.db().query(CHANGE_SALARY_AS_EMPLOYER, [
+    const rows = await this.named(CHANGE_SALARY_AS_EMPLOYER, [
       id,
       actor.organizationId,
       expectedVersion,
@@ -153,7 +153,7 @@ export class PlacementsRepository extends Repository {
 
   /** Autocommitted; answers the ended placement, or null when any rule did not hold (nothing written). */
   async endAsEmployer(id: string, actor: Actor, expectedVersion: number | null, endDate: string, reason: string, today: string): Promise<Placement | null> {
-    const rows: Array<Record<string, unknown>> = await this.db().query(END_AS_EMPLOYER, [id, actor.organizationId, expectedVersion, actor.apiKeyId, endDate, reason, today]);
+    const rows = await this.named(END_AS_EMPLOYER, [id, actor.organizationId, expectedVersion, actor.apiKeyId, endDate, reason, today]);
     return rows.length ? placementFromRow(rows[0]) : null;
   }
 

@@ -113,7 +113,7 @@ const BRAND_FIGURES = `
  */
 const FOLD = namedStatement(
   'fold_tallies',
-  `AS (DELETE FROM brand_tally_deltas WHERE brand_id = ANY($1::uuid[]) RETURNING brand_id, figures, buckets, ns, totals)
+  `WITH folded AS (DELETE FROM brand_tally_deltas WHERE brand_id = ANY($1::uuid[]) RETURNING brand_id, figures, buckets, ns, totals)
        INSERT INTO brand_tallies (brand_id, figure, bucket, n, total)
        SELECT f.brand_id, u.figure, u.bucket, sum(u.n), sum(u.total)
          FROM folded f, unnest(f.figures, f.buckets, f.ns, f.totals) AS u(figure, bucket, n, total)

@@ -1,5 +1,4 @@
 import { Client } from 'pg';
-import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { createBrand, createCertifiedBrand, SEED_BRANDS } from '../support/brands';
 import { eventually, expectProblem, ISO_INSTANT } from '../support/expect';
 import { createOrganization, OrgWithKey } from '../support/factories';
@@ -8,6 +7,17 @@ import { startTestApp, TestApp } from '../support/test-app';
 import { registerTrainee } from '../support/trainees';
 
 const today = (): string => new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
+
+
+/** Records the text of every statement sent to Postgres (each a round trip), named prepared ones included. */
+function recordStatements(statements: string[]): jest.SpyInstance {
+  const query = Client.prototype.query as (...args: unknown[]) => unknown;
+  return jest.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
+    const first = args[0] as string | { text?: string };
+    statements.push(typeof first === 'string' ? first : (first?.text ?? ''));
+    return query.apply(this, args);
+  } as never);
+}
 
 describe('placements', () => {
   let t: TestApp;
@@ -303,11 +313,7 @@ describe('placements', () => {
     it('runs as one statement: no transaction, no locking read, one round trip for the whole change', async () => {
       const p = await confirmedPlacement(chinaDate(-5));
       const statements: string[] = [];
-      const query = PostgresQueryRunner.prototype.query;
-      const spy = jest.spyOn(PostgresQueryRunner.prototype, 'query').mockImplementation(function (this: PostgresQueryRunner, ...args: Parameters<typeof query>) {
-        statements.push(args[0]);
-        return query.apply(this, args);
-      });
+      const spy = recordStatements(statements);
       let res;
       try {
         res = await change(p.id, monthly(1_600_000, chinaDate()));
@@ -484,11 +490,7 @@ describe('placements', () => {
       const placed = await traineeOf(p);
       expect(placed.status).toBe('placed');
       const statements: string[] = [];
-      const query = PostgresQueryRunner.prototype.query;
-      const spy = jest.spyOn(PostgresQueryRunner.prototype, 'query').mockImplementation(function (this: PostgresQueryRunner, ...args: Parameters<typeof query>) {
-        statements.push(args[0]);
-        return query.apply(this, args);
-      });
+      const spy = recordStatements(statements);
       let ended;
       try {
         ended = await end(p.id, { endDate: chinaDate(-1), reason: 'contract ended' });
