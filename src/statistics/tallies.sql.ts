@@ -460,7 +460,8 @@ export async function reinstallTallyFunctions(q: SqlRunner): Promise<void> {
 /**
  * Fills a placement figure's cells in existing tallies: its contributions from the placements matching `where`
  * (over `p`; every row that contributes must match), less what unfolded deltas already hold of it — tallies plus
- * deltas are the truth. Run with placements locked against writes.
+ * deltas are the truth. Run with placements locked against writes. Region tallies are sums of the brands' folded
+ * cells: a migration that fills cells here on a database that has them runs rebuild_region_tallies() after.
  */
 export async function fillPlacementFigure(q: SqlRunner, tally: TallyFigure, where: string): Promise<void> {
   await q.query(`DELETE FROM brand_tallies WHERE figure = ${figure(tally)}`);
