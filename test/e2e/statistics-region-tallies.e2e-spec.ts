@@ -234,4 +234,35 @@ describe('region tallies', () => {
     expect(exact.differences).toEqual([]);
     expect(exact.regionCells).toBeGreaterThan(0);
   }, 120_000);
+
+  it('stay the sum of their brands when folds of overlapping brands, writes and certifications run at once', async () => {
+    const shanghai = await certifiedBrand('310115', '区域并发甲');
+    const zhejiang = await certifiedBrand('330102', '区域并发乙');
+    const drafts = await Promise.all(['310115', '330102', '440106'].map((code, i) => draftBrand(code, `区域并发草稿${i}`)));
+    for (const d of drafts) for (let i = 0; i < 2; i++) await registerTrainee(t, d.operator.key, d.id);
+    const all = [shanghai, zhejiang, ...drafts].map((b) => b.id);
+    let writing = true;
+    // Folds of overlapping sets of brands, over and over, while the writes and certifications below go on.
+    const folding = Promise.all(
+      [all, all.slice(0, 3), all.slice(2), [shanghai.id]].map(async (ids) => {
+        while (writing) await calculator.fold(ids);
+      }),
+    );
+    await Promise.all([
+      (async () => {
+        for (let i = 0; i < 6; i++) await place(shanghai, employers[i % 4], 7_000_000 + i * 900_000);
+      })(),
+      (async () => {
+        for (let i = 0; i < 6; i++) await place(zhejiang, employers[i % 4], 8_000_000 + i * 1_100_000);
+      })(),
+      ...drafts.map(async (d) => {
+        await certify(d);
+        await registerTrainee(t, d.operator.key, d.id);
+      }),
+    ]);
+    writing = false;
+    await folding;
+    await expectRegionTalliesAreTheirBrands();
+    await expectRegionFiguresAreAFullScan();
+  }, 120_000);
 });
