@@ -110,6 +110,9 @@ async function generate(url: string): Promise<Record<string, number>> {
         if ((i + 1) % 100 === 0) await c.query('ANALYZE brand_tallies, brand_tally_deltas, brand_employers');
         if ((i + 1) % 250 === 0) log(`    ${i + 1} brands rebuilt, ${fmt((nowMs() - t) / (i + 1), 1)} ms a brand`);
       }
+      // The brands were inserted with the triggers off: which brands count where, and the regions' cells (the
+      // brands' rebuilt cells are deltas until their first recomputation folds them into brands and regions).
+      await c.query(`SELECT rebuild_region_tallies()`);
     });
     await c.query('VACUUM ANALYZE');
   });

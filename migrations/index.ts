@@ -14,6 +14,7 @@ import { TraineeImports1764300850000 } from './1764300850000-TraineeImports';
 import { MonthPartitions1764300860000 } from './1764300860000-MonthPartitions';
 import { HotTraineeUpdates1764300870000 } from './1764300870000-HotTraineeUpdates';
 import { TallyDeletes1764300880000 } from './1764300880000-TallyDeletes';
+import { RegionTallies1764300890000 } from './1764300890000-RegionTallies';
 
 /** Every migration in order. Listed explicitly so the app, the CLI and ts-jest load the same set without globbing. */
-export const MIGRATIONS: Function[] = [Foundation1764300000000, Brands1764300100000, Trainees1764300200000, Placements1764300300000, Certifications1764300400000, Statistics1764300500000, IdempotencyPrivacy1764300600000, StatisticsTallies1764300700000, EndsByMonth1764300800000, CredentialStatusLists1764300810000, RegionDisclosure1764300820000, Webhooks1764300840000, TraineeImports1764300850000, MonthPartitions1764300860000, HotTraineeUpdates1764300870000, TallyDeletes1764300880000];
+export const MIGRATIONS: Function[] = [Foundation1764300000000, Brands1764300100000, Trainees1764300200000, Placements1764300300000, Certifications1764300400000, Statistics1764300500000, IdempotencyPrivacy1764300600000, StatisticsTallies1764300700000, EndsByMonth1764300800000, CredentialStatusLists1764300810000, RegionDisclosure1764300820000, Webhooks1764300840000, TraineeImports1764300850000, MonthPartitions1764300860000, HotTraineeUpdates1764300870000, TallyDeletes1764300880000, RegionTallies1764300890000];

@@ -6,6 +6,9 @@
  */
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source';
+import { NON_PUBLIC_STATUSES } from '../../src/brands/brand.rules';
+import { regionsHoldingSql } from '../../src/common/identifiers/region-code';
+import { sqlNotIn } from '../../src/database/sql';
 import { servicesOn } from './services';
 
 /** A brand's cells: tallies plus unfolded deltas, summed (what a reader of the tallies sees). */
@@ -17,6 +20,33 @@ SELECT brand_id::text, figure::text, bucket::text, sum(n)::text AS n, sum(total)
     FROM brand_tally_deltas d, unnest(d.figures, d.buckets, d.ns, d.totals) AS u(figure, bucket, n, total)) c
  GROUP BY brand_id, figure, bucket HAVING sum(n) <> 0 OR sum(total) <> 0
  ORDER BY brand_id, figure::text, bucket`;
+
+/**
+ * Every region's cells as a reader sees them (its row of the region tallies plus the unfolded deltas of the brands
+ * it counts), each region against the sum of its public brands' cells: the rebuild must leave the former unchanged,
+ * and the two must agree before it.
+ */
+const REGION_CELLS_SQL = `
+SELECT region_code::text, figure::text, bucket::text, sum(n)::text AS n, sum(total)::text AS total FROM (
+  SELECT region_code::text, figure, bucket, n, total FROM region_tallies
+  UNION ALL
+  SELECT r.region_code, c.figure, c.bucket, c.n, c.total
+    FROM brand_tally_deltas d JOIN region_tally_brands m ON m.brand_id = d.brand_id,
+         unnest(d.figures, d.buckets, d.ns, d.totals) AS c(figure, bucket, n, total),
+         unnest(${regionsHoldingSql('m.region_code')}) AS r(region_code)
+   WHERE m.region_code IS NOT NULL) x
+ GROUP BY region_code, figure, bucket HAVING sum(n) <> 0 OR sum(total) <> 0
+ ORDER BY 1, 2, 3`;
+const BRANDS_REGION_CELLS_SQL = `
+SELECT r.region_code::text, c.figure::text, c.bucket::text, sum(c.n)::text AS n, sum(c.total)::text AS total
+  FROM (SELECT brand_id, figure, bucket, n, total FROM brand_tallies
+        UNION ALL
+        SELECT d.brand_id, u.figure, u.bucket, u.n, u.total
+          FROM brand_tally_deltas d, unnest(d.figures, d.buckets, d.ns, d.totals) AS u(figure, bucket, n, total)) c
+  JOIN brands b ON b.id = c.brand_id AND ${sqlNotIn('b.status', NON_PUBLIC_STATUSES)},
+       unnest(${regionsHoldingSql('b.region_code')}) AS r(region_code)
+ GROUP BY r.region_code, c.figure, c.bucket HAVING sum(c.n) <> 0 OR sum(c.total) <> 0
+ ORDER BY 1, 2, 3`;
 
 // Everything but the times of computation.
 const BRAND_FIGURES_SQL = `SELECT brand_id, trainee_count, trainees_by_status, certified_trainee_count, certification_rate, placed_trainee_count,
@@ -31,6 +61,7 @@ export interface Exactness {
   brands: number;
   regions: number;
   cells: number;
+  regionCells: number;
   /** The first differences found (empty when ok). */
   differences: string[];
 }
@@ -48,17 +79,20 @@ export async function checkAgainstRebuild(url: string): Promise<Exactness> {
   await ds.initialize();
   try {
     const keptCells = await ds.query(CELLS_SQL);
+    const keptRegionCells = await ds.query(REGION_CELLS_SQL);
+    const differences: string[] = [];
+    diff('region cell against its brands', keptRegionCells, await ds.query(BRANDS_REGION_CELLS_SQL), differences);
     const keptBrands = await ds.query(BRAND_FIGURES_SQL);
     const keptRegions = await ds.query(REGION_FIGURES_SQL);
     // The upsert keeps the fresher of two rows; without the old ones every figure is written anew.
     await ds.query('DELETE FROM brand_statistics');
     await ds.query('DELETE FROM region_statistics');
     await servicesOn(ds).calculator.rebuildAll();
-    const differences: string[] = [];
     diff('tally cell', keptCells, await ds.query(CELLS_SQL), differences);
+    diff('region tally cell', keptRegionCells, await ds.query(REGION_CELLS_SQL), differences);
     diff('brand figures', keptBrands, await ds.query(BRAND_FIGURES_SQL), differences);
     diff('region figures', keptRegions, await ds.query(REGION_FIGURES_SQL), differences);
-    return { ok: differences.length === 0, brands: keptBrands.length, regions: keptRegions.length, cells: keptCells.length, differences };
+    return { ok: differences.length === 0, brands: keptBrands.length, regions: keptRegions.length, cells: keptCells.length, regionCells: keptRegionCells.length, differences };
   } finally {
     await ds.destroy();
   }

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { isPublicBrandStatus } from '../brands/brand.rules';
 import { BrandsService } from '../brands/brands.service';
-import { coverPrefix, prefixRange, regionCovers } from '../common/identifiers/region-code';
+import { coverPrefix, prefixRange, prefixRegion, regionCovers, regionsHolding } from '../common/identifiers/region-code';
 import { chinaToday } from '../common/time/china-time';
 import { interpolateQuantile, quantileRanks, rate, roundFen } from './statistics.math';
 import { Sql, StatisticsRepository } from './statistics.repository';
@@ -28,8 +28,7 @@ type Quantiles = (figure: OrderedFigure, p: number) => number | null;
 
 /** The region codes whose figures a brand's change can move: its district, city, province and the nation. */
 export function coveringRegions(regionCode: string): string[] {
-  const candidates = [regionCode, `${regionCode.slice(0, 4)}00`, `${regionCode.slice(0, 2)}0000`, '100000'];
-  return [...new Set(candidates)].filter((c) => regionCovers(c, regionCode));
+  return regionsHolding(regionCode).filter((c) => regionCovers(c, regionCode));
 }
 
 /**
@@ -62,9 +61,17 @@ export class StatisticsCalculator {
     return { folded: brands.length, dropped: await this.statistics.dropEmptyCells() };
   }
 
-  /** Rebuilds a brand's tallies and derived columns from its source rows (`npm run stats:rebuild`, and after drift). */
-  rebuildTallies(brandId: string): Promise<void> {
-    return this.statistics.rebuildTallies(brandId);
+  /**
+   * Rebuilds a brand's tallies and derived columns from its source rows (after drift), and the region tallies: a
+   * brand's tallies changed by hand were never added to its regions, so only a sum over the brands repairs them.
+   */
+  async rebuildTallies(brandId: string): Promise<void> {
+    await this.rebuildBrandTallies([brandId]);
+  }
+
+  private async rebuildBrandTallies(brandIds: readonly string[]): Promise<void> {
+    for (const id of brandIds) await this.statistics.rebuildTallies(id);
+    await this.statistics.rebuildRegionTallies();
   }
 
   /**
@@ -100,17 +107,17 @@ export class StatisticsCalculator {
 
   /** Recomputes one brand; answers its region code (null when the brand does not exist). */
   async recomputeBrand(brandId: string, today = chinaToday()): Promise<string | null> {
-    return this.repairingDrift(`brand ${brandId}`, [brandId], () => this.computeBrand(brandId, today));
+    return this.repairingDrift(`brand ${brandId}`, async () => [brandId], () => this.computeBrand(brandId, today));
   }
 
   /** Runs `compute`; if the tallies turn out to disagree with the rows, rebuilds the brands' tallies and runs it again. */
-  private async repairingDrift<T>(what: string, brandIds: readonly string[], compute: () => Promise<T>): Promise<T> {
+  private async repairingDrift<T>(what: string, brandIds: () => Promise<readonly string[]>, compute: () => Promise<T>): Promise<T> {
     try {
       return await compute();
     } catch (err) {
       if (!(err instanceof TalliesDrifted)) throw err;
       this.logger.warn(`${what}: tallies disagree with the rows (${safeMessage(err)}); rebuilding them`);
-      for (const id of brandIds) await this.rebuildTallies(id);
+      await this.rebuildBrandTallies(await brandIds());
       return compute();
     }
   }
@@ -177,41 +184,47 @@ export class StatisticsCalculator {
   }
 
   /**
-   * A region's figures over all placements of the public brands it covers: quartiles over the merged buckets of
-   * all its brands, read from their placements in one bounded read — a true median, never a median of medians.
+   * A region's figures over all placements of the public brands it covers: counts and salary buckets from its own
+   * tallies (kept by the fold with its brands'), quartiles read from its brands' placements inside the buckets that
+   * hold them, in one bounded read — a true median, never a median of medians.
    */
   async recomputeRegion(regionCode: string): Promise<void> {
-    const [low, high] = prefixRange(coverPrefix(regionCode));
-    const brandIds = await this.brands.publicIdsInRegion(low, high);
-    await this.repairingDrift(`region ${regionCode}`, brandIds, () =>
-      this.statistics.onOneConnection(async (sql) => {
-        await this.statistics.fold(brandIds, sql);
-        const row = await this.statistics.inSnapshot(sql, () => this.readRegionFigures(sql, regionCode, brandIds));
-        await this.statistics.upsertRegionStatistics(sql, row);
-      }),
+    const prefix = coverPrefix(regionCode);
+    const [low, high] = prefixRange(prefix);
+    const region = { code: prefixRegion(prefix), low, high };
+    await this.repairingDrift(
+      `region ${regionCode}`,
+      () => this.brands.publicIdsInRegion(low, high),
+      () =>
+        this.statistics.onOneConnection(async (sql) => {
+          const row = await this.statistics.inSnapshot(sql, () => this.readRegionFigures(sql, regionCode, region));
+          await this.statistics.upsertRegionStatistics(sql, row);
+        }),
     );
   }
 
   /** The region's figures as a region_statistics row, read in the caller's snapshot. */
-  private async readRegionFigures(sql: Sql, regionCode: string, brandIds: string[]): Promise<unknown[]> {
-    const r = await this.statistics.readRegionCells(sql, brandIds);
+  private async readRegionFigures(sql: Sql, regionCode: string, region: { code: string; low: string; high: string }): Promise<unknown[]> {
+    const r = await this.statistics.readRegionCells(sql, region);
     const salaries: BucketCount[] = r.salaries ?? [];
     const active = countOf(salaries);
-    const quantile = await this.readQuantiles(sql, brandIds, { salary: { buckets: salaries, quantiles: QUARTILES } });
+    const quantile = await this.readQuantiles(sql, r.brand_ids, { salary: { buckets: salaries, quantiles: QUARTILES } });
     const salary = (p: number): number | null => fen(quantile('salary', p));
-    const disclosable = regionSalaryShown(regionCode, r.salary_samples.map((b) => brandSample(b.regionCode, b.n)));
-    return [regionCode, brandIds.length, r.trainees, r.placed, active, salary(0.25), salary(0.5), salary(0.75), active ? divideRound(r.salary_sum, active) : null, r.as_of, disclosable];
+    const disclosable = regionSalaryShown(regionCode, r.salary_samples.map((b) => brandSample(b.regionCode, Number(b.n))));
+    return [regionCode, r.brand_ids.length, r.trainees, r.placed, active, salary(0.25), salary(0.5), salary(0.75), active ? divideRound(r.salary_sum, active) : null, r.as_of, disclosable];
   }
 
   /** Every brand and every region any brand lies in, from scratch (`npm run stats:rebuild`). */
   async rebuildAll(): Promise<{ brands: number; regions: number }> {
     const brands = await this.brands.regionsOf();
     for (const [i, b] of brands.entries()) {
-      await this.rebuildTallies(b.id);
+      await this.statistics.rebuildTallies(b.id);
       // Tallies last analysed empty are scanned whole by the planner: each brand's rebuild would cost more than the
       // one before (bench/RESULTS.md, national scale).
       if ((i + 1) % ANALYZE_EVERY_BRANDS === 0) await this.statistics.analyzeTallies();
     }
+    // The brands' differences are deltas now, which the brands' recomputations below fold into brands and regions.
+    await this.statistics.rebuildRegionTallies();
     return this.recomputeBrands(brands);
   }
 

@@ -34,6 +34,8 @@ export interface BrandCells {
 }
 
 export interface RegionCells {
+  /** The brands the region counts: the public brands it holds. */
+  brand_ids: string[];
   /** Each brand's count of salaries and its region code: what complementary suppression weighs. */
   salary_samples: Array<{ regionCode: string; n: number }>;
   trainees: number;
@@ -107,20 +109,8 @@ const BRAND_FIGURES = `
            ).join(', ')}) AS retention
       FROM tallies)`;
 
-/**
- * Moves brands' appended deltas into their tallies: one statement, so a reader sees either the deltas or their
- * sums, never both. Cells are locked in key order, so concurrent folds cannot deadlock. $1: the brands.
- */
-const FOLD = namedStatement(
-  'fold_tallies',
-  `WITH folded AS (DELETE FROM brand_tally_deltas WHERE brand_id = ANY($1::uuid[]) RETURNING brand_id, figures, buckets, ns, totals)
-       INSERT INTO brand_tallies (brand_id, figure, bucket, n, total)
-       SELECT f.brand_id, u.figure, u.bucket, sum(u.n), sum(u.total)
-         FROM folded f, unnest(f.figures, f.buckets, f.ns, f.totals) AS u(figure, bucket, n, total)
-        GROUP BY f.brand_id, u.figure, u.bucket
-        ORDER BY f.brand_id, u.figure, u.bucket
-       ON CONFLICT (brand_id, figure, bucket) DO UPDATE SET n = brand_tallies.n + EXCLUDED.n, total = brand_tallies.total + EXCLUDED.total`,
-);
+/** Moves brands' appended deltas into their tallies and their regions' (fold_brand_tallies, tallies.sql.ts). $1: the brands. */
+const FOLD = namedStatement('fold_brand_tallies', `SELECT fold_brand_tallies($1::uuid[])`);
 
 /** A brand's cells, facts and newest event for its recomputation. $1: the brand (an array of one), $2: the day. */
 const READ_BRAND_CELLS = namedStatement(
@@ -190,7 +180,7 @@ const UPSERT_BRAND_STATISTICS = namedStatement(
 
 /**
  * The only code that reads and writes the statistics tables (brand_tallies, brand_tally_deltas, brand_employers,
- * brand_statistics, region_statistics) and the derived columns the tallies keep on placements and trainees.
+ * region_tallies, region_tally_brands, brand_statistics, region_statistics) and the derived columns the tallies keep on placements and trainees.
  */
 @Injectable()
 export class StatisticsRepository extends Repository {
@@ -220,8 +210,8 @@ export class StatisticsRepository extends Repository {
   }
 
   /**
-   * Moves the brands' appended deltas into their tallies: one statement, so a reader sees either the deltas or
-   * their sums, never both. Cells are locked in key order, so concurrent folds cannot deadlock.
+   * Moves the brands' appended deltas into their tallies and into the region tallies of the public ones, atomically
+   * (fold_brand_tallies, tallies.sql.ts).
    */
   async fold(brandIds: readonly string[], sql?: Sql): Promise<void> {
     await this.named(FOLD, [brandIds], sql);
@@ -236,17 +226,31 @@ export class StatisticsRepository extends Repository {
   /** Drops cells that have come back to zero (a salary bucket everyone left), so reads stay short. */
   async dropEmptyCells(): Promise<number> {
     const [, dropped] = await this.db().query(`DELETE FROM brand_tallies WHERE n = 0 AND total = 0`);
-    return Number(dropped);
+    // A region's cells are shared by every fold of its brands: skip those a fold holds rather than wait in an order
+    // of our own (theirs is key order), and look again at what was locked.
+    const [, droppedRegions] = await this.db().query(
+      `DELETE FROM region_tallies WHERE (region_code, figure, bucket) IN (
+         SELECT region_code, figure, bucket FROM region_tallies WHERE n = 0 AND total = 0 ORDER BY region_code, figure, bucket FOR UPDATE SKIP LOCKED)`,
+    );
+    return Number(dropped) + Number(droppedRegions);
   }
 
-  /** Rebuilds a brand's tallies and derived columns from its source rows (rebuild_brand_tallies, tallies.sql.ts). */
   /** Fresh planner statistics for the tallies (they grow from nothing during a whole rebuild). */
   async analyzeTallies(): Promise<void> {
-    await this.db().query('ANALYZE brand_tallies, brand_tally_deltas, brand_employers');
+    await this.db().query('ANALYZE brand_tallies, brand_tally_deltas, brand_employers, region_tallies, region_tally_brands');
   }
 
+  /**
+   * Repairs a brand's derived columns from its source rows and appends what its tallies lack of the truth as a
+   * delta (rebuild_brand_tallies, tallies.sql.ts): its tallies, and its regions', are exact once folded.
+   */
   async rebuildTallies(brandId: string): Promise<void> {
     await inTransaction(this.dataSource, (m: Db) => m.query(`SELECT rebuild_brand_tallies($1)`, [brandId]), 'REPEATABLE READ');
+  }
+
+  /** Every region's tallies from the brands' folded tallies, and which brands count where (rebuild_region_tallies). */
+  async rebuildRegionTallies(): Promise<void> {
+    await this.db().query(`SELECT rebuild_region_tallies()`);
   }
 
   /** The brand's facts, cells and newest event, in the caller's snapshot; null when there is no such brand. */
@@ -255,22 +259,34 @@ export class StatisticsRepository extends Repository {
     return row ?? null;
   }
 
-  /** The region's cells summed over its brands, in the caller's snapshot. */
-  async readRegionCells(sql: Sql, brandIds: string[]): Promise<RegionCells> {
+  /**
+   * A region's cells, in the caller's snapshot: its row of the region tallies plus the unfolded deltas of the brands
+   * counted in it (brands whose region code lies in [low, high]), with those brands and their salary counts.
+   */
+  async readRegionCells(sql: Sql, region: { code: string; low: string; high: string }): Promise<RegionCells> {
     const [row] = await sql.query(
-      `WITH ${TALLIES_CTE}
+      `WITH members AS (SELECT brand_id, region_code, salaries FROM region_tally_brands WHERE region_code BETWEEN $2 AND $3),
+       unfolded AS (
+         SELECT d.brand_id, u.figure, u.bucket, u.n, u.total
+           FROM brand_tally_deltas d JOIN members m ON m.brand_id = d.brand_id, unnest(d.figures, d.buckets, d.ns, d.totals) AS u(figure, bucket, n, total)),
+       tallies AS (
+         SELECT figure, bucket, sum(n)::bigint AS n, sum(total)::bigint AS total FROM (
+           SELECT figure, bucket, n, total FROM region_tallies WHERE region_code = $1
+           UNION ALL
+           SELECT figure, bucket, n, total FROM unfolded) cells
+          GROUP BY figure, bucket HAVING sum(n) <> 0),
+       buckets AS (
+         SELECT figure, json_agg(json_build_array(bucket, n) ORDER BY bucket) AS counts FROM tallies GROUP BY figure)
        SELECT ${countOfFigure(TALLY_FIGURES.traineesByStatus)} AS trainees, ${countOfFigure(TALLY_FIGURES.firstConfirmationDays)} AS placed,
               ${totalOfFigure(TALLY_FIGURES.activeSalary)} AS salary_sum,
               ${bucketsOf(ORDERED_FIGURES.salary.tally)} AS salaries,
-              (SELECT max(e.occurred_at) FROM unnest($1::uuid[]) AS b(id), LATERAL (${newestBrandEventSql('b.id')}) e) AS as_of,
-              (SELECT COALESCE(json_agg(json_build_object('regionCode', b.region_code, 'n', (
-                  SELECT COALESCE(sum(c.n), 0)::int FROM (
-                    SELECT t.n FROM brand_tallies t WHERE t.brand_id = b.id AND t.figure = ${sqlLiteral(ORDERED_FIGURES.salary.tally)}
-                    UNION ALL
-                    SELECT u.n FROM brand_tally_deltas d, unnest(d.figures, d.buckets, d.ns, d.totals) AS u(figure, bucket, n, total)
-                     WHERE d.brand_id = b.id AND u.figure = ${sqlLiteral(ORDERED_FIGURES.salary.tally)}) c))), '[]')
-                 FROM ${brandsTable('b')} WHERE b.id = ANY($1::uuid[])) AS salary_samples`,
-      [brandIds],
+              (SELECT COALESCE(array_agg(brand_id), '{}') FROM members) AS brand_ids,
+              (SELECT max(e.occurred_at) FROM members b, LATERAL (${newestBrandEventSql('b.brand_id')}) e) AS as_of,
+              (SELECT COALESCE(json_agg(json_build_object('regionCode', m.region_code, 'n', m.salaries + COALESCE(u.n, 0))), '[]')
+                 FROM members m
+                 LEFT JOIN (SELECT brand_id, sum(n) AS n FROM unfolded WHERE figure = ${sqlLiteral(ORDERED_FIGURES.salary.tally)} GROUP BY brand_id) u
+                   ON u.brand_id = m.brand_id) AS salary_samples`,
+      [region.code, region.low, region.high],
     );
     return row;
   }

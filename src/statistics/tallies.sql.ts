@@ -18,11 +18,16 @@
  * `placements.days_to_placement` (set on a trainee's first confirmed placement only) and
  * `trainees.certified_until` (the latest validity among the trainee's active certificates, 'infinity' for one
  * without an end). `rebuild_brand_tallies(brand)` recomputes all of it from the source rows.
+ *
+ * The same fold adds a public brand's deltas to `region_tallies`, the cells of every region holding its code, so a
+ * region's cells are always the sum of its public brands' folded cells and a region is read like one brand.
  */
 import { createHash } from 'node:crypto';
 import { ACTIVE_CERTIFICATION_STATUS } from '../certifications/certification.rules';
 import { CHINA_TIME_ZONE } from '../common/time/china-time';
-import { sqlArray, sqlLiteral } from '../database/sql';
+import { NON_PUBLIC_STATUSES } from '../brands/brand.rules';
+import { regionsHoldingSql } from '../common/identifiers/region-code';
+import { sqlArray, sqlLiteral, sqlNotIn } from '../database/sql';
 import { ACTIVE_PLACEMENT_STATUS, PLACEMENT_RULES } from '../placements/placement.rules';
 import { activePlacementSql, BUCKET_WIDTH, CERTIFIED_FOREVER, ORDERED_FIGURES, RETENTION_WINDOWS, TALLY_FIGURES, TRAINEE_STATUS_ORDER, type TallyFigure } from './tallies.rules';
 
@@ -224,8 +229,10 @@ export const CERTIFICATIONS_TALLY_FUNCTION = `CREATE FUNCTION certifications_tal
         RETURN NULL;
       END $$`;
 
-// From the source rows: repairs the derived columns, then replaces the brand's tallies. Run in a REPEATABLE
-// READ transaction, a concurrent writer's deltas are either wholly in the rebuilt tallies or wholly left over.
+// From the source rows: repairs the derived columns, then appends to the brand's deltas what its tallies (folded
+// and not) lack of the truth, so the next fold makes them exact — and the brand's regions with them. Run in a
+// REPEATABLE READ transaction: the truth and the tallies are read in one snapshot, so a concurrent writer's deltas
+// (or a concurrent fold) change neither side of the difference.
 export const REBUILD_BRAND_TALLIES_FUNCTION = `CREATE FUNCTION rebuild_brand_tallies(p_brand uuid) RETURNS void LANGUAGE plpgsql AS $$
       BEGIN
         UPDATE trainees t SET certified_until = c.until
@@ -244,16 +251,102 @@ export const REBUILD_BRAND_TALLIES_FUNCTION = `CREATE FUNCTION rebuild_brand_tal
                        THEN ${daysBetween('t.registered_at', 'p2.confirmed_at')} END AS v
                   FROM placements p2 JOIN trainees t ON t.id = p2.trainee_id WHERE p2.brand_id = p_brand) f
          WHERE p.id = f.id AND p.days_to_placement IS DISTINCT FROM f.v;
-        DELETE FROM brand_tally_deltas WHERE brand_id = p_brand;
-        DELETE FROM brand_tallies WHERE brand_id = p_brand;
-        INSERT INTO brand_tallies (brand_id, figure, bucket, n, total)
-        SELECT p_brand, figure, bucket, sum(n), sum(total) FROM (
-          SELECT c.* FROM placements p, placement_tallies(p) c WHERE p.brand_id = p_brand
-          UNION ALL
-          SELECT c.* FROM trainees t, trainee_tallies(t) c WHERE t.brand_id = p_brand) x
-         GROUP BY figure, bucket;
+        -- (The derived columns just repaired appended their own deltas; the difference below counts them as kept.)
+        INSERT INTO brand_tally_deltas (brand_id, figures, buckets, ns, totals)
+        SELECT p_brand, array_agg(figure), array_agg(bucket), array_agg(n), array_agg(total)
+          FROM (SELECT figure, bucket, sum(n)::bigint AS n, sum(total)::bigint AS total FROM (
+                  SELECT c.figure, c.bucket, c.n, c.total FROM placements p, placement_tallies(p) c WHERE p.brand_id = p_brand
+                  UNION ALL
+                  SELECT c.figure, c.bucket, c.n, c.total FROM trainees t, trainee_tallies(t) c WHERE t.brand_id = p_brand
+                  UNION ALL
+                  SELECT figure, bucket, -n, -total FROM brand_tallies WHERE brand_id = p_brand
+                  UNION ALL
+                  SELECT u.figure, u.bucket, -u.n, -u.total
+                    FROM brand_tally_deltas d, unnest(d.figures, d.buckets, d.ns, d.totals) AS u(figure, bucket, n, total)
+                   WHERE d.brand_id = p_brand) x
+                 GROUP BY figure, bucket HAVING sum(n) <> 0 OR sum(total) <> 0) g
+        HAVING count(*) > 0;
         DELETE FROM brand_employers WHERE brand_id = p_brand;
         INSERT INTO brand_employers SELECT DISTINCT p_brand, employer_id FROM placements WHERE brand_id = p_brand AND confirmed_at IS NOT NULL;
+      END $$`;
+
+/** The region a brand's cells count in (a public brand's region code), null for a brand no region counts. */
+const countedRegion = (brand: string): string => `(CASE WHEN ${sqlNotIn(`${brand}.status`, NON_PUBLIC_STATUSES)} THEN ${brand}.region_code END)`;
+/** Adds signed cells to the rows of every region holding their region code; rows are locked in key order. */
+const addToRegions = (cells: string): string => `
+        INSERT INTO region_tallies (region_code, figure, bucket, n, total)
+        SELECT r.region_code, c.figure, c.bucket, sum(c.n), sum(c.total)
+          FROM (${cells}) c, unnest(${regionsHoldingSql('c.region_code')}) AS r(region_code)
+         GROUP BY r.region_code, c.figure, c.bucket
+        HAVING sum(c.n) <> 0 OR sum(c.total) <> 0
+         ORDER BY r.region_code, c.figure, c.bucket
+        ON CONFLICT (region_code, figure, bucket) DO UPDATE SET n = region_tallies.n + EXCLUDED.n, total = region_tallies.total + EXCLUDED.total;`;
+const SALARY = figure(ORDERED_FIGURES.salary.tally);
+
+// Moves the brands' appended deltas into their tallies, and into the region tallies of the public ones: one
+// statement, so a reader sees either the deltas or their sums, never both. The brands' rows in
+// region_tally_brands are locked first: one fold of a brand at a time, and none while the brand moves into or out
+// of a region (brands_tally) — the statement after the lock (a fresh snapshot) sees where the brand counts now.
+// Tally cells are locked in key order, so concurrent folds cannot deadlock.
+export const FOLD_BRAND_TALLIES_FUNCTION = `CREATE FUNCTION fold_brand_tallies(p_brands uuid[]) RETURNS void LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM 1 FROM region_tally_brands WHERE brand_id = ANY(p_brands) ORDER BY brand_id FOR NO KEY UPDATE;
+        WITH folded AS (DELETE FROM brand_tally_deltas WHERE brand_id = ANY(p_brands) RETURNING brand_id, figures, buckets, ns, totals),
+        cells AS (SELECT f.brand_id, u.figure, u.bucket, sum(u.n)::bigint AS n, sum(u.total)::bigint AS total
+                    FROM folded f, unnest(f.figures, f.buckets, f.ns, f.totals) AS u(figure, bucket, n, total)
+                   GROUP BY f.brand_id, u.figure, u.bucket),
+        to_brands AS (INSERT INTO brand_tallies (brand_id, figure, bucket, n, total)
+                      SELECT brand_id, figure, bucket, n, total FROM cells ORDER BY brand_id, figure, bucket
+                      ON CONFLICT (brand_id, figure, bucket) DO UPDATE SET n = brand_tallies.n + EXCLUDED.n, total = brand_tallies.total + EXCLUDED.total),
+        samples AS (UPDATE region_tally_brands m SET salaries = m.salaries + s.n
+                      FROM (SELECT brand_id, sum(n) AS n FROM cells WHERE figure = ${SALARY} GROUP BY brand_id HAVING sum(n) <> 0) s
+                     WHERE m.brand_id = s.brand_id)
+        ${addToRegions(`SELECT m.region_code, c.figure, c.bucket, c.n, c.total FROM cells c JOIN region_tally_brands m ON m.brand_id = c.brand_id WHERE m.region_code IS NOT NULL`)}
+      END $$`;
+
+// A brand counts in its regions' tallies while it is public (what a region's figures select); its region code
+// changes only while it is a draft. When either moves, the brand's folded cells leave the regions it counted in
+// and join the ones it counts in now, in the same transaction; the lock waits for a fold of the brand in progress,
+// and the statements after it (fresh snapshots) see the cells that fold left.
+export const BRANDS_TALLY_FUNCTION = `CREATE FUNCTION brands_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        moved uuid[];
+      BEGIN
+        IF TG_OP = 'INSERT' THEN
+          INSERT INTO region_tally_brands (brand_id) SELECT id FROM new_rows ORDER BY id ON CONFLICT DO NOTHING;
+          moved := ARRAY(SELECT id FROM new_rows WHERE ${countedRegion('new_rows')} IS NOT NULL);
+        ELSIF TG_OP = 'UPDATE' THEN
+          moved := ARRAY(SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE ${countedRegion('n')} IS DISTINCT FROM ${countedRegion('o')});
+        ELSE
+          moved := ARRAY(SELECT id FROM old_rows);
+        END IF;
+        IF cardinality(moved) > 0 THEN
+          PERFORM 1 FROM region_tally_brands WHERE brand_id = ANY(moved) ORDER BY brand_id FOR NO KEY UPDATE;
+          ${addToRegions(`SELECT w.region_code, t.figure, t.bucket, w.sign * t.n AS n, w.sign * t.total AS total
+                    FROM (SELECT m.brand_id, m.region_code, -1 AS sign FROM region_tally_brands m WHERE m.brand_id = ANY(moved) AND m.region_code IS NOT NULL
+                          UNION ALL
+                          SELECT b.id, ${countedRegion('b')}, 1 FROM brands b WHERE b.id = ANY(moved) AND ${countedRegion('b')} IS NOT NULL) w
+                    JOIN brand_tallies t ON t.brand_id = w.brand_id`)}
+          UPDATE region_tally_brands m SET region_code = ${countedRegion('b')} FROM brands b
+           WHERE b.id = m.brand_id AND m.brand_id = ANY(moved) AND m.region_code IS DISTINCT FROM ${countedRegion('b')};
+          DELETE FROM region_tally_brands m WHERE m.brand_id = ANY(moved) AND NOT EXISTS (SELECT 1 FROM brands b WHERE b.id = m.brand_id);
+        END IF;
+        RETURN NULL;
+      END $$`;
+
+// From the brands and their folded tallies: which brands count where, each brand's folded salaries, and every
+// region's cells. Writers of either table wait (a fold in progress is waited for) until it is done.
+export const REBUILD_REGION_TALLIES_FUNCTION = `CREATE FUNCTION rebuild_region_tallies() RETURNS void LANGUAGE plpgsql AS $$
+      BEGIN
+        LOCK TABLE region_tally_brands, region_tallies IN EXCLUSIVE MODE;
+        DELETE FROM region_tally_brands m WHERE NOT EXISTS (SELECT 1 FROM brands b WHERE b.id = m.brand_id);
+        INSERT INTO region_tally_brands (brand_id, region_code, salaries)
+        SELECT b.id, ${countedRegion('b')}, COALESCE(s.n, 0) FROM brands b
+          LEFT JOIN (SELECT brand_id, sum(n) AS n FROM brand_tallies WHERE figure = ${SALARY} GROUP BY brand_id) s ON s.brand_id = b.id
+        ON CONFLICT (brand_id) DO UPDATE SET region_code = EXCLUDED.region_code, salaries = EXCLUDED.salaries
+         WHERE (region_tally_brands.region_code, region_tally_brands.salaries) IS DISTINCT FROM (EXCLUDED.region_code, EXCLUDED.salaries);
+        DELETE FROM region_tallies;
+        ${addToRegions(`SELECT m.region_code, t.figure, t.bucket, t.n, t.total FROM region_tally_brands m JOIN brand_tallies t ON t.brand_id = m.brand_id WHERE m.region_code IS NOT NULL`)}
       END $$`;
 
 /** Every function above by name: what the drift test compares with the database's definitions. */
@@ -265,6 +358,9 @@ export const TALLY_FUNCTIONS: Record<string, string> = {
   placements_derive: PLACEMENTS_DERIVE_FUNCTION,
   certifications_tally: CERTIFICATIONS_TALLY_FUNCTION,
   rebuild_brand_tallies: REBUILD_BRAND_TALLIES_FUNCTION,
+  fold_brand_tallies: FOLD_BRAND_TALLIES_FUNCTION,
+  brands_tally: BRANDS_TALLY_FUNCTION,
+  rebuild_region_tallies: REBUILD_REGION_TALLIES_FUNCTION,
 };
 
 /** The triggers on each table, by name: statement triggers run the tally functions, row triggers derive columns. */
@@ -291,6 +387,7 @@ export const TALLY_TRIGGERS: Record<string, { table: string; sql: string }> = Ob
     },
     trainees: statementTriggers('trainees', 'trainees_tally'),
     certifications: statementTriggers('certifications', 'certifications_tally'),
+    brands: statementTriggers('brands', 'brands_tally'),
   }).flatMap(([table, triggers]) => Object.entries(triggers).map(([name, sql]) => [name, { table, sql }])),
 );
 
@@ -363,7 +460,8 @@ export async function reinstallTallyFunctions(q: SqlRunner): Promise<void> {
 /**
  * Fills a placement figure's cells in existing tallies: its contributions from the placements matching `where`
  * (over `p`; every row that contributes must match), less what unfolded deltas already hold of it — tallies plus
- * deltas are the truth. Run with placements locked against writes.
+ * deltas are the truth. Run with placements locked against writes. Region tallies are sums of the brands' folded
+ * cells: a migration that fills cells here on a database that has them runs rebuild_region_tallies() after.
  */
 export async function fillPlacementFigure(q: SqlRunner, tally: TallyFigure, where: string): Promise<void> {
   await q.query(`DELETE FROM brand_tallies WHERE figure = ${figure(tally)}`);
@@ -402,4 +500,34 @@ export async function uninstallTallies(q: SqlRunner): Promise<void> {
   await q.query(`ALTER TABLE "trainees" DROP COLUMN "certified_until"`);
   await q.query(`ALTER TABLE "placements" DROP COLUMN "days_to_placement"`);
   await q.query(`ALTER TABLE "placements" DROP COLUMN "uplift_pct"`);
+}
+
+/**
+ * Region tallies (migration RegionTallies): for every region a brand's figures count in, the sum of the folded
+ * cells of the public brands it holds, kept by the same fold that moves a brand's deltas into its tallies — a
+ * region's cells are read like one brand's, not summed over its brands. `region_tally_brands` says where each
+ * brand's folded cells count (null: nowhere) and keeps its folded count of salaries, what a region's disclosure
+ * check weighs per brand. Filled from the folded brand tallies; unfolded deltas join them when folded.
+ */
+export async function installRegionTallies(q: SqlRunner): Promise<void> {
+  await q.query(`CREATE TABLE "region_tallies" (
+      "region_code" character(6) NOT NULL, "figure" tally_figure NOT NULL, "bucket" bigint NOT NULL,
+      "n" bigint NOT NULL, "total" bigint NOT NULL DEFAULT 0,
+      CONSTRAINT "pk_region_tallies" PRIMARY KEY ("region_code", "figure", "bucket"))`);
+  await q.query(`CREATE TABLE "region_tally_brands" (
+      "brand_id" uuid NOT NULL, "region_code" character(6), "salaries" bigint NOT NULL DEFAULT 0,
+      CONSTRAINT "pk_region_tally_brands" PRIMARY KEY ("brand_id"))`);
+  await q.query(`CREATE INDEX "ix_region_tally_brands_region" ON "region_tally_brands" ("region_code") WHERE region_code IS NOT NULL`);
+  await reinstallTallyFunctions(q);
+  await createTriggers(q, ['brands_tally_insert', 'brands_tally_update', 'brands_tally_delete']);
+  await q.query(`SELECT rebuild_region_tallies()`);
+}
+
+export async function uninstallRegionTallies(q: SqlRunner): Promise<void> {
+  for (const op of ['insert', 'update', 'delete']) await q.query(`DROP TRIGGER brands_tally_${op} ON brands`);
+  await q.query(`DROP FUNCTION brands_tally()`);
+  await q.query(`DROP FUNCTION fold_brand_tallies(uuid[])`);
+  await q.query(`DROP FUNCTION rebuild_region_tallies()`);
+  await q.query(`DROP TABLE "region_tally_brands"`);
+  await q.query(`DROP TABLE "region_tallies"`);
 }

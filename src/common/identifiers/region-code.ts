@@ -120,3 +120,26 @@ export function coverPrefix(regionCode: string): string {
 export function prefixRange(prefix: string): [string, string] {
   return [prefix.padEnd(6, '0'), prefix.padEnd(6, '9')];
 }
+
+/** The region a cover prefix stands for, the inverse of coverPrefix: '' → the nation, `XX` → `XX0000`, `XXYY` → `XXYY00`. */
+export function prefixRegion(prefix: string): string {
+  return prefix === '' ? NATIONAL_REGION_CODE : prefix.padEnd(6, '0');
+}
+
+/** How long the prefix a code shares with each level is: the nation, the province, the city, the code itself. */
+const LEVEL_PREFIX_LENGTHS = [0, 2, 4, 6] as const;
+
+/**
+ * Every region whose served set (prefixRange(coverPrefix(region))) holds `code`, nation first, without repeats:
+ * the regions whose figures something registered at `code` counts in. Any six-digit code, valid or not — the same
+ * range a region's figures select by.
+ */
+export function regionsHolding(code: string): string[] {
+  return [...new Set(LEVEL_PREFIX_LENGTHS.map((n) => prefixRegion(code.slice(0, n))))];
+}
+
+/** regionsHolding as SQL over a text expression (a text[]): the region tallies add a brand's cells to these rows. */
+export function regionsHoldingSql(code: string): string {
+  const regions = LEVEL_PREFIX_LENGTHS.map((n) => (n === 0 ? `'${NATIONAL_REGION_CODE}'` : `rpad(left(${code}, ${n}), 6, '0')`));
+  return `ARRAY(SELECT DISTINCT r FROM unnest(ARRAY[${regions.join(', ')}]::text[]) r)`;
+}
