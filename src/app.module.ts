@@ -38,7 +38,7 @@ const DOMAIN_MODULES: Type[] = [AuditModule, EventsModule, OrganizationsModule, 
 export class AppModule {
   static forRoot(config: AppConfig, roles: Roles): DynamicModule {
     const imports: Array<Type | DynamicModule> = [
-      CommonModule.forRoot(config),
+      CommonModule.forRoot(config, roles.api || roles.worker),
       TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.databasePoolSize, ENTITIES, config.databasePooled)),
       ...DOMAIN_MODULES,
     ];

@@ -24,7 +24,8 @@ class RedisCloser implements OnApplicationShutdown {
 @Global()
 @Module({})
 export class CommonModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** `serveMetrics`: false for the command-line tools, which must not take the metrics port of a running service. */
+  static forRoot(config: AppConfig, serveMetrics = true): DynamicModule {
     const exported = [
       { provide: APP_CONFIG, useValue: config },
       { provide: REDIS, useFactory: () => connectedRedis(config.redis, `labor-brands:${config.role}`) },
@@ -40,8 +41,8 @@ export class CommonModule {
     ];
     return {
       module: CommonModule,
-      providers: [...exported, RedisCloser, QueueMetrics, MetricsServer, PurgeIdempotencyKeysJob],
-      exports: [APP_CONFIG, REDIS, PII_CIPHER, Transactions, DatabaseHealth, RateLimiter, AddressRateLimiter, AddressRateLimitGuard, Metrics, MetricsServer, BullQueues, IdempotencyRepository],
+      providers: [...exported, RedisCloser, QueueMetrics, ...(serveMetrics ? [MetricsServer] : []), PurgeIdempotencyKeysJob],
+      exports: [APP_CONFIG, REDIS, PII_CIPHER, Transactions, DatabaseHealth, RateLimiter, AddressRateLimiter, AddressRateLimitGuard, Metrics, ...(serveMetrics ? [MetricsServer] : []), BullQueues, IdempotencyRepository],
     };
   }
 }
