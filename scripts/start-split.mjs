@@ -9,6 +9,9 @@
 /* global process, fetch, setTimeout */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import heapModule from './heap.cjs';
+
+const { heapFlags } = heapModule;
 
 const main = join(import.meta.dirname, '..', 'dist', 'src', 'main.js');
 const port = Number(process.env.PORT ?? 3000);
@@ -18,10 +21,8 @@ const children = [];
 let exitCode;
 let stopping = false;
 
-// Streamed imports and exports keep little alive but allocate fast; with V8's default heap sizing dead objects
-// reach ~250 MB before a collection, so each process gets a ceiling (bench/export.ts, bench/import.ts) unless
-// NODE_OPTIONS already sets one. Both processes count in the connection budget the API checks at start-up.
-const heap = /--max-old-space-size/.test(process.env.NODE_OPTIONS ?? '') ? [] : ['--max-old-space-size=160'];
+// Each process gets the heap ceiling (scripts/heap.cjs). Both count in the connection budget the API checks at start-up.
+const heap = heapFlags(process.env.NODE_OPTIONS);
 const shared = { DATABASE_EXPECTED_PROCESSES: process.env.DATABASE_EXPECTED_PROCESSES ?? '2' };
 
 function run(env) {

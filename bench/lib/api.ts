@@ -12,6 +12,9 @@ import { BENCH_DIR, sleep } from './util';
 import { HttpClient } from './http';
 
 const ROOT = join(BENCH_DIR, '..');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS file shared with scripts/start-split.mjs
+const { heapFlags } = require('../../scripts/heap.cjs') as { heapFlags: (nodeOptions?: string) => string[] };
+
 export const MAIN_JS = join(ROOT, 'dist', 'src', 'main.js');
 const PRELOAD = join(BENCH_DIR, 'lib', 'cpu-profile-preload.cjs');
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -84,7 +87,8 @@ export async function startApi(options: ApiOptions): Promise<ApiProcess> {
   const port = await freePort();
   const metricsPort = await freePort();
   const stdout = options.logFile ? openSync(options.logFile, 'a') : 'ignore';
-  const child: ChildProcess = spawn(process.execPath, ['--require', PRELOAD, MAIN_JS], {
+  // As `npm run up` starts each process: with the heap ceiling (scripts/heap.cjs).
+  const child: ChildProcess = spawn(process.execPath, [...heapFlags(process.env.NODE_OPTIONS), '--require', PRELOAD, MAIN_JS], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
