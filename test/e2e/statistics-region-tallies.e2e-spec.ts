@@ -12,6 +12,7 @@ import { createBrand, createCertifiedBrand, futureDate, SEED_BRANDS } from '../s
 import { createOrganization, OrgWithKey } from '../support/factories';
 import { startTestApp, TestApp } from '../support/test-app';
 import { registerTrainee } from '../support/trainees';
+import { REGION_REFERENCE_SQL } from '../support/region-reference';
 
 const chinaDay = (): string => new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
 
@@ -48,20 +49,6 @@ SELECT t.figure::text, t.bucket::text, sum(t.n)::text AS n, sum(t.total)::text A
  GROUP BY t.figure, t.bucket HAVING sum(t.n) <> 0 OR sum(t.total) <> 0
  ORDER BY 1, 2`;
 
-/** A region's figures the way they were computed before region tallies: a full scan of its public brands' rows. $1 a LIKE pattern. */
-const REGION_REFERENCE_SQL = `
-WITH b AS (SELECT id FROM brands WHERE region_code LIKE $1 AND status NOT IN ('draft', 'submitted')),
-     p AS (SELECT * FROM placements WHERE brand_id IN (SELECT id FROM b))
-SELECT (SELECT count(*)::int FROM b) AS brand_count,
-       (SELECT count(*)::int FROM trainees WHERE brand_id IN (SELECT id FROM b)) AS trainee_count,
-       (SELECT count(DISTINCT trainee_id)::int FROM p WHERE confirmed_at IS NOT NULL) AS placed_trainee_count,
-       (SELECT count(*)::int FROM p WHERE status = 'confirmed') AS active_placement_count,
-       (SELECT array_agg(round(x::numeric)::text ORDER BY i)
-          FROM unnest((SELECT percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY annual_salary_fen) FROM p WHERE status = 'confirmed'))
-               WITH ORDINALITY AS u(x, i)) AS quartiles,
-       (SELECT round(avg(annual_salary_fen))::text FROM p WHERE status = 'confirmed') AS mean,
-       (SELECT COALESCE(json_agg(json_build_object('regionCode', x.region_code, 'n', (SELECT count(*) FROM placements y WHERE y.brand_id = x.id AND y.status = 'confirmed'))), '[]')
-          FROM brands x WHERE x.id IN (SELECT id FROM b)) AS samples`;
 
 const STORED_REGION_SQL = `SELECT brand_count, trainee_count, placed_trainee_count, active_placement_count, p25_annual_fen::text AS p25,
        median_annual_fen::text AS median, p75_annual_fen::text AS p75, mean_annual_fen::text AS mean, salary_disclosable FROM region_statistics WHERE region_code = $1`;
@@ -151,14 +138,14 @@ describe('region tallies', () => {
       const samples = (r.samples as Array<{ regionCode: string; n: number }>).map((s) => brandSample(s.regionCode, Number(s.n)));
       const expected = {
         code,
-        brand_count: r.brand_count,
-        trainee_count: r.trainee_count,
-        placed_trainee_count: r.placed_trainee_count,
-        active_placement_count: r.active_placement_count,
-        p25: r.quartiles?.[0] ?? null,
-        median: r.quartiles?.[1] ?? null,
-        p75: r.quartiles?.[2] ?? null,
-        mean: r.mean,
+        brand_count: r.brands,
+        trainee_count: r.trainees,
+        placed_trainee_count: r.placed,
+        active_placement_count: r.active,
+        p25: r.quartiles_fen?.[0] ?? null,
+        median: r.quartiles_fen?.[1] ?? null,
+        p75: r.quartiles_fen?.[2] ?? null,
+        mean: r.mean_fen,
         salary_disclosable: regionSalaryShown(code, samples),
       };
       const [stored] = await t.dataSource.query(STORED_REGION_SQL, [code]);

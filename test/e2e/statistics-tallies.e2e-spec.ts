@@ -17,6 +17,7 @@ import { createOrganization, OrgWithKey } from '../support/factories';
 import { seededRandom } from '../support/random';
 import { Response, startTestApp, TestApp } from '../support/test-app';
 import { registerTrainee, uniqueNationalId } from '../support/trainees';
+import { REGION_REFERENCE_SQL } from '../support/region-reference';
 
 const DAY_MS = 86_400_000;
 /** A civil date in China (UTC+8, no daylight saving), `offsetDays` from today. */
@@ -95,18 +96,6 @@ SELECT tr.*, ce.certified, pl.*, up.v::float8 AS uplift, dp.v::float8 AS days,
        pl.mean::text AS mean_fen
   FROM tr, ce, pl, up, dp`;
 
-/** Figures of one region code (RegionStatistics), from the source rows of the public brands it covers. $1 a LIKE pattern. */
-const REGION_REFERENCE_SQL = `
-WITH b AS (SELECT id FROM brands WHERE region_code LIKE $1 AND status NOT IN ('draft', 'submitted')),
-     p AS (SELECT * FROM placements WHERE brand_id IN (SELECT id FROM b))
-SELECT (SELECT count(*)::int FROM b) AS brands,
-       (SELECT count(*)::int FROM trainees WHERE brand_id IN (SELECT id FROM b)) AS trainees,
-       (SELECT count(DISTINCT trainee_id)::int FROM p WHERE confirmed_at IS NOT NULL) AS placed,
-       (SELECT count(*)::int FROM p WHERE status = 'confirmed') AS active,
-       (SELECT array_agg(round(x::numeric)::text ORDER BY i)
-          FROM unnest((SELECT percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY annual_salary_fen) FROM p WHERE status = 'confirmed'))
-               WITH ORDINALITY AS u(x, i)) AS quartiles_fen,
-       (SELECT round(avg(annual_salary_fen))::text FROM p WHERE status = 'confirmed') AS mean_fen`;
 
 /** A brand's tallies as a reader sees them: folded cells plus the deltas not folded yet, cells that sum to nothing left out. */
 const CELLS_SQL = `
