@@ -92,6 +92,38 @@ async function prepareSet(http: HttpClient, parties: Parties, url: string, label
   return { brandIds, placements };
 }
 
+type CpuPerUnit = { api: number; worker: number; postgres: number; redis: number; client: number };
+
+/**
+ * CPU of everything a write costs, from now until perUnit(): the service's processes, their Postgres backends
+ * (sampled while they live: call sample() now and then), Redis, and this load generator.
+ */
+function cpuMeter(api: ApiProcess, worker: ApiProcess): { sample(): void; perUnit(n: number): CpuPerUnit } {
+  const redisPids = pidsOf('redis-server');
+  const redisCpu = (): number => redisPids.reduce((t, pid) => t + processCpuMs(pid), 0);
+  const start = { api: api.cpuMs(), worker: worker === api ? 0 : worker.cpuMs(), redis: redisCpu(), client: process.cpuUsage() };
+  const backends0 = postgresBackendsCpuMs(appDb);
+  const backends = new Map(backends0);
+  const sample = (): void => {
+    for (const [pid, ms] of postgresBackendsCpuMs(appDb)) backends.set(pid, ms);
+  };
+  return {
+    sample,
+    perUnit: (count) => {
+      sample();
+      const n = Math.max(1, count);
+      const client = process.cpuUsage(start.client);
+      return {
+        api: (api.cpuMs() - start.api) / n,
+        worker: worker === api ? 0 : (worker.cpuMs() - start.worker) / n,
+        postgres: backendsCpuDeltaMs(backends0, backends) / n,
+        redis: (redisCpu() - start.redis) / n,
+        client: (client.user + client.system) / 1000 / n,
+      };
+    },
+  };
+}
+
 interface ConfirmRound {
   load: LoadResult;
   perSec: number;
@@ -100,7 +132,7 @@ interface ConfirmRound {
   drainedMs: number;
   pipeline: { outboxBacklogMax: number; statisticsWaitingMax: number; recomputes: number; recomputeMeanMs: number };
   /** CPU ms per confirmation, from the first request to drained: every process that works for it. */
-  cpu: { api: number; worker: number; postgres: number; redis: number; client: number };
+  cpu: CpuPerUnit;
 }
 
 /**
@@ -124,16 +156,7 @@ async function confirmRound(api: ApiProcess, worker: ApiProcess, parties: Partie
   };
   const pipeline = { outboxBacklogMax: 0, statisticsWaitingMax: 0, recomputes: 0, recomputeMeanMs: NaN };
   const [count0, sum0] = await recomputeTotals();
-  // CPU of everything a confirmation costs: the service's processes, their Postgres backends (sampled while they
-  // live), Redis, and this load generator.
-  const redisPids = pidsOf('redis-server');
-  const redisCpu = (): number => redisPids.reduce((t, pid) => t + processCpuMs(pid), 0);
-  const cpu0 = { api: api.cpuMs(), worker: worker === api ? 0 : worker.cpuMs(), redis: redisCpu(), client: process.cpuUsage() };
-  const backends0 = postgresBackendsCpuMs(appDb);
-  const backends = new Map(backends0);
-  const sampleBackends = (): void => {
-    for (const [pid, ms] of postgresBackendsCpuMs(appDb)) backends.set(pid, ms);
-  };
+  const meter = cpuMeter(api, worker);
   let loading = true;
   const t0 = nowMs();
   const sampling = (async () => {
@@ -149,7 +172,7 @@ async function confirmRound(api: ApiProcess, worker: ApiProcess, parties: Partie
       const text = await (await fetch(worker.metricsUrl)).text();
       pipeline.outboxBacklogMax = Math.max(pipeline.outboxBacklogMax, metric(text, 'outbox_backlog_events') || 0);
       pipeline.statisticsWaitingMax = Math.max(pipeline.statisticsWaitingMax, metric(text, 'queue_jobs', 'queue="statistics",state="waiting"') || 0);
-      sampleBackends();
+      meter.sample();
       await sleep(500);
     }
   })();
@@ -188,16 +211,7 @@ async function confirmRound(api: ApiProcess, worker: ApiProcess, parties: Partie
     else if (at - lastAnswer > DRAIN_TIMEOUT_MS) break;
     else await sleep(10);
   }
-  sampleBackends();
-  const n = Math.max(1, load.successTimesMs.length);
-  const clientCpu = process.cpuUsage(cpu0.client);
-  const cpu = {
-    api: (api.cpuMs() - cpu0.api) / n,
-    worker: worker === api ? 0 : (worker.cpuMs() - cpu0.worker) / n,
-    postgres: backendsCpuDeltaMs(backends0, backends) / n,
-    redis: (redisCpu() - cpu0.redis) / n,
-    client: (clientCpu.user + clientCpu.system) / 1000 / n,
-  };
+  const cpu = meter.perUnit(load.successTimesMs.length);
   const [count1, sum1] = await recomputeTotals();
   pipeline.recomputes = count1 - count0;
   pipeline.recomputeMeanMs = ((sum1 - sum0) / Math.max(1, count1 - count0)) * 1000;
@@ -252,7 +266,7 @@ async function closedLoop<I>(
   }
 }
 
-function cpuText(c: ConfirmRound['cpu']): string {
+function cpuText(c: CpuPerUnit): string {
   const total = c.api + c.worker + c.postgres + c.redis + c.client;
   return `${fmt(total, 2)} = api ${fmt(c.api, 2)} + worker ${fmt(c.worker, 2)} + postgres ${fmt(c.postgres, 2)} + redis ${fmt(c.redis, 2)} + load client ${fmt(c.client, 2)}`;
 }
@@ -348,8 +362,8 @@ async function main(): Promise<void> {
 
   const refs: PgbenchRun[] = [];
   const confirms: ConfirmRound[] = [];
-  const salaries: Array<{ perSec: number; load: LoadResult }> = [];
-  const registers: Array<{ perSec: number; load: LoadResult }> = [];
+  const salaries: Array<{ perSec: number; load: LoadResult; cpu: CpuPerUnit }> = [];
+  const registers: Array<{ perSec: number; load: LoadResult; cpu: CpuPerUnit }> = [];
   const ceilings: Array<{ sqlTps: number; readPerSec: number; floorPerSec: number }> = [];
   const rssPeaks: number[][] = processes.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
@@ -368,13 +382,17 @@ async function main(): Promise<void> {
     log(`  CPU per confirmation: ${cpuText(c.cpu)}; pgbench -N per transaction: client ${fmt(ref.clientCpuMs / ref.transactions, 3)} + backends ${fmt(ref.backendCpuMs / ref.transactions, 3)} ms`);
     // Several salary changes per placement: a closed loop over the confirmed ones, again and again.
     const targets = Array.from({ length: 200_000 }, (_, k) => c.confirmed[k % c.confirmed.length]);
+    const sMeter = cpuMeter(api, worker);
     const s = await closedLoop(api.baseUrl, targets, salaryChange, 200);
-    salaries.push(s);
-    log(`  salary changes ${fmt(s.perSec, 0)}/s (${fmt(s.perSec / ref.tps, 3)} ×), p99 ${fmt(latencySummary(s.load.latenciesMs).p99)} ms`);
+    await waitForQuiet(worker, sMeter.sample);
+    salaries.push({ ...s, cpu: sMeter.perUnit(s.load.successTimesMs.length) });
+    log(`  salary changes ${fmt(s.perSec, 0)}/s (${fmt(s.perSec / ref.tps, 3)} ×), p99 ${fmt(latencySummary(s.load.latenciesMs).p99)} ms; CPU per change ${cpuText(salaries[r].cpu)}`);
     describeFailures('salary changes', s.load);
+    const gMeter = cpuMeter(api, worker);
     const g = await closedLoop(api.baseUrl, registrations(sets[r].brandIds), register, 201);
-    registers.push(g);
-    log(`  registrations ${fmt(g.perSec, 0)}/s (${fmt(g.perSec / ref.tps, 3)} ×), p99 ${fmt(latencySummary(g.load.latenciesMs).p99)} ms`);
+    await waitForQuiet(worker, gMeter.sample);
+    registers.push({ ...g, cpu: gMeter.perUnit(g.load.successTimesMs.length) });
+    log(`  registrations ${fmt(g.perSec, 0)}/s (${fmt(g.perSec / ref.tps, 3)} ×), p99 ${fmt(latencySummary(g.load.latenciesMs).p99)} ms; CPU per registration ${cpuText(registers[r].cpu)}`);
     describeFailures('registrations', g.load);
     if (CEILINGS && floor) {
       const sql = await pgbench(sqlDb, ['-n', '-M', 'prepared', '-f', confirmScript, '-c', String(PGBENCH_CLIENTS), '-j', '2', '-T', String(CEILING_SECONDS)]);
@@ -422,10 +440,18 @@ async function main(): Promise<void> {
   const staleP99 = median(confirms.map((c) => latencySummary(c.stalenessMs).p99));
   const drained = median(confirms.map((c) => c.drainedMs));
   const rest99 = latencySummary(restMs).p99;
-  const cpuOf = (pick: (c: ConfirmRound['cpu']) => number): number => median(confirms.map((c) => pick(c.cpu)));
-  const medianCpu = { api: cpuOf((c) => c.api), worker: cpuOf((c) => c.worker), postgres: cpuOf((c) => c.postgres), redis: cpuOf((c) => c.redis), client: cpuOf((c) => c.client) };
-  const confirmationCpu = Object.values(medianCpu).reduce((a, b) => a + b, 0);
   const pgbenchCpu = median(refs.map((x) => (x.clientCpuMs + x.backendCpuMs) / x.transactions));
+  const medianCpu = (cpus: CpuPerUnit[]): CpuPerUnit => {
+    const of = (pick: (c: CpuPerUnit) => number): number => median(cpus.map(pick));
+    return { api: of((c) => c.api), worker: of((c) => c.worker), postgres: of((c) => c.postgres), redis: of((c) => c.redis), client: of((c) => c.client) };
+  };
+  const totalCpu = (c: CpuPerUnit): number => c.api + c.worker + c.postgres + c.redis + c.client;
+  const cpuRows = ([['confirmation', confirms.map((c) => c.cpu)], ['salary change', salaries.map((x) => x.cpu)], ['registration', registers.map((x) => x.cpu)]] as const).map(
+    ([what, cpus]): Row => {
+      const m = medianCpu([...cpus]);
+      return { figure: `CPU per ${what} (ms)`, project: cpuText(m), reference: `pgbench -N ${fmt(pgbenchCpu, 3)} ms`, ratio: fmt(pgbenchCpu / totalCpu(m), 3), target: '', met: null };
+    },
+  );
   const rows: Row[] = [
     { figure: 'confirmations/s (32 in flight)', project: fmt(median(confirms.map((c) => c.perSec)), 0), reference: ref, ratio: fmt(cRatio, 3), target: '≥ 0.5', met: cRatio >= 0.5 },
     { figure: 'confirmation p99', project: `${fmt(p99Of(confirms.map((c) => c.load)), 1)} ms`, reference: '', ratio: '', target: '< 50 ms', met: p99Of(confirms.map((c) => c.load)) < 50 },
@@ -437,14 +463,7 @@ async function main(): Promise<void> {
     { figure: 'statistics drained after load', project: `${fmt(drained, 0)} ms`, reference: '', ratio: '', target: '< 500 ms', met: drained < 500 },
     { figure: 'statistics visible at rest p99', project: `${fmt(rest99, 0)} ms (p50 ${fmt(latencySummary(restMs).p50, 0)})`, reference: '', ratio: '', target: '< 200 ms', met: rest99 < 200 },
     ...roles.map((role, i) => ({ figure: `peak RSS, ${role} process`, project: mb(hwm[i]), reference: '', ratio: '', target: '< 300 MB', met: hwm[i] < 300 * 1024 })),
-    {
-      figure: 'CPU per confirmation (ms)',
-      project: cpuText(medianCpu),
-      reference: `pgbench -N ${fmt(pgbenchCpu, 3)} ms`,
-      ratio: fmt(pgbenchCpu / confirmationCpu, 3),
-      target: '',
-      met: null,
-    },
+    ...cpuRows,
     { figure: 'HOT updates (of all updates)', project: hotShare, reference: '', ratio: '', target: '', met: null },
     ...(ceilings.length
       ? [
@@ -478,11 +497,12 @@ async function main(): Promise<void> {
   }
 }
 
-/** Waits until the outbox, the domain-events and statistics queues are empty for a second. */
-async function waitForQuiet(worker: ApiProcess): Promise<void> {
+/** Waits until the outbox, the domain-events and statistics queues are empty for 1.5 s (calling `meanwhile` on each look). */
+async function waitForQuiet(worker: ApiProcess, meanwhile?: () => void): Promise<void> {
   const deadline = Date.now() + 60_000;
   let quietSince = 0;
   while (Date.now() < deadline) {
+    meanwhile?.();
     const text = await (await fetch(worker.metricsUrl)).text();
     const busy = (metric(text, 'outbox_backlog_events') || 0) + (metric(text, 'queue_jobs', 'queue="domain-events",state="waiting"') || 0) + (metric(text, 'queue_jobs', 'queue="statistics",state="waiting"') || 0) + (metric(text, 'queue_jobs', 'queue="statistics",state="active"') || 0);
     if (busy === 0) {
