@@ -271,6 +271,29 @@ function cpuText(c: CpuPerUnit): string {
   return `${fmt(total, 2)} = api ${fmt(c.api, 2)} + worker ${fmt(c.worker, 2)} + postgres ${fmt(c.postgres, 2)} + redis ${fmt(c.redis, 2)} + load client ${fmt(c.client, 2)}`;
 }
 
+/**
+ * Where Postgres spends a phase's time inside the tally triggers and functions: pg_stat_user_functions, which has
+ * rows only when `track_functions = 'pl'` (off by default; `ALTER SYSTEM SET track_functions = 'pl'` and
+ * `SELECT pg_reload_conf()` turn it on without a restart). Answers a snapshot; `functionTimes(before)` the change.
+ */
+async function functionTimes(url: string, before?: Map<string, { calls: number; ms: number }>): Promise<Map<string, { calls: number; ms: number }>> {
+  const rows: Array<{ funcname: string; calls: string; self_time: number }> = await withClient(url, async (c) =>
+    (await c.query(`SELECT funcname, calls, self_time FROM pg_stat_user_functions`)).rows,
+  );
+  const now = new Map(rows.map((r) => [r.funcname, { calls: Number(r.calls), ms: r.self_time }]));
+  if (!before) return now;
+  return new Map([...now].map(([name, v]) => [name, { calls: v.calls - (before.get(name)?.calls ?? 0), ms: v.ms - (before.get(name)?.ms ?? 0) }]));
+}
+
+function functionText(times: Map<string, { calls: number; ms: number }>, per: number): string {
+  return [...times]
+    .filter(([, v]) => v.calls > 0)
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .slice(0, 6)
+    .map(([name, v]) => `${name} ${fmt(v.ms / per, 2)} ms (${fmt(v.calls / per, 1)} calls)`)
+    .join(', ');
+}
+
 function describeFailures(what: string, load: LoadResult): void {
   const bad = Object.entries(load.statuses).filter(([s]) => !['200', '201'].includes(s));
   if (bad.length || load.errors) log(`  ${what}: statuses ${JSON.stringify(load.statuses)}, ${load.errors} errors; first failure: ${load.firstFailure}`);
@@ -382,10 +405,13 @@ async function main(): Promise<void> {
     log(`  CPU per confirmation: ${cpuText(c.cpu)}; pgbench -N per transaction: client ${fmt(ref.clientCpuMs / ref.transactions, 3)} + backends ${fmt(ref.backendCpuMs / ref.transactions, 3)} ms`);
     // Several salary changes per placement: a closed loop over the confirmed ones, again and again.
     const targets = Array.from({ length: 200_000 }, (_, k) => c.confirmed[k % c.confirmed.length]);
+    const fBefore = await functionTimes(appUrl);
     const sMeter = cpuMeter(api, worker);
     const s = await closedLoop(api.baseUrl, targets, salaryChange, 200);
     await waitForQuiet(worker, sMeter.sample);
     salaries.push({ ...s, cpu: sMeter.perUnit(s.load.successTimesMs.length) });
+    const fSalary = await functionTimes(appUrl, fBefore);
+    if (fSalary.size) log(`  Postgres functions per salary change (self time): ${functionText(fSalary, s.load.successTimesMs.length)}`);
     log(`  salary changes ${fmt(s.perSec, 0)}/s (${fmt(s.perSec / ref.tps, 3)} ×), p99 ${fmt(latencySummary(s.load.latenciesMs).p99)} ms; CPU per change ${cpuText(salaries[r].cpu)}`);
     describeFailures('salary changes', s.load);
     const gMeter = cpuMeter(api, worker);
