@@ -211,7 +211,10 @@ describe('trainee import jobs', () => {
 
     it('a worker killed mid-import: another resumes, nothing lost or written twice', async () => {
       const target = await createCertifiedBrand(t, firm.key, (await createOrganization(t, 'bureau', '310100')).key, { ...SEED_BRANDS.xuhuiAiTrainer, name: '断点续传品牌' });
-      const { csv, bad } = rosterCsv(60_000, 500);
+      // Large enough that the import cannot finish between the look that sees its first batches and the kill, even
+      // on a loaded machine (60,000 rows once did: ~6 s of work).
+      const rows = 180_000;
+      const { csv, bad } = rosterCsv(rows, 500);
       const res = await upload(csv, 'text/csv', { brandId: target.id });
       const victim = await startWorker();
       // Both workers run; whichever holds it, kill processes until the import has moved and its holder is gone.
@@ -221,12 +224,12 @@ describe('trainee import jobs', () => {
       const stopped = await status(res.body.id);
       expect(stopped.status).toBe('running');
       await startWorker();
-      const done = await ended(res.body.id, 90_000);
-      expect(done).toMatchObject({ status: 'succeeded', received: 60_000 + bad, created: 60_000, duplicates: 0, rejected: bad, progress: 1 });
-      expect(await brandCount(target.id)).toBe(60_000);
+      const done = await ended(res.body.id, 150_000);
+      expect(done).toMatchObject({ status: 'succeeded', received: rows + bad, created: rows, duplicates: 0, rejected: bad, progress: 1 });
+      expect(await brandCount(target.id)).toBe(rows);
       const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM trainee_import_errors WHERE import_id = $1`, [res.body.id]);
       expect(n).toBe(bad);
-    }, 180_000);
+    }, 240_000);
   });
 });
 
