@@ -12,6 +12,10 @@ export type EntityList = Array<Function | EntitySchema>;
 /** Every statement of the service ends within this; a runaway query cannot hold a connection for ever. */
 export const STATEMENT_TIMEOUT_MS = 30_000;
 
+// A key of the pool options that node-postgres ignores: how a data source says whether its connections keep named
+// prepared statements, where the repositories can read it (DataSource.options) without another dependency.
+const NAMED_STATEMENTS = 'labor_brands_named_statements';
+
 /**
  * The one set of TypeORM options, for the app, the migration runner and the CLIs. The entities are passed in by
  * the composition root (src/entities.ts), which alone knows every module.
@@ -40,10 +44,6 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 20, entities: 
     extra: { max: poolSize, application_name: 'labor-brands', ...(pooled ? {} : { statement_timeout: STATEMENT_TIMEOUT_MS }), [NAMED_STATEMENTS]: !pooled },
   };
 }
-
-// A key of the pool options that node-postgres ignores: how a data source says whether its connections keep named
-// prepared statements, where the repositories can read it (DataSource.options) without another dependency.
-const NAMED_STATEMENTS = 'labor_brands_named_statements';
 
 /** Whether the connections of this data source keep named prepared statements (not through PgBouncer). */
 export function namedStatementsAllowed(options: DataSourceOptions): boolean {

@@ -119,7 +119,8 @@ export class PlacementsService {
 
   async confirm(actor: Actor, id: string, dto: ConfirmPlacementDto, ifMatch: number | undefined): Promise<PlacementView> {
     const asProposed = dto.salaryFen === undefined && dto.salaryPeriod === undefined && dto.startDate === undefined;
-    if (asProposed) {
+    // The statement checks that the caller is the employer named on the placement: nobody else tries it.
+    if (asProposed && actor.kind === 'employer') {
       const confirmed = await this.confirmInOneStatement(actor, id, ifMatch);
       if (confirmed) return presentPlacement(confirmed);
       // Nothing was written: the general path below finds out why (404, 403, 409) or confirms after a race.
@@ -207,7 +208,7 @@ export class PlacementsService {
     const change = { salaryFen: dto.salaryFen, salaryPeriod: dto.salaryPeriod, annualSalaryFen: annualSalaryFen(dto.salaryFen, dto.salaryPeriod), effectiveDate: dto.effectiveDate };
     // The employer named on the placement needs no brand read (Policy.placementRoleNeedsBrand), so its report (the
     // only one the rules admit today) is one statement: PlacementsRepository.changeSalaryAsEmployer.
-    if (Policy.mayActOnPlacement('change_salary', 'employer')) {
+    if (actor.kind === 'employer' && Policy.mayActOnPlacement('change_salary', 'employer')) {
       const changed = await this.inOneStatement(() => this.placements.changeSalaryAsEmployer(id, actor, ifMatch ?? null, change, chinaToday()));
       if (changed) return presentPlacement(changed);
       // Nothing was written: the general path below finds out why (404, 403, 409, 400) or changes after a race.

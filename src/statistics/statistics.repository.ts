@@ -69,39 +69,37 @@ export interface BrandFiguresListRow {
 }
 
 /**
- * A brand's (or a region's brands') tallies as they stand in the current snapshot: the folded cells plus the
- * deltas appended since the last fold. `$1` is an array of brand ids.
+ * `tallies`: cells (figure, bucket, n, total) as they stand in the current snapshot — folded cells plus the deltas
+ * appended since the last fold, summed, the cells that sum to nothing left out.
  */
-const TALLIES_CTE = `
+const talliesOf = (cells: string): string => `
   tallies AS (
-    SELECT figure, bucket, sum(n)::bigint AS n, sum(total)::bigint AS total FROM (
+    SELECT figure, bucket, sum(n)::bigint AS n, sum(total)::bigint AS total FROM (${cells}) cells
+     GROUP BY figure, bucket HAVING sum(n) <> 0)`;
+
+/** A brand's tallies (or several brands' together). `$1` is an array of brand ids. */
+const TALLIES_CTE = talliesOf(`
       SELECT figure, bucket, n, total FROM brand_tallies WHERE brand_id = ANY($1::uuid[])
       UNION ALL
       SELECT u.figure, u.bucket, u.n, u.total
         FROM brand_tally_deltas d, unnest(d.figures, d.buckets, d.ns, d.totals) AS u(figure, bucket, n, total)
-       WHERE d.brand_id = ANY($1::uuid[])) cells
-     GROUP BY figure, bucket HAVING sum(n) <> 0),
-  buckets AS (
-    SELECT figure, json_agg(json_build_array(bucket, n) ORDER BY bucket) AS counts FROM tallies GROUP BY figure)`;
+       WHERE d.brand_id = ANY($1::uuid[])`);
 
-const bucketsOf = (figure: string): string => `(SELECT counts FROM buckets WHERE figure = ${sqlLiteral(figure)})`;
-const countOfFigure = (figure: string, condition = 'true'): string =>
-  `(SELECT COALESCE(sum(n), 0)::int FROM tallies WHERE figure = ${sqlLiteral(figure)} AND ${condition})`;
-const totalOfFigure = (figure: string): string => `(SELECT COALESCE(sum(total), 0)::text FROM tallies WHERE figure = ${sqlLiteral(figure)})`;
 /** A confirmation-day bucket whose retention window of `months` has closed by $2 (the day of the figures). */
 const windowClosed = (months: number): string => `(DATE '1970-01-01' + bucket::int) + interval '${months} months' <= $2::date`;
 
-// A brand's figures in one pass over its cells (one aggregate with a FILTER per figure): a scalar subquery per figure
-// scanned all of them once each, a dozen times per recomputation, and aggregated the buckets of every figure, the
+// Figures in one pass over the tallies (one aggregate with a FILTER per figure): a scalar subquery per figure
+// scanned all the cells once each, a dozen times per recomputation, and aggregated the buckets of every figure, the
 // per-day ones too, to use three.
 const countIn = (figure: string, condition = 'true'): string => `COALESCE(sum(n) FILTER (WHERE figure = ${sqlLiteral(figure)} AND ${condition}), 0)::int`;
+const totalIn = (figure: string): string => `COALESCE(sum(total) FILTER (WHERE figure = ${sqlLiteral(figure)}), 0)::text`;
 const bucketsIn = (figure: string): string => `json_agg(json_build_array(bucket, n) ORDER BY bucket) FILTER (WHERE figure = ${sqlLiteral(figure)})`;
 const BRAND_FIGURES = `
   figures AS (
     SELECT COALESCE(json_object_agg(bucket, n) FILTER (WHERE figure = ${sqlLiteral(TALLY_FIGURES.traineesByStatus)}), '{}') AS by_status,
            ${countIn(TALLY_FIGURES.certifiedUntil, `bucket >= $2::date - DATE '1970-01-01'`)} AS certified,
            ${countIn(TALLY_FIGURES.endedPlacements)} AS ended,
-           COALESCE(sum(total) FILTER (WHERE figure = ${sqlLiteral(TALLY_FIGURES.activeSalary)}), 0)::text AS salary_sum,
+           ${totalIn(TALLY_FIGURES.activeSalary)} AS salary_sum,
            ${bucketsIn(ORDERED_FIGURES.salary.tally)} AS salaries, ${bucketsIn(ORDERED_FIGURES.uplift.tally)} AS uplifts,
            ${bucketsIn(ORDERED_FIGURES.days.tally)} AS days,
            json_build_object(${RETENTION_WINDOWS.map(
@@ -125,6 +123,30 @@ const READ_BRAND_CELLS = namedStatement(
         WHERE b.id = $1[1]`,
 );
 
+/**
+ * A region's cells, facts and newest event for its recomputation: its row of the region tallies plus the unfolded
+ * deltas of the brands counted in it, with those brands and their salary counts. $1: the region's code, $2 and $3:
+ * the range of the brand region codes it holds.
+ */
+const READ_REGION_CELLS = namedStatement(
+  'read_region_cells',
+  `WITH members AS (SELECT brand_id, region_code, salaries FROM region_tally_brands WHERE region_code BETWEEN $2 AND $3),
+       unfolded AS (
+         SELECT d.brand_id, u.figure, u.bucket, u.n, u.total
+           FROM brand_tally_deltas d JOIN members m ON m.brand_id = d.brand_id, unnest(d.figures, d.buckets, d.ns, d.totals) AS u(figure, bucket, n, total)),
+       ${talliesOf(`SELECT figure, bucket, n, total FROM region_tallies WHERE region_code = $1 UNION ALL SELECT figure, bucket, n, total FROM unfolded`)}
+       SELECT ${countIn(TALLY_FIGURES.traineesByStatus)} AS trainees, ${countIn(TALLY_FIGURES.firstConfirmationDays)} AS placed,
+              ${totalIn(TALLY_FIGURES.activeSalary)} AS salary_sum,
+              ${bucketsIn(ORDERED_FIGURES.salary.tally)} AS salaries,
+              (SELECT COALESCE(array_agg(brand_id), '{}') FROM members) AS brand_ids,
+              (SELECT max(e.occurred_at) FROM members b, LATERAL (${newestBrandEventSql('b.brand_id')}) e) AS as_of,
+              (SELECT COALESCE(json_agg(json_build_object('regionCode', m.region_code, 'n', m.salaries + COALESCE(u.n, 0))), '[]')
+                 FROM members m
+                 LEFT JOIN (SELECT brand_id, sum(n) AS n FROM unfolded WHERE figure = ${sqlLiteral(ORDERED_FIGURES.salary.tally)} GROUP BY brand_id) u
+                   ON u.brand_id = m.brand_id) AS salary_samples
+         FROM tallies`,
+);
+
 /** The type of each sort key's column: a cursor's value must be one the column can be compared with. */
 export const SORT_KINDS: Record<StatisticsSortKey, 'int' | 'bigint' | 'float'> = {
   medianAnnualFen: 'bigint',
@@ -141,7 +163,9 @@ const SORT_SQL: Record<StatisticsSortKey, string> = {
   placedTraineeCount: `s.placed_trainee_count`,
 };
 
-const UPSERT_REGION_STATISTICS = `
+const UPSERT_REGION_STATISTICS = namedStatement(
+  'upsert_region_statistics',
+  `
   INSERT INTO region_statistics (region_code, brand_count, trainee_count, placed_trainee_count, active_placement_count,
       salary_sample_size, p25_annual_fen, median_annual_fen, p75_annual_fen, mean_annual_fen, as_of, salary_disclosable, computed_at)
   VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, clock_timestamp())
@@ -150,7 +174,8 @@ const UPSERT_REGION_STATISTICS = `
     salary_sample_size = EXCLUDED.salary_sample_size, p25_annual_fen = EXCLUDED.p25_annual_fen,
     median_annual_fen = EXCLUDED.median_annual_fen, p75_annual_fen = EXCLUDED.p75_annual_fen,
     mean_annual_fen = EXCLUDED.mean_annual_fen, as_of = EXCLUDED.as_of, salary_disclosable = EXCLUDED.salary_disclosable,
-    computed_at = EXCLUDED.computed_at`;
+    computed_at = EXCLUDED.computed_at`,
+);
 
 const UPSERT_BRAND_STATISTICS = namedStatement(
   'upsert_brand_statistics',
@@ -264,30 +289,7 @@ export class StatisticsRepository extends Repository {
    * counted in it (brands whose region code lies in [low, high]), with those brands and their salary counts.
    */
   async readRegionCells(sql: Sql, region: { code: string; low: string; high: string }): Promise<RegionCells> {
-    const [row] = await sql.query(
-      `WITH members AS (SELECT brand_id, region_code, salaries FROM region_tally_brands WHERE region_code BETWEEN $2 AND $3),
-       unfolded AS (
-         SELECT d.brand_id, u.figure, u.bucket, u.n, u.total
-           FROM brand_tally_deltas d JOIN members m ON m.brand_id = d.brand_id, unnest(d.figures, d.buckets, d.ns, d.totals) AS u(figure, bucket, n, total)),
-       tallies AS (
-         SELECT figure, bucket, sum(n)::bigint AS n, sum(total)::bigint AS total FROM (
-           SELECT figure, bucket, n, total FROM region_tallies WHERE region_code = $1
-           UNION ALL
-           SELECT figure, bucket, n, total FROM unfolded) cells
-          GROUP BY figure, bucket HAVING sum(n) <> 0),
-       buckets AS (
-         SELECT figure, json_agg(json_build_array(bucket, n) ORDER BY bucket) AS counts FROM tallies GROUP BY figure)
-       SELECT ${countOfFigure(TALLY_FIGURES.traineesByStatus)} AS trainees, ${countOfFigure(TALLY_FIGURES.firstConfirmationDays)} AS placed,
-              ${totalOfFigure(TALLY_FIGURES.activeSalary)} AS salary_sum,
-              ${bucketsOf(ORDERED_FIGURES.salary.tally)} AS salaries,
-              (SELECT COALESCE(array_agg(brand_id), '{}') FROM members) AS brand_ids,
-              (SELECT max(e.occurred_at) FROM members b, LATERAL (${newestBrandEventSql('b.brand_id')}) e) AS as_of,
-              (SELECT COALESCE(json_agg(json_build_object('regionCode', m.region_code, 'n', m.salaries + COALESCE(u.n, 0))), '[]')
-                 FROM members m
-                 LEFT JOIN (SELECT brand_id, sum(n) AS n FROM unfolded WHERE figure = ${sqlLiteral(ORDERED_FIGURES.salary.tally)} GROUP BY brand_id) u
-                   ON u.brand_id = m.brand_id) AS salary_samples`,
-      [region.code, region.low, region.high],
-    );
+    const [row] = await this.named<RegionCells>(READ_REGION_CELLS, [region.code, region.low, region.high], sql);
     return row;
   }
 
@@ -338,7 +340,7 @@ export class StatisticsRepository extends Repository {
   }
 
   async upsertRegionStatistics(sql: Sql, row: unknown[]): Promise<void> {
-    await sql.query(UPSERT_REGION_STATISTICS, row);
+    await this.named(UPSERT_REGION_STATISTICS, row, sql);
   }
 
   /**

@@ -54,6 +54,12 @@ interface KeyWindow extends WindowTally {
   ttlMs: number;
 }
 
+/** The fixed window `now` falls in (its number) and the whole seconds until it ends, at least 1. */
+function fixedWindow(now: number, windowMs: number): { window: number; resetSeconds: number } {
+  const window = Math.floor(now / windowMs);
+  return { window, resetSeconds: Math.max(1, Math.ceil(((window + 1) * windowMs - now) / 1000)) };
+}
+
 /**
  * Fixed-window counters in Redis, shared by every API instance: per API key for authenticated requests, and per
  * client address for failed key checks and unauthenticated routes. When Redis does not answer a limit fails open:
@@ -97,9 +103,7 @@ export class RateLimiter implements OnModuleDestroy {
     const limit = this.config.rateLimitMax;
     if (limit === 0) return null;
     const windowMs = this.config.rateLimitWindowMs;
-    const now = Date.now();
-    const window = Math.floor(now / windowMs);
-    const resetSeconds = Math.max(1, Math.ceil(((window + 1) * windowMs - now) / 1000));
+    const { window, resetSeconds } = fixedWindow(Date.now(), windowMs);
     const redisKey = this.redisKey(`key:${apiKeyId}`, window);
     let tally = this.tallies.get(redisKey);
     if (!tally) {
@@ -227,9 +231,7 @@ export class RateLimiter implements OnModuleDestroy {
 
   private async count(subject: string, limit: number, windowMs: number): Promise<RateDecision | null> {
     if (limit === 0) return null;
-    const now = Date.now();
-    const window = Math.floor(now / windowMs);
-    const resetSeconds = Math.max(1, Math.ceil(((window + 1) * windowMs - now) / 1000));
+    const { window, resetSeconds } = fixedWindow(Date.now(), windowMs);
     try {
       const count = Number(await this.redis.eval(INCREMENT, 1, this.redisKey(subject, window), '1', String(windowMs + 1000)));
       return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), resetSeconds };
